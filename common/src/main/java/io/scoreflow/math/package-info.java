@@ -1,0 +1,2 @@
+/** Numerical building blocks shared by the science packages: quadrature, least squares. */
+package io.scoreflow.math;

@@ -1,0 +1,2 @@
+/** The coordinator node of scoreflow (see DESIGN.md). */
+package io.scoreflow.coordinator;

@@ -1,0 +1,2 @@
+/** The worker node of scoreflow (see DESIGN.md). */
+package io.scoreflow.worker;
