@@ -1,0 +1,11 @@
+package io.scoreflow.cli;
+
+import picocli.CommandLine.Command;
+
+/** {@code scoreflow theory}: the theory lab. */
+@Command(
+    name = "theory",
+    mixinStandardHelpOptions = true,
+    description = "The theory lab: exact sampler error on Gaussian data and iteration complexity.",
+    subcommands = {TheoryW2Command.class, TheoryComplexityCommand.class, TheorySweepCommand.class})
+final class TheoryCommand {}
