@@ -100,7 +100,14 @@ public final class Sdes {
         validation.getErrors());
     // exp4j expressions hold their variable values, so each thread evaluates its own copy.
     ThreadLocal<Expression> local = ThreadLocal.withInitial(() -> new Expression(parsed));
-    return t -> local.get().setVariable("t", t).evaluate();
+    return t -> {
+      try {
+        return local.get().setVariable("t", t).evaluate();
+      } catch (ArithmeticException e) {
+        throw new InvalidInputException(
+            "--" + key + " '" + text + "' is not finite at t=" + t + ": " + e.getMessage(), e);
+      }
+    };
   }
 
   private static double[] betaRange(SdeSpec spec) {

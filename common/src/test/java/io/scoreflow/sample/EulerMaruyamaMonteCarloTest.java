@@ -1,0 +1,60 @@
+package io.scoreflow.sample;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import ai.djl.engine.Engine;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import com.typesafe.config.ConfigFactory;
+import io.scoreflow.sde.ForwardSde;
+import io.scoreflow.sde.SdeSpec;
+import io.scoreflow.sde.Sdes;
+import io.scoreflow.theory.GaussianLaw;
+import io.scoreflow.theory.SamplerRecursion;
+import java.util.Map;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+/**
+ * The real sampler, driven by the exact Gaussian score, against the closed recursion of the theory
+ * lab: the sample mean and variance of N draws must agree with the recursion's law within
+ * statistical error.
+ */
+class EulerMaruyamaMonteCarloTest {
+
+  private static final int SAMPLES = 400_000;
+
+  @ParameterizedTest(name = "{0} K={1}")
+  @CsvSource({"vp-linear, 20, 1.0, 0.5", "ve-exp, 50, 0.5, 1.0", "vp-poly, 7, -1.0, 2.0"})
+  void sampleMomentsMatchTheRecursion(String name, int steps, double mean, double std) {
+    ForwardSde sde =
+        Sdes.create(
+            SdeSpec.resolve(
+                name,
+                Map.of(),
+                Map.of(),
+                null,
+                ConfigFactory.defaultReference().getConfig("scoreflow.sde")));
+    GaussianLaw data = new GaussianLaw(mean, std, 1);
+    GaussianLaw law = SamplerRecursion.eulerMaruyama(sde, steps, data);
+
+    Engine.getInstance().setRandomSeed(1234);
+    try (NDManager manager = NDManager.newBaseManager()) {
+      NDArray y =
+          new EulerMaruyamaSampler(sde, steps)
+              .sample(
+                  new GaussianScore(sde, mean, std),
+                  new Shape(SAMPLES, 1),
+                  DataType.FLOAT64,
+                  manager);
+      double sampleMean = y.mean().getDouble();
+      double sampleVar = y.sub(sampleMean).square().sum().getDouble() / (SAMPLES - 1);
+      double var = law.std() * law.std();
+      // Five standard errors: the mean's is sqrt(V/N), the variance's sqrt(2/N) V for a Gaussian.
+      assertEquals(law.mean(), sampleMean, 5 * Math.sqrt(var / SAMPLES), "mean");
+      assertEquals(var, sampleVar, 5 * Math.sqrt(2.0 / SAMPLES) * var, "variance");
+    }
+  }
+}
