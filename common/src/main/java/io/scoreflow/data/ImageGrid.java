@@ -13,7 +13,9 @@ import javax.imageio.ImageIO;
  * A batch of images laid out in one picture, as score_sde saves its samples ({@code
  * torchvision.utils.make_grid} with a 2-pixel black padding around and between images, then {@code
  * save_image}): values clamped to [0, 1] and rounded to 8 bits, 1-channel batches as grayscale PNG,
- * 3-channel ones as RGB. The grid is near-square: ⌈√n⌉ columns and as many rows as needed.
+ * 3-channel ones as RGB. The grid is near-square: ⌈√n⌉ columns and as many rows as needed. Samples
+ * of a centred model (in [-1, 1]) must go through the inverse scaler first, as in score_sde: values
+ * outside [0, 1] are clamped, not rescaled.
  */
 public final class ImageGrid {
   /** Pixels of padding around and between images. */
