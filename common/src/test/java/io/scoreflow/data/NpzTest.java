@@ -89,6 +89,33 @@ class NpzTest {
   }
 
   @Test
+  void numpyReadsWhatTheStreamingWriterWrites() throws Exception {
+    assumeNumpy();
+    Path file = dir.resolve("streamed.npz");
+    try (NpzWriter w = NpzWriter.open(file)) {
+      w.begin("x", 4, 50_000);
+      float[] batch = new float[50_000];
+      for (int b = 0; b < 4; b++) {
+        for (int i = 0; i < batch.length; i++) {
+          batch[i] = b + i / 65536f;
+        }
+        w.append(batch);
+      }
+    }
+    String script =
+        String.join(
+            "\n",
+            "import numpy as np, sys",
+            "x = np.load(sys.argv[1])['x']",
+            "e = (np.arange(4, dtype=np.float32)[:, None]",
+            "     + np.arange(50000, dtype=np.float32)[None, :] / np.float32(65536))",
+            "assert x.dtype == np.float32 and x.shape == (4, 50000), (x.dtype, x.shape)",
+            "assert np.array_equal(x, e)",
+            "print('ok')");
+    assertEquals("ok", python(script, file.toString()));
+  }
+
+  @Test
   void javaReadsWhatNumpyWrites() throws Exception {
     assumeNumpy();
     for (String save : List.of("savez", "savez_compressed")) {
