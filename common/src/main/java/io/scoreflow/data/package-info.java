@@ -15,6 +15,7 @@
  * a checkpoint stores so that a resumed run sees the batches an uninterrupted run would have seen.
  *
  * <p>{@link io.scoreflow.data.ImageGrid} and {@link io.scoreflow.data.Npz} write samples out: a PNG
- * grid for eyes, numpy {@code .npz} for tools (FID statistics, notebooks).
+ * grid for eyes, numpy {@code .npz} for tools (FID statistics, notebooks); {@link
+ * io.scoreflow.data.NpzWriter} streams a large sample set to npz batch by batch.
  */
 package io.scoreflow.data;
