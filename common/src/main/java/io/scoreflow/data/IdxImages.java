@@ -1,0 +1,157 @@
+package io.scoreflow.data;
+
+import io.scoreflow.InvalidInputException;
+import java.io.BufferedInputStream;
+import java.io.ByteArrayInputStream;
+import java.io.DataInputStream;
+import java.io.EOFException;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.zip.GZIPInputStream;
+import java.util.zip.ZipException;
+
+/**
+ * Grayscale images in the IDX format of MNIST and Fashion-MNIST ({@code train-images-idx3-ubyte},
+ * plain or gzipped): a big-endian header (magic 2051 = unsigned bytes in 3 dimensions, then count,
+ * rows, columns) followed by the pixels, row-major. Gzip is recognised by its content, not by the
+ * file name.
+ */
+public final class IdxImages {
+  /** 0x00000803: two zero bytes, type 0x08 (unsigned byte), 3 dimensions. */
+  static final int IMAGES_MAGIC = 2051;
+
+  /** The magic of the label files next to the images, a common wrong pick. */
+  static final int LABELS_MAGIC = 2049;
+
+  static final int HEADER_SIZE = 16;
+
+  public static final List<String> TRAIN_NAMES =
+      List.of("train-images-idx3-ubyte", "train-images-idx3-ubyte.gz", "train-images.idx3-ubyte");
+  public static final List<String> TEST_NAMES =
+      List.of("t10k-images-idx3-ubyte", "t10k-images-idx3-ubyte.gz", "t10k-images.idx3-ubyte");
+
+  private IdxImages() {}
+
+  /** The training images of an MNIST-style directory ({@code train-images-idx3-ubyte[.gz]}). */
+  public static Dataset train(Path dir) {
+    return open(find(dir, TRAIN_NAMES));
+  }
+
+  /** The test images of an MNIST-style directory ({@code t10k-images-idx3-ubyte[.gz]}). */
+  public static Dataset test(Path dir) {
+    return open(find(dir, TEST_NAMES));
+  }
+
+  /** The images of one IDX file, gzipped or not, as a 1×rows×columns dataset. */
+  public static Dataset open(Path file) {
+    DataFiles.requireRegularFile(file, "an IDX image file such as train-images-idx3-ubyte");
+    boolean gzipped = isGzip(file);
+    try (InputStream raw = Files.newInputStream(file);
+        InputStream in =
+            new BufferedInputStream(gzipped ? new GZIPInputStream(raw, 1 << 16) : raw, 1 << 16)) {
+      return read(file, in, gzipped);
+    } catch (EOFException e) {
+      // Only the gzip layer throws this; the plain reader checks lengths itself.
+      throw new InvalidInputException(file + ": truncated gzip data", e);
+    } catch (ZipException e) {
+      throw new InvalidInputException(file + ": corrupt gzip data (" + e.getMessage() + ")", e);
+    } catch (IOException e) {
+      throw DataFiles.unreadable(file, e);
+    }
+  }
+
+  private static Path find(Path dir, List<String> names) {
+    DataFiles.requireDirectory(dir, "IDX files such as " + names.get(0));
+    for (String name : names) {
+      Path candidate = dir.resolve(name);
+      if (Files.exists(candidate)) {
+        return candidate;
+      }
+    }
+    throw new InvalidInputException(
+        dir.resolve(names.get(0))
+            + ": no such file (nor "
+            + String.join(", ", names.subList(1, names.size()))
+            + ")");
+  }
+
+  private static boolean isGzip(Path file) {
+    try (InputStream in = Files.newInputStream(file)) {
+      return in.read() == 0x1F && in.read() == 0x8B;
+    } catch (IOException e) {
+      throw DataFiles.unreadable(file, e);
+    }
+  }
+
+  private static Dataset read(Path file, InputStream in, boolean gzipped) throws IOException {
+    byte[] header = in.readNBytes(HEADER_SIZE);
+    if (header.length < 4) {
+      throw new InvalidInputException(
+          file + ": too short for an IDX file (" + header.length + " bytes)");
+    }
+    DataInputStream fields = new DataInputStream(new ByteArrayInputStream(header));
+    int magic = fields.readInt();
+    if (magic == LABELS_MAGIC) {
+      throw new InvalidInputException(
+          file + ": is an IDX label file (magic 2049), expected images (magic 2051)");
+    }
+    if (magic != IMAGES_MAGIC) {
+      throw new InvalidInputException(
+          file
+              + ": wrong magic number "
+              + magic
+              + String.format(" (0x%08X)", magic)
+              + ", expected 2051 for IDX images (unsigned bytes, 3 dimensions)");
+    }
+    if (header.length < HEADER_SIZE) {
+      throw new InvalidInputException(
+          file + ": truncated header (" + header.length + " of " + HEADER_SIZE + " bytes)");
+    }
+    int count = fields.readInt();
+    int rows = fields.readInt();
+    int columns = fields.readInt();
+    if (count < 1 || rows < 1 || columns < 1) {
+      throw new InvalidInputException(
+          file + ": bad dimensions " + count + " × " + rows + " × " + columns + " in the header");
+    }
+    long expected = (long) count * rows * columns;
+    if (expected > Integer.MAX_VALUE - 8) {
+      throw new InvalidInputException(
+          file + ": header claims " + expected + " pixel bytes, more than this reader can hold");
+    }
+    String dims = count + " images of " + rows + "×" + columns;
+    if (!gzipped) {
+      // Checked before reading so that a huge wrong header does not allocate for nothing.
+      long actual = DataFiles.size(file) - HEADER_SIZE;
+      if (actual != expected) {
+        throw new InvalidInputException(lengthMismatch(file, dims, expected, actual));
+      }
+    }
+    byte[] pixels = in.readNBytes((int) expected);
+    if (pixels.length != expected) {
+      throw new InvalidInputException(lengthMismatch(file, dims, expected, pixels.length));
+    }
+    if (in.read() != -1) {
+      throw new InvalidInputException(
+          file + ": has data after the " + dims + " that the header announces");
+    }
+    String description = "IDX images (" + file + ")";
+    return new UInt8Images(description, SampleShape.image(1, rows, columns), pixels);
+  }
+
+  private static String lengthMismatch(Path file, String dims, long expected, long actual) {
+    String what = actual < expected ? "truncated" : "too long";
+    return file
+        + ": "
+        + what
+        + ": the header announces "
+        + dims
+        + " ("
+        + expected
+        + " pixel bytes) but the file has "
+        + actual;
+  }
+}

@@ -1,0 +1,303 @@
+package io.scoreflow.data;
+
+import io.scoreflow.InvalidInputException;
+import java.io.BufferedOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.Arrays;
+import java.util.Enumeration;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.zip.CRC32;
+import java.util.zip.ZipEntry;
+import java.util.zip.ZipException;
+import java.util.zip.ZipFile;
+import java.util.zip.ZipOutputStream;
+
+/**
+ * numpy {@code .npz} files of float32 arrays: a zip with one {@code name.npy} entry per array, as
+ * {@code numpy.savez} writes them (entries stored uncompressed, {@code .npy} format 1.0,
+ * little-endian {@code '<f4'}, C order, header padded to 64 bytes). Reading also accepts what
+ * {@code numpy.savez_compressed} writes and {@code .npy} versions 2.0 and 3.0, but only float32 in
+ * C order: anything else is one clear error rather than a silent conversion.
+ */
+public final class Npz {
+  private static final byte[] MAGIC = {(byte) 0x93, 'N', 'U', 'M', 'P', 'Y'};
+  private static final int ALIGN = 64;
+  private static final int CHUNK_FLOATS = 16 * 1024;
+
+  private static final Pattern DESCR = Pattern.compile("'descr'\\s*:\\s*'([^']*)'");
+  private static final Pattern FORTRAN = Pattern.compile("'fortran_order'\\s*:\\s*(True|False)");
+  private static final Pattern SHAPE = Pattern.compile("'shape'\\s*:\\s*\\(([^)]*)\\)");
+
+  private Npz() {}
+
+  /**
+   * A float32 array in C order.
+   *
+   * @param shape the dimensions; {@code []} for a scalar
+   * @param data the values, {@code product(shape)} of them; kept, not copied
+   */
+  public record FloatArray(int[] shape, float[] data) {
+    public FloatArray {
+      shape = shape.clone();
+      long n = 1;
+      for (int d : shape) {
+        if (d < 0) {
+          throw new IllegalArgumentException("negative dimension in " + Arrays.toString(shape));
+        }
+        n *= d;
+      }
+      if (n != data.length) {
+        throw new IllegalArgumentException(
+            "shape " + Arrays.toString(shape) + " holds " + n + " values, got " + data.length);
+      }
+    }
+
+    public static FloatArray of(float[] data, int... shape) {
+      return new FloatArray(shape, data);
+    }
+
+    @Override
+    public int[] shape() {
+      return shape.clone();
+    }
+
+    @Override
+    public boolean equals(Object o) {
+      return o instanceof FloatArray a
+          && Arrays.equals(shape, a.shape)
+          && Arrays.equals(data, a.data);
+    }
+
+    @Override
+    public int hashCode() {
+      return 31 * Arrays.hashCode(shape) + Arrays.hashCode(data);
+    }
+
+    @Override
+    public String toString() {
+      return "float32" + Arrays.toString(shape);
+    }
+  }
+
+  /**
+   * Writes the arrays, in map order, to {@code file} (replaced atomically if it exists). Names are
+   * the keys {@code numpy.load(file)[name]} will take.
+   */
+  public static void write(Path file, Map<String, FloatArray> arrays) {
+    for (String name : arrays.keySet()) {
+      if (name.isEmpty() || name.contains("/") || name.contains("\\")) {
+        throw new IllegalArgumentException("bad npz array name '" + name + "'");
+      }
+    }
+    Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
+    try {
+      try (ZipOutputStream zip =
+          new ZipOutputStream(new BufferedOutputStream(Files.newOutputStream(tmp), 1 << 16))) {
+        for (Map.Entry<String, FloatArray> e : arrays.entrySet()) {
+          writeEntry(zip, e.getKey() + ".npy", e.getValue());
+        }
+      }
+      Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+    } catch (IOException e) {
+      try {
+        Files.deleteIfExists(tmp);
+      } catch (IOException ignored) {
+        // The write already failed; that error is the one to report.
+      }
+      throw new InvalidInputException(file + ": cannot write npz (" + e + ")", e);
+    }
+  }
+
+  /** The arrays of {@code file}, in entry order, keyed by entry name without {@code .npy}. */
+  public static Map<String, FloatArray> read(Path file) {
+    DataFiles.requireRegularFile(file, "a numpy .npz file");
+    Map<String, FloatArray> arrays = new LinkedHashMap<>();
+    try (ZipFile zip = new ZipFile(file.toFile())) {
+      Enumeration<? extends ZipEntry> entries = zip.entries();
+      while (entries.hasMoreElements()) {
+        ZipEntry entry = entries.nextElement();
+        String name = entry.getName();
+        if (!name.endsWith(".npy")) {
+          throw new InvalidInputException(
+              file + ": entry '" + name + "' is not a .npy array (is this an npz file?)");
+        }
+        String where = file + " (" + name + ")";
+        try (InputStream in = zip.getInputStream(entry)) {
+          arrays.put(name.substring(0, name.length() - 4), readNpy(where, in));
+        }
+      }
+    } catch (ZipException e) {
+      throw new InvalidInputException(
+          file + ": not a valid npz (zip) file (" + e.getMessage() + ")");
+    } catch (IOException e) {
+      throw DataFiles.unreadable(file, e);
+    }
+    return arrays;
+  }
+
+  private static void writeEntry(ZipOutputStream zip, String name, FloatArray array)
+      throws IOException {
+    byte[] header = header(array.shape);
+    float[] data = array.data;
+    // Stored entries (as numpy.savez) need their CRC and size before the data: one pass to
+    // checksum, one to write, both through the same little-endian chunk buffer.
+    CRC32 crc = new CRC32();
+    crc.update(header);
+    ByteBuffer chunk = ByteBuffer.allocate(CHUNK_FLOATS * 4).order(ByteOrder.LITTLE_ENDIAN);
+    for (int from = 0; from < data.length; from += CHUNK_FLOATS) {
+      fill(chunk, data, from);
+      crc.update(chunk.array(), 0, chunk.limit());
+    }
+    ZipEntry entry = new ZipEntry(name);
+    entry.setMethod(ZipEntry.STORED);
+    entry.setSize(header.length + 4L * data.length);
+    entry.setCompressedSize(entry.getSize());
+    entry.setCrc(crc.getValue());
+    zip.putNextEntry(entry);
+    zip.write(header);
+    for (int from = 0; from < data.length; from += CHUNK_FLOATS) {
+      fill(chunk, data, from);
+      zip.write(chunk.array(), 0, chunk.limit());
+    }
+    zip.closeEntry();
+  }
+
+  private static void fill(ByteBuffer chunk, float[] data, int from) {
+    chunk.clear();
+    chunk.asFloatBuffer().put(data, from, Math.min(CHUNK_FLOATS, data.length - from));
+    chunk.limit(4 * Math.min(CHUNK_FLOATS, data.length - from));
+  }
+
+  /** Magic, version 1.0, header length, then the dict padded with spaces to a multiple of 64. */
+  static byte[] header(int[] shape) {
+    StringBuilder dims = new StringBuilder();
+    for (int d : shape) {
+      dims.append(d).append(", ");
+    }
+    String tuple = shape.length == 1 ? "(" + shape[0] + ",)" : "(" + strip(dims.toString()) + ")";
+    String dict = "{'descr': '<f4', 'fortran_order': False, 'shape': " + tuple + ", }";
+    int unpadded = MAGIC.length + 2 + 2 + dict.length() + 1;
+    int padding = (ALIGN - unpadded % ALIGN) % ALIGN;
+    String text = dict + " ".repeat(padding) + "\n";
+    if (text.length() > 0xFFFF) {
+      throw new IllegalArgumentException("npy header too long for format 1.0: " + text.length());
+    }
+    ByteBuffer out =
+        ByteBuffer.allocate(MAGIC.length + 4 + text.length()).order(ByteOrder.LITTLE_ENDIAN);
+    out.put(MAGIC).put((byte) 1).put((byte) 0).putShort((short) text.length());
+    out.put(text.getBytes(StandardCharsets.US_ASCII));
+    return out.array();
+  }
+
+  private static String strip(String dims) {
+    return dims.isEmpty() ? dims : dims.substring(0, dims.length() - 2);
+  }
+
+  private static FloatArray readNpy(String where, InputStream in) throws IOException {
+    byte[] prefix = in.readNBytes(MAGIC.length + 2);
+    if (prefix.length < MAGIC.length + 2
+        || !Arrays.equals(Arrays.copyOf(prefix, MAGIC.length), MAGIC)) {
+      throw new InvalidInputException(where + ": not a .npy array (bad magic)");
+    }
+    int major = prefix[MAGIC.length];
+    int headerLength;
+    if (major == 1) {
+      headerLength = littleEndian(where, in.readNBytes(2));
+    } else if (major == 2 || major == 3) {
+      headerLength = littleEndian(where, in.readNBytes(4));
+    } else {
+      throw new InvalidInputException(
+          where + ": .npy format version " + major + " is not supported (1, 2 or 3)");
+    }
+    byte[] headerBytes = in.readNBytes(headerLength);
+    if (headerBytes.length != headerLength) {
+      throw new InvalidInputException(where + ": truncated .npy header");
+    }
+    String header =
+        new String(headerBytes, major == 3 ? StandardCharsets.UTF_8 : StandardCharsets.ISO_8859_1);
+    String descr = field(where, DESCR, header, "descr");
+    if (!descr.equals("<f4")) {
+      throw new InvalidInputException(
+          where + ": dtype '" + descr + "' is not supported, expected float32 '<f4'");
+    }
+    int[] shape = parseShape(where, field(where, SHAPE, header, "shape"));
+    if (field(where, FORTRAN, header, "fortran_order").equals("True") && shape.length > 1) {
+      throw new InvalidInputException(
+          where + ": Fortran-order arrays are not supported, save with C order");
+    }
+    long count = 1;
+    for (int d : shape) {
+      count *= d;
+    }
+    if (count > Integer.MAX_VALUE - 8) {
+      throw new InvalidInputException(where + ": " + count + " values are too many for one array");
+    }
+    float[] data = new float[(int) count];
+    byte[] chunk = new byte[CHUNK_FLOATS * 4];
+    ByteBuffer view = ByteBuffer.wrap(chunk).order(ByteOrder.LITTLE_ENDIAN);
+    for (int from = 0; from < data.length; from += CHUNK_FLOATS) {
+      int n = Math.min(CHUNK_FLOATS, data.length - from);
+      if (in.readNBytes(chunk, 0, 4 * n) != 4 * n) {
+        throw new InvalidInputException(
+            where + ": truncated data (shape " + Arrays.toString(shape) + ")");
+      }
+      view.clear();
+      view.asFloatBuffer().get(data, from, n);
+    }
+    return new FloatArray(shape, data);
+  }
+
+  private static int littleEndian(String where, byte[] bytes) {
+    if (bytes.length != 2 && bytes.length != 4) {
+      throw new InvalidInputException(where + ": truncated .npy header length");
+    }
+    ByteBuffer b = ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN);
+    int value = bytes.length == 2 ? Short.toUnsignedInt(b.getShort()) : b.getInt();
+    if (value < 0) {
+      throw new InvalidInputException(where + ": bad .npy header length");
+    }
+    return value;
+  }
+
+  private static String field(String where, Pattern pattern, String header, String name) {
+    Matcher m = pattern.matcher(header);
+    if (!m.find()) {
+      throw new InvalidInputException(where + ": .npy header has no '" + name + "': " + header);
+    }
+    return m.group(1);
+  }
+
+  private static int[] parseShape(String where, String tuple) {
+    String[] parts = tuple.split(",");
+    int[] dims = new int[parts.length];
+    int n = 0;
+    for (String part : parts) {
+      String p = part.trim();
+      if (p.endsWith("L")) {
+        p = p.substring(0, p.length() - 1); // Python 2 longs
+      }
+      if (p.isEmpty()) {
+        continue;
+      }
+      try {
+        dims[n++] = Integer.parseInt(p);
+      } catch (NumberFormatException e) {
+        throw new InvalidInputException(where + ": bad shape (" + tuple + ")");
+      }
+      if (dims[n - 1] < 0) {
+        throw new InvalidInputException(where + ": bad shape (" + tuple + ")");
+      }
+    }
+    return Arrays.copyOf(dims, n);
+  }
+}
