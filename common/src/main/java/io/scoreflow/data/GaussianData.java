@@ -1,6 +1,7 @@
 package io.scoreflow.data;
 
 import io.scoreflow.InvalidInputException;
+import io.scoreflow.math.KeyedRandom;
 import java.util.Objects;
 
 /**

@@ -31,6 +31,14 @@ public sealed interface ForwardSde permits VpSde, VeSde, QuadratureSde {
   /** The transition variance {@code a2(t) = ∫0^t exp(-2∫s^t f) g(s)^2 ds}. */
   double variance(double t);
 
+  /**
+   * The noise level a σ-conditioned network (NCSN++) sees: the marginal std {@code √a2(t)}, or for
+   * VE schedules σ(t) itself, as score_sde conditions on it (they differ by σmin² under the root).
+   */
+  default double noiseLevel(double t) {
+    return Math.sqrt(variance(t));
+  }
+
   /** The variance of the exact-variance prior {@code N(0, a2(T) I)}. */
   default double priorVariance() {
     return variance(horizon());

@@ -35,6 +35,11 @@ record VeSde(SdeSpec spec, SigmaSchedule sigma) implements ForwardSde {
     return sigma.sigmaSquaredIncrement(ForwardSde.checkTime(t, horizon()));
   }
 
+  @Override
+  public double noiseLevel(double t) {
+    return sigma(t);
+  }
+
   /** σ(t), the noise level the NCSN++ network is conditioned on. */
   public double sigma(double t) {
     return Math.sqrt(sigma.sigmaSquared(ForwardSde.checkTime(t, horizon())));

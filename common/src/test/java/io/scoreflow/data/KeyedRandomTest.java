@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.scoreflow.math.KeyedRandom;
 import org.junit.jupiter.api.Test;
 
 class KeyedRandomTest {

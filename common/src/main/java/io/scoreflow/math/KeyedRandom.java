@@ -1,4 +1,4 @@
-package io.scoreflow.data;
+package io.scoreflow.math;
 
 /**
  * Random numbers that are a pure function of integer keys, so that "the flip of sample 17 in epoch
@@ -10,14 +10,19 @@ package io.scoreflow.data;
  *
  * <p>Not thread-safe: one instance per sample or per epoch, which is cheap.
  */
-final class KeyedRandom {
+public final class KeyedRandom {
   private static final long GOLDEN_GAMMA = 0x9E3779B97F4A7C15L;
 
   /** Domain tags, so that the shuffle, the flips and synthetic samples never share a stream. */
-  static final long SHUFFLE = 0x5348_5546_464CL;
+  public static final long SHUFFLE = 0x5348_5546_464CL;
 
-  static final long FLIP = 0x464C_4950L;
-  static final long SAMPLE = 0x5341_4D50_4C45L;
+  public static final long FLIP = 0x464C_4950L;
+  public static final long SAMPLE = 0x5341_4D50_4C45L;
+
+  /** Denoising score matching: the diffusion time of a training sample, and its noise. */
+  public static final long DSM_TIME = 0x4453_4D54L;
+
+  public static final long DSM_NOISE = 0x4453_4D4EL;
 
   private long state;
   private double spareGaussian;
@@ -28,12 +33,12 @@ final class KeyedRandom {
   }
 
   /** A stream determined by the keys (order matters). */
-  static KeyedRandom of(long... keys) {
+  public static KeyedRandom of(long... keys) {
     return new KeyedRandom(hash(keys));
   }
 
   /** A 64-bit hash of the keys in which every key bit affects every output bit. */
-  static long hash(long... keys) {
+  public static long hash(long... keys) {
     long h = 0x243F_6A88_85A3_08D3L; // digits of pi: any fixed non-zero start
     for (long key : keys) {
       h = mix(h ^ mix(key + GOLDEN_GAMMA));
@@ -42,18 +47,18 @@ final class KeyedRandom {
     return mix(h);
   }
 
-  long nextLong() {
+  public long nextLong() {
     state += GOLDEN_GAMMA;
     return mix(state);
   }
 
   /** Uniform in [0, 1), with 53 random bits. */
-  double nextDouble() {
+  public double nextDouble() {
     return (nextLong() >>> 11) * 0x1.0p-53;
   }
 
   /** Uniform in [0, bound), unbiased (rejection of the short last interval). */
-  int nextInt(int bound) {
+  public int nextInt(int bound) {
     if (bound <= 0) {
       throw new IllegalArgumentException("bound must be positive, got " + bound);
     }
@@ -70,7 +75,7 @@ final class KeyedRandom {
    * Standard normal by the Box–Muller transform. {@link StrictMath} rather than {@link Math}: the
    * latter's intrinsics may differ between JVMs in the last bit, and samples must not.
    */
-  double nextGaussian() {
+  public double nextGaussian() {
     if (hasSpareGaussian) {
       hasSpareGaussian = false;
       return spareGaussian;
