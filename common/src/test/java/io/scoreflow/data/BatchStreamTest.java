@@ -280,6 +280,13 @@ class BatchStreamTest {
       NDArray array = b.toNDArray(manager);
       assertEquals(new ai.djl.ndarray.types.Shape(6, 2, 3, 4), array.getShape());
       assertArrayEquals(b.data(), array.toFloatArray());
+      // A reused buffer longer than the batch: only the batch becomes the array.
+      BatchStream s = stream(6).build();
+      float[] roomy = new float[s.batchFloats() + 50];
+      Batch c = s.next(roomy);
+      NDArray second = c.toNDArray(manager);
+      assertEquals(new ai.djl.ndarray.types.Shape(6, 2, 3, 4), second.getShape());
+      assertArrayEquals(Arrays.copyOf(roomy, s.batchFloats()), second.toFloatArray());
     }
   }
 

@@ -9,7 +9,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import javax.imageio.ImageIO;
-import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -17,8 +17,8 @@ import org.junit.jupiter.api.io.TempDir;
 class FashionMnistTest {
   static final Path DEBIAN_DIR = Path.of("/usr/share/datasets/fashion-mnist");
 
-  @BeforeAll
-  static void requireThePackage() {
+  @BeforeEach
+  void requireThePackage() {
     assumeTrue(
         Files.isRegularFile(DEBIAN_DIR.resolve("train-images-idx3-ubyte.gz")),
         "Fashion-MNIST not installed: skipped (apt-get install dataset-fashion-mnist puts it in "
