@@ -1,0 +1,229 @@
+package io.scoreflow.train;
+
+import ai.djl.engine.Engine;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.nn.Parameter;
+import ai.djl.training.GradientCollector;
+import ai.djl.training.ParameterStore;
+import io.scoreflow.data.Batch;
+import io.scoreflow.data.BatchStream;
+import io.scoreflow.math.KeyedRandom;
+import io.scoreflow.model.ScoreNetwork;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Objects;
+
+/**
+ * One replica's training loop: draw its shard of the global batch, compute the DSM loss and its
+ * gradient, average the gradient over replicas, clip, apply Adam, update the EMA.
+ *
+ * <p>Native memory: parameters, Adam's moments and the EMA live on the base manager; everything
+ * else a step creates lives on a sub-manager closed at the end of the step, so memory stays flat.
+ *
+ * <p>Determinism: the batch comes from the stream's (seed, epoch) permutation, t and z from keys of
+ * (seed, step, global sample index), and the engine's generator (dropout) is reseeded from (seed,
+ * step, rank) at every step. A run is therefore a function of its seed and config, and a resumed
+ * run needs only the step and the data cursor to continue bit for bit.
+ */
+public final class Trainer implements AutoCloseable {
+
+  private final ScoreNetwork net;
+  private final DsmObjective objective;
+  private final BatchStream stream;
+  private final DataScaler scaler;
+  private final GradientReducer reducer;
+  private final long seed;
+  private final int rank;
+  private final NDManager base;
+  private final ParameterStore store;
+  private final FlatParameters flat;
+  private final Adam adam;
+  private final Ema ema;
+  private final float[] buffer;
+  private long step;
+
+  private Trainer(Builder b) {
+    this.net = Objects.requireNonNull(b.net, "net");
+    this.objective = Objects.requireNonNull(b.objective, "objective");
+    this.stream = Objects.requireNonNull(b.stream, "stream");
+    this.scaler = b.scaler;
+    this.reducer = b.reducer;
+    this.seed = b.seed;
+    this.rank = b.rank;
+    this.base = Objects.requireNonNull(b.manager, "manager");
+    this.store = new ParameterStore(base, false);
+    Map<String, Parameter> trainable = new LinkedHashMap<>();
+    net.stateDict()
+        .forEach(
+            (name, p) -> {
+              if (p.requiresGradient()) {
+                trainable.put(name, p);
+              }
+            });
+    this.flat = new FlatParameters(trainable);
+    this.adam = new Adam(b.adam, flat.size(), DataType.FLOAT32, base);
+    try (NDManager scope = base.newSubManager()) {
+      this.ema = new Ema(b.emaRate, flat.values(scope), base);
+    }
+    this.buffer = new float[stream.batchFloats()];
+  }
+
+  public static Builder builder() {
+    return new Builder();
+  }
+
+  /** The next step to run (0-based): the number of steps done. */
+  public long step() {
+    return step;
+  }
+
+  public FlatParameters parameters() {
+    return flat;
+  }
+
+  public Adam adam() {
+    return adam;
+  }
+
+  public Ema ema() {
+    return ema;
+  }
+
+  public BatchStream stream() {
+    return stream;
+  }
+
+  public ScoreNetwork network() {
+    return net;
+  }
+
+  public DataScaler scaler() {
+    return scaler;
+  }
+
+  /** Sets the step counter (restoring a checkpoint; the caller restores the rest). */
+  public void resumeAt(long nextStep) {
+    this.step = nextStep;
+  }
+
+  /** Runs one step and returns what it did. */
+  public StepResult runStep() {
+    long current = step;
+    int localBatch = stream.localBatchSize();
+    long firstGlobalIndex = current * stream.globalBatchSize() + (long) rank * localBatch;
+    Engine.getInstance().setRandomSeed((int) KeyedRandom.hash(seed, current, rank));
+    try (NDManager scope = base.newSubManager()) {
+      long t0 = System.nanoTime();
+      Batch batch = stream.next(buffer);
+      NDArray x0 = scaler.forward(batch.toNDArray(scope));
+      DsmObjective.Draws draws =
+          objective.draw(current, firstGlobalIndex, batch.count(), batch.sampleShape().size());
+      NDArray loss;
+      try (GradientCollector collector = Engine.getInstance().newGradientCollector()) {
+        loss = objective.loss(net, store, x0, draws, scope, true);
+        collector.backward(loss);
+      }
+      NDArray grad = flat.takeGradients(scope);
+      long t1 = System.nanoTime();
+      grad = reducer.allReduceMean(grad, current, scope);
+      long t2 = System.nanoTime();
+      NDArray norm = GradientClipping.clipGlobalNorm(grad, adam.options().gradClip(), scope);
+      double lossValue = loss.getFloat();
+      double normValue = norm.getFloat();
+      if (!Double.isFinite(lossValue) || !Double.isFinite(normValue)) {
+        throw new TrainingDivergedException(
+            String.format(
+                "step %d: loss %s, gradient norm %s; lower optim.lr or check the data",
+                current, lossValue, normValue));
+      }
+      flat.subtract(adam.update(grad, current, scope));
+      ema.update(flat.values(scope), scope);
+      long t3 = System.nanoTime();
+      step = current + 1;
+      return new StepResult(
+          current,
+          lossValue,
+          normValue,
+          adam.options().learningRateAt(current),
+          batch.count(),
+          t1 - t0,
+          t2 - t1,
+          t3 - t2);
+    }
+  }
+
+  @Override
+  public void close() {
+    adam.close();
+    ema.close();
+  }
+
+  /** Options of a trainer. */
+  public static final class Builder {
+    private ScoreNetwork net;
+    private DsmObjective objective;
+    private BatchStream stream;
+    private DataScaler scaler = DataScaler.IDENTITY;
+    private GradientReducer reducer = GradientReducer.LOCAL;
+    private AdamOptions adam = AdamOptions.scoreSde();
+    private double emaRate = 0.9999;
+    private long seed;
+    private int rank;
+    private NDManager manager;
+
+    /** The network, already initialised on {@link #manager}. */
+    public Builder network(ScoreNetwork net) {
+      this.net = net;
+      return this;
+    }
+
+    public Builder objective(DsmObjective objective) {
+      this.objective = objective;
+      return this;
+    }
+
+    /** This replica's stream (its shard of every global batch). */
+    public Builder stream(BatchStream stream) {
+      this.stream = stream;
+      return this;
+    }
+
+    public Builder scaler(DataScaler scaler) {
+      this.scaler = scaler;
+      return this;
+    }
+
+    public Builder reducer(GradientReducer reducer, int rank) {
+      this.reducer = reducer;
+      this.rank = rank;
+      return this;
+    }
+
+    public Builder adam(AdamOptions adam) {
+      this.adam = adam;
+      return this;
+    }
+
+    public Builder emaRate(double emaRate) {
+      this.emaRate = emaRate;
+      return this;
+    }
+
+    public Builder seed(long seed) {
+      this.seed = seed;
+      return this;
+    }
+
+    /** The long-lived manager that holds parameters, moments and the EMA. */
+    public Builder manager(NDManager manager) {
+      this.manager = manager;
+      return this;
+    }
+
+    public Trainer build() {
+      return new Trainer(this);
+    }
+  }
+}
