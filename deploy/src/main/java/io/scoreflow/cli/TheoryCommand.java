@@ -7,5 +7,10 @@ import picocli.CommandLine.Command;
     name = "theory",
     mixinStandardHelpOptions = true,
     description = "The theory lab: exact sampler error on Gaussian data and iteration complexity.",
-    subcommands = {TheoryW2Command.class, TheoryComplexityCommand.class, TheorySweepCommand.class})
+    subcommands = {
+      TheoryW2Command.class,
+      TheoryComplexityCommand.class,
+      TheorySweepCommand.class,
+      TheoryLearnedCommand.class
+    })
 final class TheoryCommand {}
