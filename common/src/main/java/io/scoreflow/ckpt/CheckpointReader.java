@@ -293,6 +293,7 @@ public final class CheckpointReader {
   }
 
   private <T> Optional<T> newest(Function<Path, T> open) {
+    int skipped = 0;
     for (long step : candidates()) {
       Path dir = root.resolve(CheckpointLayout.directoryName(step));
       try {
@@ -301,12 +302,16 @@ public final class CheckpointReader {
         if (e.reason() == FORMAT_VERSION) {
           throw e;
         }
+        skipped++;
         LOG.warn(
-            "Skipping checkpoint {} ({}): {}; falling back to the previous one",
+            "Skipping checkpoint {} ({}): {}; trying the previous one",
             dir,
             e.reason().label(),
             e.detail());
       }
+    }
+    if (skipped > 0) {
+      LOG.warn("No valid checkpoint under {}: all {} committed ones were skipped", root, skipped);
     }
     return Optional.empty();
   }

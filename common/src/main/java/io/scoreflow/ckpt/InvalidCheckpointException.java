@@ -12,22 +12,22 @@ import java.nio.file.Path;
 public final class InvalidCheckpointException extends InvalidInputException {
   private static final long serialVersionUID = 1L;
 
-  /** Why a checkpoint was refused; the label is what log lines and messages say. */
+  /** Why a checkpoint was refused; the label is the short form log lines use. */
   public enum Reason {
-    MISSING_DIRECTORY("no such checkpoint directory"),
-    MISSING_MANIFEST("manifest.json is missing (incomplete checkpoint)"),
-    MALFORMED_MANIFEST("manifest.json is malformed"),
+    MISSING_DIRECTORY("missing directory"),
+    MISSING_MANIFEST("missing manifest"),
+    MALFORMED_MANIFEST("malformed manifest"),
     /**
      * Written by another version of this code. Never a reason to fall back: an older checkpoint
      * would silently throw away the newer run's progress, so the store stops instead.
      */
-    FORMAT_VERSION("unsupported checkpoint format"),
-    STEP_MISMATCH("directory name and manifest disagree on the step"),
-    MISSING_FILE("a file listed in the manifest is missing"),
-    SIZE_MISMATCH("a file has the wrong size (truncated or overwritten)"),
-    CHECKSUM_MISMATCH("a file fails its SHA-256 checksum"),
-    MALFORMED_TENSORS("a tensor file cannot be decoded"),
-    UNREADABLE("a file cannot be read");
+    FORMAT_VERSION("unsupported format"),
+    STEP_MISMATCH("step mismatch"),
+    MISSING_FILE("missing file"),
+    SIZE_MISMATCH("size mismatch"),
+    CHECKSUM_MISMATCH("checksum mismatch"),
+    MALFORMED_TENSORS("malformed tensors"),
+    UNREADABLE("unreadable");
 
     private final String label;
 
