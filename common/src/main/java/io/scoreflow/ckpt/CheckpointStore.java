@@ -92,7 +92,17 @@ public final class CheckpointStore implements AutoCloseable {
         committed.directory(),
         snapshot.byteSize(),
         (System.nanoTime() - start) / 1_000_000);
-    afterCommit(snapshot);
+    try {
+      afterCommit(snapshot);
+    } catch (RuntimeException e) {
+      // The checkpoint is committed; failing the write now would tell the caller otherwise.
+      LOG.warn(
+          "job {} generation {} step {}: housekeeping after the commit failed: {}",
+          snapshot.jobId(),
+          snapshot.generation(),
+          snapshot.step(),
+          e.getMessage());
+    }
     return committed;
   }
 

@@ -179,6 +179,7 @@ class CheckpointWriteFailureTest {
   @Test
   void aSecondWriterOnTheSameRootIsRefused() {
     try (CheckpointStore first = CheckpointStore.open(root)) {
+      assertEquals(root, first.root());
       InvalidInputException e =
           assertThrows(InvalidInputException.class, () -> CheckpointStore.open(root));
       assertEquals(
