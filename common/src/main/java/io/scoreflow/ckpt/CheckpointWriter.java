@@ -10,6 +10,7 @@ import java.nio.file.Path;
 import java.time.Clock;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -109,9 +110,12 @@ final class CheckpointWriter {
       run(root, "fsync directory", () -> io.syncDirectory(root));
       updateLatest(name);
     } catch (Failure f) {
+      // If only the fsync after moving LATEST failed, LATEST may already name the directory
+      // removed here; readers then fall back to the previous checkpoint, which is intact.
       discard(written);
       throw new CheckpointWriteException(
           String.format(
+              Locale.ROOT,
               "cannot write checkpoint step %d of job %s (generation %d): %s %s failed: %s",
               snapshot.step(),
               snapshot.jobId(),
@@ -120,6 +124,9 @@ final class CheckpointWriter {
               f.path,
               CheckpointLayout.describe(f.io())),
           f.io());
+    } catch (RuntimeException | Error e) {
+      discard(written);
+      throw e;
     }
     return new CompletedCheckpoint(target, manifest);
   }
