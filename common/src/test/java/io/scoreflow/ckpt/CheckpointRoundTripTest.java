@@ -94,6 +94,34 @@ class CheckpointRoundTripTest {
     }
   }
 
+  /** Tensors larger than the writer's 1 MiB buffer are written in several chunks. */
+  @Test
+  void tensorsSpanningSeveralWriteChunksRoundTrip() {
+    float[] big = new float[600_001];
+    for (int i = 0; i < big.length; i++) {
+      big[i] = (float) Math.sin(i);
+    }
+    CheckpointSnapshot snapshot =
+        Snapshots.builder(7)
+            .group(
+                "big",
+                List.of(
+                    Snapshots.tensor("small", 1f, 3),
+                    new HostTensor("conv.weight", new long[] {600_001}, big),
+                    Snapshots.tensor("after", 2f, 5)))
+            .build();
+    try (CheckpointStore store = CheckpointStore.open(root);
+        NDManager manager = NDManager.newBaseManager()) {
+      store.write(snapshot);
+      LoadedCheckpoint loaded = store.load(7, manager);
+      assertArrayEquals(big, loaded.tensor("big", "conv.weight").toFloatArray());
+      assertArrayEquals(
+          Snapshots.tensor("after", 2f, 5).data(), loaded.tensor("big", "after").toFloatArray());
+      assertArrayEquals(
+          Snapshots.tensor("small", 1f, 3).data(), loaded.tensor("big", "small").toFloatArray());
+    }
+  }
+
   @Test
   void manifestRecordsSizeAndSha256OfEveryFile() throws Exception {
     try (CheckpointStore store = CheckpointStore.builder(root).clock(Snapshots.CLOCK).open()) {
