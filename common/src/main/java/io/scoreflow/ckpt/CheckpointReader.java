@@ -1,0 +1,350 @@
+package io.scoreflow.ckpt;
+
+import static io.scoreflow.ckpt.InvalidCheckpointException.Reason.CHECKSUM_MISMATCH;
+import static io.scoreflow.ckpt.InvalidCheckpointException.Reason.FORMAT_VERSION;
+import static io.scoreflow.ckpt.InvalidCheckpointException.Reason.MALFORMED_TENSORS;
+import static io.scoreflow.ckpt.InvalidCheckpointException.Reason.MISSING_DIRECTORY;
+import static io.scoreflow.ckpt.InvalidCheckpointException.Reason.MISSING_FILE;
+import static io.scoreflow.ckpt.InvalidCheckpointException.Reason.MISSING_MANIFEST;
+import static io.scoreflow.ckpt.InvalidCheckpointException.Reason.SIZE_MISMATCH;
+import static io.scoreflow.ckpt.InvalidCheckpointException.Reason.STEP_MISMATCH;
+import static io.scoreflow.ckpt.InvalidCheckpointException.Reason.UNREADABLE;
+
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
+import io.scoreflow.InvalidInputException;
+import java.io.BufferedInputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.security.DigestInputStream;
+import java.security.MessageDigest;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HexFormat;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.OptionalLong;
+import java.util.function.Function;
+import java.util.stream.Stream;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Finds, verifies and loads checkpoints under a root. Reading needs no lock and changes nothing, so
+ * any process (a trainer resuming, an evaluator, a tool) can use it while a writer works.
+ *
+ * <p>{@code LATEST} is the commit point: checkpoints up to the step it names are committed, and a
+ * directory newer than it was renamed into place by a writer that died before committing it, so it
+ * is ignored. Every file's size and SHA-256 are checked against the manifest before any tensor is
+ * decoded, and the digest is checked again while decoding, so a file that changes in between is
+ * caught too.
+ */
+public final class CheckpointReader {
+  private static final Logger LOG = LoggerFactory.getLogger(CheckpointReader.class);
+
+  private final Path root;
+
+  private CheckpointReader(Path root) {
+    this.root = root;
+  }
+
+  /** A reader of {@code root}; the root need not exist yet (then there is no checkpoint). */
+  public static CheckpointReader of(Path root) {
+    if (Files.exists(root) && !Files.isDirectory(root)) {
+      throw new InvalidInputException("checkpoint root " + root + " is not a directory");
+    }
+    return new CheckpointReader(root);
+  }
+
+  public Path root() {
+    return root;
+  }
+
+  /**
+   * The newest committed checkpoint that passes verification, without decoding tensors. Damaged
+   * ones are skipped with a WARN line naming the directory and the reason.
+   *
+   * @throws InvalidCheckpointException with {@link
+   *     InvalidCheckpointException.Reason#FORMAT_VERSION} if a checkpoint newer than the one found
+   *     has another format: falling back past it would silently discard that run's progress
+   */
+  public Optional<CompletedCheckpoint> newestValid() {
+    return newest(CheckpointReader::verifyDirectory);
+  }
+
+  /**
+   * Loads the newest committed checkpoint that passes verification into {@code manager}, skipping
+   * damaged ones as {@link #newestValid()} does.
+   */
+  public Optional<LoadedCheckpoint> newestValid(NDManager manager) {
+    return newest(dir -> loadDirectory(dir, manager));
+  }
+
+  /** Verifies the checkpoint of {@code step}; any problem is an error, never a fallback. */
+  public CompletedCheckpoint verify(long step) {
+    return verifyDirectory(stepDirectory(step));
+  }
+
+  /** Loads the checkpoint of {@code step}; any problem is an error, never a fallback. */
+  public LoadedCheckpoint load(long step, NDManager manager) {
+    return loadDirectory(stepDirectory(step), manager);
+  }
+
+  /** The steps of committed checkpoints (at most the step {@code LATEST} names), ascending. */
+  public List<Long> committedSteps() {
+    OptionalLong latest = latest();
+    return steps().stream().filter(s -> latest.isEmpty() || s <= latest.getAsLong()).toList();
+  }
+
+  /** The step {@code LATEST} names, if it exists and is well formed. */
+  public OptionalLong latest() {
+    Path pointer = root.resolve(CheckpointLayout.LATEST);
+    String text;
+    try {
+      text = Files.readString(pointer, StandardCharsets.UTF_8).strip();
+    } catch (NoSuchFileException e) {
+      return OptionalLong.empty();
+    } catch (IOException e) {
+      throw new InvalidInputException(
+          "cannot read " + pointer + ": " + CheckpointLayout.describe(e), e);
+    }
+    OptionalLong step = CheckpointLayout.parseStep(text);
+    if (step.isEmpty()) {
+      LOG.warn("Ignoring {}: it should name a step directory, holds '{}'", pointer, text);
+    }
+    return step;
+  }
+
+  /** Every {@code step-…} directory under the root, ascending by step, committed or not. */
+  List<Long> steps() {
+    if (!Files.isDirectory(root)) {
+      return List.of();
+    }
+    try (Stream<Path> children = Files.list(root)) {
+      return children
+          .filter(p -> Files.isDirectory(p, LinkOption.NOFOLLOW_LINKS))
+          .map(p -> CheckpointLayout.parseStep(p.getFileName().toString()))
+          .filter(OptionalLong::isPresent)
+          .map(OptionalLong::getAsLong)
+          .sorted()
+          .toList();
+    } catch (IOException e) {
+      throw new InvalidInputException(
+          "cannot list checkpoint root " + root + ": " + CheckpointLayout.describe(e), e);
+    }
+  }
+
+  /** Checks a checkpoint directory against its manifest; any problem is an error. */
+  public static CompletedCheckpoint verifyDirectory(Path dir) {
+    if (!Files.isDirectory(dir)) {
+      throw new InvalidCheckpointException(MISSING_DIRECTORY, dir, "no such checkpoint directory");
+    }
+    Path manifestFile = dir.resolve(CheckpointLayout.MANIFEST);
+    byte[] bytes;
+    try {
+      bytes = Files.readAllBytes(manifestFile);
+    } catch (NoSuchFileException e) {
+      throw new InvalidCheckpointException(
+          MISSING_MANIFEST, dir, "manifest.json is missing (an incomplete checkpoint)", e);
+    } catch (IOException e) {
+      throw unreadable(manifestFile, e);
+    }
+    CheckpointManifest manifest = ManifestJson.read(bytes, manifestFile);
+    OptionalLong named = CheckpointLayout.parseStep(dir.getFileName().toString());
+    if (named.isPresent() && named.getAsLong() != manifest.step()) {
+      throw new InvalidCheckpointException(
+          STEP_MISMATCH,
+          dir,
+          "the directory is named for step "
+              + named.getAsLong()
+              + " but its manifest says step "
+              + manifest.step());
+    }
+    for (Map.Entry<String, FileDigest> entry : manifest.files().entrySet()) {
+      verifyFile(dir, entry.getKey(), entry.getValue());
+    }
+    return new CompletedCheckpoint(dir, manifest);
+  }
+
+  /**
+   * Verifies a checkpoint directory, then decodes its tensor groups into {@code manager}; any
+   * problem is an error and leaves nothing allocated in {@code manager}.
+   */
+  public static LoadedCheckpoint loadDirectory(Path dir, NDManager manager) {
+    CompletedCheckpoint checkpoint = verifyDirectory(dir);
+    Map<String, NDList> groups = new LinkedHashMap<>();
+    try {
+      for (String group : checkpoint.manifest().groups()) {
+        String file = CheckpointLayout.groupFile(group);
+        groups.put(group, decode(dir, file, checkpoint.manifest().files().get(file), manager));
+      }
+    } catch (RuntimeException e) {
+      groups.values().forEach(NDList::close);
+      throw e;
+    }
+    return new LoadedCheckpoint(dir, checkpoint.manifest(), groups);
+  }
+
+  private static NDList decode(Path dir, String file, FileDigest expected, NDManager manager) {
+    Path path = dir.resolve(file);
+    MessageDigest digest = HashingOutput.sha256();
+    NDList tensors = null;
+    try (InputStream in =
+        new DigestInputStream(new BufferedInputStream(Files.newInputStream(path)), digest)) {
+      tensors = NDList.decode(manager, in);
+      in.transferTo(OutputStream.nullOutputStream());
+    } catch (IOException e) {
+      close(tensors);
+      throw unreadable(path, e);
+    } catch (RuntimeException e) {
+      close(tensors);
+      throw new InvalidCheckpointException(
+          MALFORMED_TENSORS, dir, file + " cannot be decoded as safetensors: " + e.getMessage(), e);
+    }
+    String actual = HexFormat.of().formatHex(digest.digest());
+    if (!actual.equals(expected.sha256())) {
+      close(tensors);
+      throw new InvalidCheckpointException(
+          CHECKSUM_MISMATCH,
+          dir,
+          file
+              + " changed while it was being loaded (SHA-256 "
+              + actual
+              + ", expected "
+              + expected.sha256()
+              + ")");
+    }
+    return tensors;
+  }
+
+  private static void close(NDList tensors) {
+    if (tensors != null) {
+      tensors.close();
+    }
+  }
+
+  private static void verifyFile(Path dir, String file, FileDigest expected) {
+    Path path = dir.resolve(file);
+    long size;
+    try {
+      size = Files.size(path);
+    } catch (NoSuchFileException e) {
+      throw new InvalidCheckpointException(
+          MISSING_FILE, dir, file + " is listed in the manifest but missing", e);
+    } catch (IOException e) {
+      throw unreadable(path, e);
+    }
+    if (size != expected.size()) {
+      throw new InvalidCheckpointException(
+          SIZE_MISMATCH,
+          dir,
+          file
+              + " has "
+              + size
+              + " bytes, the manifest says "
+              + expected.size()
+              + (size < expected.size() ? " (truncated)" : ""));
+    }
+    MessageDigest digest = HashingOutput.sha256();
+    try (InputStream in = Files.newInputStream(path)) {
+      byte[] buffer = new byte[1 << 20];
+      for (int n; (n = in.read(buffer)) > 0; ) {
+        digest.update(buffer, 0, n);
+      }
+    } catch (IOException e) {
+      throw unreadable(path, e);
+    }
+    String actual = HexFormat.of().formatHex(digest.digest());
+    if (!actual.equals(expected.sha256())) {
+      throw new InvalidCheckpointException(
+          CHECKSUM_MISMATCH,
+          dir,
+          file
+              + " fails its checksum (SHA-256 "
+              + actual
+              + ", expected "
+              + expected.sha256()
+              + ")");
+    }
+  }
+
+  private static InvalidCheckpointException unreadable(Path path, IOException e) {
+    return new InvalidCheckpointException(
+        UNREADABLE, path, "cannot read: " + CheckpointLayout.describe(e), e);
+  }
+
+  private Path stepDirectory(long step) {
+    Path dir = root.resolve(CheckpointLayout.directoryName(step));
+    if (!Files.isDirectory(dir)) {
+      throw new InvalidCheckpointException(
+          MISSING_DIRECTORY,
+          dir,
+          "no checkpoint for step " + step + " (committed steps: " + committedSteps() + ")");
+    }
+    return dir;
+  }
+
+  private <T> Optional<T> newest(Function<Path, T> open) {
+    int skipped = 0;
+    for (long step : candidates()) {
+      Path dir = root.resolve(CheckpointLayout.directoryName(step));
+      try {
+        return Optional.of(open.apply(dir));
+      } catch (InvalidCheckpointException e) {
+        if (e.reason() == FORMAT_VERSION) {
+          throw e;
+        }
+        skipped++;
+        LOG.warn(
+            "Skipping checkpoint {} ({}): {}; trying the previous one",
+            dir,
+            e.reason().label(),
+            e.detail());
+      }
+    }
+    if (skipped > 0) {
+      LOG.warn("No valid checkpoint under {}: all {} committed ones were skipped", root, skipped);
+    }
+    return Optional.empty();
+  }
+
+  /** Committed steps, newest first, after saying what is odd about the pointer. */
+  private List<Long> candidates() {
+    List<Long> steps = steps();
+    OptionalLong latest = latest();
+    List<Long> candidates = new ArrayList<>();
+    if (latest.isPresent()) {
+      long pointer = latest.getAsLong();
+      if (!steps.contains(pointer)) {
+        LOG.warn(
+            "{} names {}, which does not exist; falling back to the previous checkpoint",
+            root.resolve(CheckpointLayout.LATEST),
+            root.resolve(CheckpointLayout.directoryName(pointer)));
+      }
+      for (long step : steps) {
+        if (step <= pointer) {
+          candidates.add(step);
+        } else {
+          LOG.info(
+              "Ignoring {}: newer than LATEST, so its writer stopped before committing it",
+              root.resolve(CheckpointLayout.directoryName(step)));
+        }
+      }
+    } else {
+      candidates.addAll(steps);
+      if (!steps.isEmpty()) {
+        LOG.warn("No LATEST pointer in {}; trying its checkpoint directories newest first", root);
+      }
+    }
+    candidates.sort(Comparator.reverseOrder());
+    return candidates;
+  }
+}

@@ -1,0 +1,274 @@
+package io.scoreflow.ckpt;
+
+import ai.djl.ndarray.NDManager;
+import io.scoreflow.InvalidInputException;
+import java.io.IOException;
+import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
+import java.nio.channels.OverlappingFileLockException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.time.Clock;
+import java.util.List;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.stream.Stream;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The writer's view of a checkpoint root: it holds the root's lock (one writer per root), removes
+ * what an interrupted write left behind when it opens, commits checkpoints, and then applies the
+ * retention policy. Reading goes through {@link CheckpointReader}, which needs no store.
+ *
+ * <pre>{@code
+ * try (CheckpointStore store = CheckpointStore.builder(root).retention(RetentionPolicy.keepLast(3)).open();
+ *     NDManager manager = NDManager.newBaseManager()) {
+ *   Optional<LoadedCheckpoint> resume = store.newestValid(manager);
+ *   ...
+ *   store.write(CheckpointSnapshot.builder().jobId("cifar10").step(1200).generation(3)
+ *       .config(config).dataCursor(new DataCursor(2, 4096)).rng(RngState.of(42))
+ *       .group("model", stateDict).build());
+ * }
+ * }</pre>
+ */
+public final class CheckpointStore implements AutoCloseable {
+  private static final Logger LOG = LoggerFactory.getLogger(CheckpointStore.class);
+
+  private final Path root;
+  private final RetentionPolicy retention;
+  private final CheckpointWriter writer;
+  private final CheckpointReader reader;
+  private final FileChannel lockChannel;
+  private final FileLock lock;
+  private boolean closed;
+
+  private CheckpointStore(Builder b, FileChannel lockChannel, FileLock lock) {
+    this.root = b.root;
+    this.retention = b.retention;
+    this.writer = new CheckpointWriter(b.root, b.io, b.clock);
+    this.reader = CheckpointReader.of(b.root);
+    this.lockChannel = lockChannel;
+    this.lock = lock;
+  }
+
+  /** Opens {@code root} with the default retention (keep the last three) on the local disk. */
+  public static CheckpointStore open(Path root) {
+    return builder(root).open();
+  }
+
+  public static Builder builder(Path root) {
+    return new Builder(root);
+  }
+
+  public Path root() {
+    return root;
+  }
+
+  public CheckpointReader reader() {
+    return reader;
+  }
+
+  /**
+   * Writes and commits {@code snapshot}, then applies retention. Returns once the checkpoint is
+   * durable and {@code LATEST} names it. Checkpoint directories newer than this step (from a line
+   * of steps abandoned by resuming an older checkpoint) are moved aside, never deleted.
+   *
+   * @throws CheckpointWriteException on an I/O error (disk full, permission denied), after removing
+   *     the partial checkpoint; earlier checkpoints are intact
+   */
+  public synchronized CompletedCheckpoint write(CheckpointSnapshot snapshot) {
+    if (closed) {
+      throw new IllegalStateException("checkpoint store " + root + " is closed");
+    }
+    long start = System.nanoTime();
+    CompletedCheckpoint committed = writer.write(snapshot);
+    LOG.info(
+        "job {} generation {} step {}: checkpoint committed to {} ({} bytes of tensors, {} ms)",
+        snapshot.jobId(),
+        snapshot.generation(),
+        snapshot.step(),
+        committed.directory(),
+        snapshot.byteSize(),
+        (System.nanoTime() - start) / 1_000_000);
+    try {
+      afterCommit(snapshot);
+    } catch (RuntimeException e) {
+      // The checkpoint is committed; failing the write now would tell the caller otherwise.
+      LOG.warn(
+          "job {} generation {} step {}: housekeeping after the commit failed: {}",
+          snapshot.jobId(),
+          snapshot.generation(),
+          snapshot.step(),
+          e.getMessage());
+    }
+    return committed;
+  }
+
+  /** See {@link CheckpointReader#newestValid()}. */
+  public Optional<CompletedCheckpoint> newestValid() {
+    return reader.newestValid();
+  }
+
+  /** See {@link CheckpointReader#newestValid(NDManager)}. */
+  public Optional<LoadedCheckpoint> newestValid(NDManager manager) {
+    return reader.newestValid(manager);
+  }
+
+  /** See {@link CheckpointReader#load(long, NDManager)}. */
+  public LoadedCheckpoint load(long step, NDManager manager) {
+    return reader.load(step, manager);
+  }
+
+  /** See {@link CheckpointReader#committedSteps()}. */
+  public List<Long> committedSteps() {
+    return reader.committedSteps();
+  }
+
+  /** Releases the root's lock. Idempotent. */
+  @Override
+  public synchronized void close() {
+    if (closed) {
+      return;
+    }
+    closed = true;
+    try {
+      lock.release();
+      lockChannel.close();
+    } catch (IOException e) {
+      LOG.warn("Could not release the lock on {}: {}", root, CheckpointLayout.describe(e));
+    }
+  }
+
+  /** Housekeeping once {@code LATEST} names the new checkpoint; failures here only warn. */
+  private void afterCommit(CheckpointSnapshot snapshot) {
+    long step = snapshot.step();
+    for (long newer : reader.steps()) {
+      if (newer > step) {
+        writer.supersede(root.resolve(CheckpointLayout.directoryName(newer)), snapshot);
+      }
+    }
+    List<Long> committed = reader.steps().stream().filter(s -> s <= step).toList();
+    for (long old : retention.toDelete(committed)) {
+      if (old == step || !committed.contains(old)) {
+        LOG.warn("Retention policy {} asked to delete step {}; ignored", retention, old);
+        continue;
+      }
+      Path dir = root.resolve(CheckpointLayout.directoryName(old));
+      if (writer.discard(dir)) {
+        LOG.info(
+            "job {} generation {} step {}: retention {} deleted {}",
+            snapshot.jobId(),
+            snapshot.generation(),
+            step,
+            retention,
+            dir);
+      }
+    }
+  }
+
+  /** Removes what a crashed writer left: temporary directories and files, half deletions. */
+  private static void removeLeftovers(Path root, CheckpointIo io) {
+    List<Path> leftovers;
+    try (Stream<Path> children = Files.list(root)) {
+      leftovers =
+          children.filter(p -> CheckpointLayout.isLeftover(p.getFileName().toString())).toList();
+    } catch (IOException e) {
+      throw new InvalidInputException(
+          "cannot list checkpoint root " + root + ": " + CheckpointLayout.describe(e), e);
+    }
+    for (Path leftover : leftovers) {
+      try {
+        io.deleteTree(leftover);
+        LOG.info("Removed {}, left by an interrupted checkpoint write", leftover);
+      } catch (IOException e) {
+        LOG.warn("Could not remove {}: {}", leftover, CheckpointLayout.describe(e));
+      }
+    }
+  }
+
+  /** Options of a store; {@link #open()} validates the root and takes its lock. */
+  public static final class Builder {
+    private final Path root;
+    private RetentionPolicy retention = RetentionPolicy.defaultPolicy();
+    private CheckpointIo io = CheckpointIo.local();
+    private Clock clock = Clock.systemUTC();
+
+    private Builder(Path root) {
+      this.root = Objects.requireNonNull(root, "root").toAbsolutePath().normalize();
+    }
+
+    public Builder retention(RetentionPolicy retention) {
+      this.retention = Objects.requireNonNull(retention, "retention");
+      return this;
+    }
+
+    /** Where writes go; a test seam for failing or crashing I/O. */
+    public Builder io(CheckpointIo io) {
+      this.io = Objects.requireNonNull(io, "io");
+      return this;
+    }
+
+    /** The clock of the manifests' creation time. */
+    public Builder clock(Clock clock) {
+      this.clock = Objects.requireNonNull(clock, "clock");
+      return this;
+    }
+
+    /**
+     * Creates the root if needed, takes its lock and removes leftovers of interrupted writes.
+     *
+     * @throws InvalidInputException if the root cannot be created or written, is not a directory,
+     *     or another writer holds it
+     */
+    public CheckpointStore open() {
+      try {
+        Files.createDirectories(root);
+      } catch (IOException e) {
+        throw new InvalidInputException(
+            "cannot create checkpoint root " + root + ": " + CheckpointLayout.describe(e), e);
+      }
+      Path lockFile = root.resolve(CheckpointLayout.LOCK);
+      FileChannel channel;
+      try {
+        channel = FileChannel.open(lockFile, StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+      } catch (IOException e) {
+        throw new InvalidInputException(
+            "checkpoint root "
+                + root
+                + " is not writable: cannot create "
+                + lockFile
+                + ": "
+                + CheckpointLayout.describe(e),
+            e);
+      }
+      FileLock lock;
+      try {
+        lock = channel.tryLock();
+      } catch (OverlappingFileLockException | IOException e) {
+        lock = null;
+      }
+      if (lock == null) {
+        closeQuietly(channel);
+        throw new InvalidInputException(
+            "checkpoint root " + root + " is in use by another writer (it holds " + lockFile + ")");
+      }
+      try {
+        removeLeftovers(root, io);
+        return new CheckpointStore(this, channel, lock);
+      } catch (RuntimeException e) {
+        closeQuietly(channel);
+        throw e;
+      }
+    }
+
+    private static void closeQuietly(FileChannel channel) {
+      try {
+        channel.close();
+      } catch (IOException e) {
+        // Nothing more to do: the channel was only opened for the lock.
+      }
+    }
+  }
+}
