@@ -1,5 +1,6 @@
 package io.scoreflow.ckpt;
 
+import io.scoreflow.data.DataCursor;
 import java.time.Instant;
 import java.util.Collections;
 import java.util.LinkedHashMap;

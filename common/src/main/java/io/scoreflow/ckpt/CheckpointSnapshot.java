@@ -2,6 +2,7 @@ package io.scoreflow.ckpt;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
+import io.scoreflow.data.DataCursor;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.HashSet;

@@ -8,6 +8,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.scoreflow.data.DataCursor;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Instant;
@@ -138,7 +139,7 @@ final class ManifestJson {
           text(root, "config", file),
           new DataCursor(
               integer(cursor, "epoch", file, "dataCursor"),
-              integer(cursor, "position", file, "dataCursor")),
+              Math.toIntExact(integer(cursor, "position", file, "dataCursor"))),
           new RngState(integer(rng, "seed", file, "rng"), state),
           files);
     } catch (IllegalArgumentException | DateTimeParseException e) {

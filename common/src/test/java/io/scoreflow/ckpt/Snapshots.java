@@ -1,5 +1,6 @@
 package io.scoreflow.ckpt;
 
+import io.scoreflow.data.DataCursor;
 import java.time.Clock;
 import java.time.Instant;
 import java.time.ZoneOffset;
@@ -24,7 +25,7 @@ final class Snapshots {
         .step(step)
         .generation(3)
         .config(CONFIG)
-        .dataCursor(new DataCursor(step / 100, step % 100))
+        .dataCursor(new DataCursor(step / 100, (int) (step % 100)))
         .rng(new RngState(42, Map.of("torch.offset", Long.toString(step * 7))))
         .group(
             "model",
