@@ -332,10 +332,11 @@ public final class Ncsnpp extends ScoreNetwork {
     double step = Math.log(10000) / (half - 1);
     NDManager mgr = t.getManager();
     long b = t.getShape().get(0);
+    // toType(.., false) returns t itself when it is float32 already: only a converted copy is ours
+    NDArray tf = t.toType(ai.djl.ndarray.types.DataType.FLOAT32, false);
     try (NDArray range = mgr.arange(0f, (float) half);
         NDArray scaled = range.mul(-step);
         NDArray freqs = scaled.exp();
-        NDArray tf = t.toType(ai.djl.ndarray.types.DataType.FLOAT32, false);
         NDArray col = tf.reshape(b, 1);
         NDArray row = freqs.reshape(1, half);
         NDArray args = col.mul(row);
@@ -347,6 +348,10 @@ public final class Ncsnpp extends ScoreNetwork {
       }
       try (emb) {
         return emb.pad(new Shape(0, 1), 0);
+      }
+    } finally {
+      if (tf != t) {
+        tf.close();
       }
     }
   }

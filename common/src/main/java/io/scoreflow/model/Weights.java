@@ -124,9 +124,8 @@ public final class Weights {
       for (Map.Entry<String, Parameter> e : params.entrySet()) {
         NDArray target = e.getValue().getArray();
         NDArray source = file.get(e.getKey());
-        try (NDArray f = source.toType(target.getDataType(), false)) {
-          target.set(f.toByteBuffer());
-        }
+        NDArray f = source.toType(target.getDataType(), false);
+        target.set(f.toByteBuffer()); // in place; source and f die with the scratch manager
       }
       for (String name : buffers.keySet()) {
         net.setBuffer(name, file.get(name).toType(DataType.FLOAT32, false).toFloatArray());

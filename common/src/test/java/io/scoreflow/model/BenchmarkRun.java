@@ -1,0 +1,22 @@
+package io.scoreflow.model;
+
+import ai.djl.ndarray.NDManager;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.condition.EnabledIfSystemProperty;
+
+/**
+ * Prints benchmark JSON; runs only with {@code -Dscoreflow.bench=true} (e.g. {@code mvn -o -pl
+ * common test -Dtest=BenchmarkRun -Dscoreflow.bench=true}).
+ */
+@EnabledIfSystemProperty(named = "scoreflow.bench", matches = "true")
+class BenchmarkRun {
+
+  @Test
+  void tinyUnetFashionMnist() {
+    try (NDManager m = NDManager.newBaseManager()) {
+      Ncsnpp net = ScoreNetworks.build(ScoreNetConfig.tinyDdpmpp(28, 1), m);
+      int steps = Integer.getInteger("scoreflow.bench.steps", 10);
+      System.out.println(ModelBenchmark.run(net, "tiny-ddpmpp-28x28x1", 32, 5, steps, m).toJson());
+    }
+  }
+}
