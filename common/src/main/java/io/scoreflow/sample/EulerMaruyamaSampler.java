@@ -7,6 +7,7 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import io.scoreflow.sde.ForwardSde;
+import java.util.function.IntConsumer;
 
 /**
  * The Euler–Maruyama reverse sampler of Gao, Nguyen and Zhu: from the exact-variance prior {@code
@@ -16,7 +17,7 @@ import io.scoreflow.sde.ForwardSde;
  * <p>Randomness comes from the engine's generator on the device that holds the samples, so no noise
  * crosses from host to device; seed it through {@code Engine.setRandomSeed} for repeatable runs.
  */
-public final class EulerMaruyamaSampler {
+public final class EulerMaruyamaSampler implements Sampler {
 
   private final ForwardSde sde;
   private final int steps;
@@ -27,8 +28,14 @@ public final class EulerMaruyamaSampler {
     this.steps = steps;
   }
 
-  /** Draws {@code shape[0]} samples; the result belongs to {@code manager}. */
-  public NDArray sample(ScoreFunction score, Shape shape, DataType dtype, NDManager manager) {
+  @Override
+  public int steps() {
+    return steps;
+  }
+
+  @Override
+  public NDArray sample(
+      ScoreFunction score, Shape shape, DataType dtype, NDManager manager, IntConsumer progress) {
     double horizon = sde.horizon();
     double eta = horizon / steps;
     NDArray y = manager.randomNormal(0f, (float) Math.sqrt(sde.priorVariance()), shape, dtype);
@@ -47,6 +54,7 @@ public final class EulerMaruyamaSampler {
       }
       y.close();
       y = next;
+      progress.accept(k + 1);
     }
     return y;
   }

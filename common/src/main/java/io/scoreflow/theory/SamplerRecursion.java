@@ -45,6 +45,30 @@ public final class SamplerRecursion {
     return new GaussianLaw(mean, Math.sqrt(var), data.dim());
   }
 
+  /**
+   * The law of the probability-flow ODE sampler's output (Euler steps {@code y ← y + η (f y + ½ g²
+   * score)}, same prior and times): {@code c = 1 + η f − ½ η g² / v}, mean {@code μ ← c μ + ½ η g²
+   * a1 m / v}, variance {@code V ← c² V}.
+   */
+  public static GaussianLaw probabilityFlow(ForwardSde sde, int steps, GaussianLaw data) {
+    require(steps >= 1, "--steps must be >= 1, got %s", steps);
+    double horizon = sde.horizon();
+    double eta = horizon / steps;
+    double mean = 0;
+    double var = sde.priorVariance();
+    double dataVar = data.std() * data.std();
+    for (int k = 0; k < steps; k++) {
+      double s = horizon - k * eta;
+      double a1 = sde.meanCoeff(s);
+      double v = a1 * a1 * dataVar + sde.variance(s);
+      double g2 = sde.g(s) * sde.g(s);
+      double c = 1 + eta * sde.f(s) - 0.5 * eta * g2 / v;
+      mean = c * mean + 0.5 * eta * g2 * a1 * data.mean() / v;
+      var = c * c * var;
+    }
+    return new GaussianLaw(mean, Math.sqrt(var), data.dim());
+  }
+
   /** The exact W2 between the sampler's output law and the data. */
   public static double w2(ForwardSde sde, int steps, GaussianLaw data) {
     return eulerMaruyama(sde, steps, data).w2(data);

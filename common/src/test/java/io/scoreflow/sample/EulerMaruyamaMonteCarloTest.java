@@ -26,6 +26,50 @@ class EulerMaruyamaMonteCarloTest {
 
   private static final int SAMPLES = 400_000;
 
+  private static ForwardSde sde(String name) {
+    return Sdes.create(
+        SdeSpec.resolve(
+            name,
+            Map.of(),
+            Map.of(),
+            null,
+            ConfigFactory.defaultReference().getConfig("scoreflow.sde")));
+  }
+
+  private static double[] moments(Sampler sampler, ForwardSde sde, double mean, double std) {
+    Engine.getInstance().setRandomSeed(99);
+    try (NDManager manager = NDManager.newBaseManager()) {
+      NDArray y =
+          sampler.sample(
+              new GaussianScore(sde, mean, std), new Shape(SAMPLES, 1), DataType.FLOAT64, manager);
+      double m = y.mean().getDouble();
+      return new double[] {m, y.sub(m).square().sum().getDouble() / (SAMPLES - 1)};
+    }
+  }
+
+  @ParameterizedTest(name = "{0} K={1}")
+  @CsvSource({"vp-linear, 20, 1.0, 0.5", "ve-exp, 50, 0.5, 1.0", "vp-exp, 9, -1.0, 2.0"})
+  void probabilityFlowMomentsMatchItsRecursion(String name, int steps, double mean, double std) {
+    ForwardSde sde = sde(name);
+    GaussianLaw law = SamplerRecursion.probabilityFlow(sde, steps, new GaussianLaw(mean, std, 1));
+    double[] m = moments(new ProbabilityFlowSampler(sde, steps), sde, mean, std);
+    double var = law.std() * law.std();
+    assertEquals(law.mean(), m[0], 5 * Math.sqrt(var / SAMPLES), "mean");
+    assertEquals(var, m[1], 5 * Math.sqrt(2.0 / SAMPLES) * var, "variance");
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @CsvSource({"vp-linear, 1.0, 0.5", "ve-exp, 0.5, 1.0"})
+  void predictorCorrectorApproachesTheDataLaw(String name, double mean, double std) {
+    // PC's step size depends on batch norms, so its law has no closed recursion; with the exact
+    // score and 300 steps its output must be close to the data itself. The tolerance (0.03 on
+    // the mean and std) is ten times the statistical error and well below the prior's offset.
+    ForwardSde sde = sde(name);
+    double[] m = moments(new PredictorCorrectorSampler(sde, 300, 0.16, 1), sde, mean, std);
+    assertEquals(mean, m[0], 0.03, "mean");
+    assertEquals(std, Math.sqrt(m[1]), 0.03, "std");
+  }
+
   @ParameterizedTest(name = "{0} K={1}")
   @CsvSource({"vp-linear, 20, 1.0, 0.5", "ve-exp, 50, 0.5, 1.0", "vp-poly, 7, -1.0, 2.0"})
   void sampleMomentsMatchTheRecursion(String name, int steps, double mean, double std) {

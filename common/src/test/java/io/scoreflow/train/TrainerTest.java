@@ -111,13 +111,13 @@ class TrainerTest {
     }
   }
 
-  static float[] concat(Map<String, float[]> tensors) {
-    int n = tensors.values().stream().mapToInt(t -> t.length).sum();
+  static float[] concat(java.util.List<io.scoreflow.ckpt.HostTensor> tensors) {
+    int n = tensors.stream().mapToInt(t -> t.data().length).sum();
     float[] all = new float[n];
     int off = 0;
-    for (float[] t : tensors.values()) {
-      System.arraycopy(t, 0, all, off, t.length);
-      off += t.length;
+    for (var t : tensors) {
+      System.arraycopy(t.data(), 0, all, off, t.data().length);
+      off += t.data().length;
     }
     return all;
   }

@@ -11,7 +11,12 @@ import picocli.CommandLine.Command;
     mixinStandardHelpOptions = true,
     versionProvider = Main.Version.class,
     description = "Distributed training of score-based generative models.",
-    subcommands = {SdeCommand.class, TheoryCommand.class, CommandLine.HelpCommand.class})
+    subcommands = {
+      SdeCommand.class,
+      TheoryCommand.class,
+      TrainCommand.class,
+      CommandLine.HelpCommand.class
+    })
 public final class Main {
 
   /** Exit code for bad input (flags, config, files): one line on stderr, no stack trace. */

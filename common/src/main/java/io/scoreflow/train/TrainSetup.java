@@ -1,0 +1,180 @@
+package io.scoreflow.train;
+
+import static io.scoreflow.InvalidInputException.require;
+
+import com.typesafe.config.Config;
+import io.scoreflow.InvalidInputException;
+import io.scoreflow.data.Cifar10;
+import io.scoreflow.data.Dataset;
+import io.scoreflow.data.Datasets;
+import io.scoreflow.data.GaussianData;
+import io.scoreflow.data.IdxImages;
+import io.scoreflow.data.SampleShape;
+import io.scoreflow.model.MlpConfig;
+import io.scoreflow.model.MlpScoreNet;
+import io.scoreflow.model.Nonlinearity;
+import io.scoreflow.model.ScoreNetConfig;
+import io.scoreflow.model.ScoreNetConfig.EmbeddingType;
+import io.scoreflow.model.ScoreNetwork;
+import io.scoreflow.model.ScoreNetworks;
+import io.scoreflow.sde.ForwardSde;
+import io.scoreflow.sde.Schedule;
+import io.scoreflow.sde.SdeSpec;
+import io.scoreflow.sde.Sdes;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Builds the parts of a training job from a resolved HOCON config ({@code scoreflow.sde}, {@code
+ * scoreflow.model}, {@code scoreflow.data}): one place that turns config keys into objects, so a
+ * worker, the single-process CLI and the sampler read the config the same way.
+ */
+public final class TrainSetup {
+
+  private TrainSetup() {}
+
+  /** The SDE of {@code scoreflow.sde} (name plus the parameters of that schedule). */
+  public static ForwardSde sde(Config root) {
+    Config c = root.getConfig("scoreflow.sde");
+    String name = c.getString("name");
+    Schedule schedule = Schedule.byId(name);
+    Map<String, Double> params = new LinkedHashMap<>();
+    for (String key : schedule.parameterKeys()) {
+      if (c.hasPath(key)) {
+        params.put(key, c.getDouble(key));
+      }
+    }
+    Map<String, String> expressions = new LinkedHashMap<>();
+    for (String key : Schedule.EXPRESSION_KEYS) {
+      if (c.hasPath(key)) {
+        expressions.put(key, c.getString(key));
+      }
+    }
+    return Sdes.create(SdeSpec.resolve(name, params, expressions, c.getDouble("horizon"), c));
+  }
+
+  /** The training data of {@code scoreflow.data}. */
+  public static Dataset dataset(Config root) {
+    Config c = root.getConfig("scoreflow.data");
+    String source = c.getString("source");
+    return switch (source) {
+      case "fashion-mnist", "mnist" -> IdxImages.train(path(c, source));
+      case "cifar10" -> Cifar10.train(path(c, source));
+      case "folder" -> Datasets.open(path(c, source));
+      case "gaussian" ->
+          GaussianData.builder()
+              .dimension(c.getInt("gaussian.dim"))
+              .mean(c.getDouble("gaussian.mean"))
+              .std(c.getDouble("gaussian.std"))
+              .size(c.getInt("gaussian.size"))
+              .seed(root.getLong("scoreflow.train.seed"))
+              .build();
+      default ->
+          throw new InvalidInputException(
+              "scoreflow.data.source '"
+                  + source
+                  + "' is not one of fashion-mnist, mnist, cifar10, folder, gaussian");
+    };
+  }
+
+  private static Path path(Config c, String source) {
+    require(
+        c.hasPath("path") && !c.getString("path").isBlank(),
+        "scoreflow.data.path must name where the %s data is",
+        source);
+    return Path.of(c.getString("path"));
+  }
+
+  /** A built network with how its output becomes a score and how data are scaled for it. */
+  public record Model(ScoreNetwork network, Parametrisation parametrisation, DataScaler scaler) {}
+
+  /**
+   * The network of {@code scoreflow.model} for data of {@code shape}: an NCSN++/DDPM++ preset
+   * ({@code ddpmpp-cont}, {@code ncsnpp-cont}, their {@code -deep} variants, {@code tiny-ddpmpp},
+   * {@code tiny-ncsnpp}) fitted to the image size, or {@code mlp} for vectors.
+   */
+  public static Model model(
+      Config root, SampleShape shape, ForwardSde sde, ai.djl.ndarray.NDManager manager) {
+    Config c = root.getConfig("scoreflow.model");
+    String arch = c.getString("arch");
+    long seed = c.hasPath("seed") ? c.getLong("seed") : root.getLong("scoreflow.train.seed");
+    if (arch.equals("mlp")) {
+      require(
+          shape instanceof SampleShape.Vector,
+          "scoreflow.model.arch = mlp needs vector data, got %s",
+          shape);
+      boolean ve = sde.spec().schedule().family() == Schedule.Family.VE;
+      MlpConfig mlp =
+          new MlpConfig(
+              shape.size(),
+              c.getInt("mlp.hidden"),
+              c.getInt("mlp.layers"),
+              c.getInt("mlp.embedding-dim"),
+              ve ? EmbeddingType.FOURIER : EmbeddingType.POSITIONAL,
+              16,
+              ve,
+              Nonlinearity.SWISH,
+              seed);
+      MlpScoreNet net = ScoreNetworks.build(mlp, manager);
+      return new Model(net, parametrisation(mlp.embeddingType()), DataScaler.IDENTITY);
+    }
+    require(
+        shape instanceof SampleShape.Image,
+        "scoreflow.model.arch = %s needs image data, got %s",
+        arch,
+        shape);
+    SampleShape.Image image = (SampleShape.Image) shape;
+    require(
+        image.height() == image.width(),
+        "the U-Nets need square images, got %s×%s",
+        image.height(),
+        image.width());
+    ScoreNetConfig.Builder b =
+        switch (arch) {
+          case "tiny-ddpmpp" ->
+              ScoreNetConfig.tinyDdpmpp(image.height(), image.channels()).toBuilder();
+          case "tiny-ncsnpp" ->
+              ScoreNetConfig.tinyNcsnpp(image.height(), image.channels()).toBuilder();
+          default ->
+              ScoreNetConfig.preset(arch).toBuilder()
+                  .imageSize(image.height())
+                  .channels(image.channels());
+        };
+    if (c.hasPath("nf")) {
+      b.nf(c.getInt("nf"));
+    }
+    if (c.hasPath("num-res-blocks")) {
+      b.numResBlocks(c.getInt("num-res-blocks"));
+    }
+    if (c.hasPath("ch-mult")) {
+      b.chMult(ints(c.getIntList("ch-mult")));
+    }
+    if (c.hasPath("attn-resolutions")) {
+      b.attnResolutions(ints(c.getIntList("attn-resolutions")));
+    }
+    if (c.hasPath("dropout")) {
+      b.dropout(c.getDouble("dropout"));
+    }
+    if (sde.spec().schedule().family() == Schedule.Family.VE) {
+      b.sigmaMin(sde.noiseLevel(0)).sigmaMax(sde.noiseLevel(sde.horizon()));
+    }
+    ScoreNetConfig config = b.seed(seed).build();
+    ScoreNetwork net = ScoreNetworks.build(config, manager);
+    // The data pipeline centres only for a network that expects centred input; NCSN++ (centered =
+    // false) takes [0, 1] and maps it to [−1, 1] itself.
+    DataScaler scaler = config.centered() ? DataScaler.CENTERED : DataScaler.IDENTITY;
+    return new Model(net, parametrisation(config.embeddingType()), scaler);
+  }
+
+  private static Parametrisation parametrisation(EmbeddingType embedding) {
+    return embedding == EmbeddingType.POSITIONAL
+        ? new Parametrisation.NoisePrediction()
+        : new Parametrisation.SigmaScaled();
+  }
+
+  private static int[] ints(List<Integer> values) {
+    return values.stream().mapToInt(Integer::intValue).toArray();
+  }
+}
