@@ -30,11 +30,13 @@ public final class Ncsnpp extends ScoreNetwork {
   private final ScoreNetConfig cfg;
   private final List<TorchBlock> modules = new ArrayList<>();
   private final int[] resolutions;
+  private final Fir fir;
   private float[] sigmas;
 
   public Ncsnpp(ScoreNetConfig cfg) {
     this.cfg = cfg;
     this.resolutions = cfg.resolutions();
+    this.fir = cfg.fir() ? new Fir(cfg.firKernel()) : null;
     this.sigmas = geometricSigmas(cfg.sigmaMax(), cfg.sigmaMin(), cfg.numScales());
     build();
     seedInitializers(cfg.seed());
@@ -81,14 +83,10 @@ public final class Ncsnpp extends ScoreNetwork {
         out,
         temb,
         resample,
-        fir(),
+        fir,
         cfg.dropout(),
         cfg.skipRescale(),
         cfg.initScale());
-  }
-
-  private Fir fir() {
-    return cfg.fir() ? new Fir(cfg.firKernel()) : null;
   }
 
   private AttnBlock attn(int ch) {
@@ -128,18 +126,18 @@ public final class Ncsnpp extends ScoreNetwork {
       }
       if (level != levels - 1) {
         if (cfg.resblockType() == ResblockType.DDPM) {
-          add(new Downsample(inCh, inCh, cfg.resampWithConv(), fir()));
+          add(new Downsample(inCh, inCh, cfg.resampWithConv(), fir));
         } else {
           add(resnet(inCh, inCh, Resample.DOWN));
         }
         if (cfg.progressiveInput() == ProgressiveInput.INPUT_SKIP) {
-          add(new Downsample(pyramidIn, pyramidIn, false, fir()));
+          add(new Downsample(pyramidIn, pyramidIn, false, fir));
           add(new Combine(pyramidIn, inCh, cfg.progressiveCombine()));
           if (cfg.progressiveCombine() == CombineMethod.CAT) {
             inCh *= 2;
           }
         } else if (cfg.progressiveInput() == ProgressiveInput.RESIDUAL) {
-          add(new Downsample(pyramidIn, inCh, true, fir()));
+          add(new Downsample(pyramidIn, inCh, true, fir));
           pyramidIn = inCh;
         }
         hsC.add(inCh);
@@ -172,19 +170,19 @@ public final class Ncsnpp extends ScoreNetwork {
           }
         } else {
           if (cfg.progressive() == Progressive.OUTPUT_SKIP) {
-            add(new Upsample(pyramidCh, pyramidCh, false, fir()));
+            add(new Upsample(pyramidCh, pyramidCh, false, fir));
             add(new GroupNorm(inCh));
             add(Conv.conv3x3(inCh, channels, cfg.initScale()));
             pyramidCh = channels;
           } else {
-            add(new Upsample(pyramidCh, inCh, true, fir()));
+            add(new Upsample(pyramidCh, inCh, true, fir));
             pyramidCh = inCh;
           }
         }
       }
       if (level != 0) {
         if (cfg.resblockType() == ResblockType.DDPM) {
-          add(new Upsample(inCh, inCh, cfg.resampWithConv(), fir()));
+          add(new Upsample(inCh, inCh, cfg.resampWithConv(), fir));
         } else {
           add(resnet(inCh, inCh, Resample.UP));
         }
@@ -277,7 +275,6 @@ public final class Ncsnpp extends ScoreNetwork {
   public NDArray apply(ParameterStore ps, NDArray x, NDArray cond, boolean training) {
     checkInputs(x, cond);
     Cursor m = new Cursor();
-    Nonlinearity act = cfg.nonlinearity();
     NDArray actTemb = timeEmbedding(ps, m, cond, training);
     NDArray xin = cfg.centered() ? x : x.mul(2).subi(1);
     try {

@@ -21,9 +21,10 @@ import java.util.Locale;
  *       With {@code scaleBySigma} (off in these presets) out would be divided by {@code
  *       sigmas[(int) cond]}, the reference's discrete noise levels.
  *   <li>{@link EmbeddingType#FOURIER} ({@code ncsnpp-cont}, {@code tiny-ncsnpp}): {@code cond} is
- *       the noise level sigma(t) > 0 (the network embeds {@code log cond}); with {@code
- *       scaleBySigma} {@code out} is the raw output divided by {@code cond}, i.e. already the score
- *       estimate for the VE SDE.
+ *       the standard deviation of the noise in {@code x}, sigma > 0 (the network embeds {@code log
+ *       cond}); score_sde passes the VE marginal std {@code sigma(t)}. With {@code scaleBySigma}
+ *       {@code out} is the raw output divided by {@code cond}, i.e. already the score estimate
+ *       ({@code score = out}); without it, {@code score = out / cond} is left to the caller.
  *   <li>{@code centered = false} ({@code ncsnpp-cont}): {@code x} is expected in [0, 1] and mapped
  *       to {@code 2x - 1} inside the network; {@code centered = true}: {@code x} is used as given
  *       (data in [-1, 1]).

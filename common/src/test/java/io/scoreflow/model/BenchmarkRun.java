@@ -19,4 +19,15 @@ class BenchmarkRun {
       System.out.println(ModelBenchmark.run(net, "tiny-ddpmpp-28x28x1", 32, 5, steps, m).toJson());
     }
   }
+
+  @Test
+  void reducedCifarNets() {
+    try (NDManager m = NDManager.newBaseManager()) {
+      int steps = Integer.getInteger("scoreflow.bench.steps", 10);
+      Ncsnpp ddpm = ScoreNetworks.build(ScoreNetConfig.ddpmppCont().withNf(32), m);
+      System.out.println(ModelBenchmark.run(ddpm, "ddpmpp-cont-nf32", 32, 3, steps, m).toJson());
+      Ncsnpp ncsn = ScoreNetworks.build(ScoreNetConfig.ncsnppCont().withNf(32), m);
+      System.out.println(ModelBenchmark.run(ncsn, "ncsnpp-cont-nf32", 32, 3, steps, m).toJson());
+    }
+  }
 }

@@ -139,4 +139,18 @@ class WeightsTest {
       assertTrue(e.getMessage().contains("nope.safetensors"));
     }
   }
+
+  @Test
+  void truncatedFileIsAnInputError(@TempDir Path dir) throws Exception {
+    Path file = dir.resolve("w.safetensors");
+    try (NDManager m = NDManager.newBaseManager()) {
+      Ncsnpp net = ScoreNetworks.build(tiny(3), m);
+      Weights.save(net, file);
+      byte[] bytes = java.nio.file.Files.readAllBytes(file);
+      java.nio.file.Files.write(file, java.util.Arrays.copyOf(bytes, bytes.length - 10));
+      InvalidInputException e =
+          assertThrows(InvalidInputException.class, () -> Weights.load(net, file));
+      assertTrue(e.getMessage().contains("not a readable safetensors file"), e.getMessage());
+    }
+  }
 }
