@@ -14,11 +14,11 @@ public sealed interface SampleShape {
   /** The DJL shape of {@code count} samples stacked in front: N×C×H×W or N×d. */
   Shape batchShape(long count);
 
-  static Image image(int channels, int height, int width) {
+  public static Image image(int channels, int height, int width) {
     return new Image(channels, height, width);
   }
 
-  static Vector vector(int dimension) {
+  public static Vector vector(int dimension) {
     return new Vector(dimension);
   }
 

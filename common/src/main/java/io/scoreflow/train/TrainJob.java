@@ -76,11 +76,10 @@ public final class TrainJob implements AutoCloseable {
   private final Deque<CompletableFuture<CompletedCheckpoint>> pending = new ArrayDeque<>();
   private final boolean resumed;
 
-  private TrainJob(Config config, Path dir, boolean resume, ai.djl.Device device) {
-    this.config = config;
+  private TrainJob(Config given, Path dir, boolean resume, ai.djl.Device device) {
     this.dir = dir;
-    Config train = config.getConfig("scoreflow.train");
-    this.jobId = config.getString("scoreflow.job.name");
+    Config train = given.getConfig("scoreflow.train");
+    this.jobId = given.getString("scoreflow.job.name");
     this.seed = train.getLong("seed");
     this.logEvery = train.getInt("log-every");
     this.checkpointEvery = train.getInt("checkpoint-every");
@@ -92,8 +91,10 @@ public final class TrainJob implements AutoCloseable {
     int batch = train.getInt("batch-size");
     require(batch >= 1, "scoreflow.train.batch-size must be >= 1, got %s", batch);
 
-    ForwardSde sde = TrainSetup.sde(config);
-    Dataset dataset = TrainSetup.dataset(config);
+    ForwardSde sde = TrainSetup.sde(given);
+    Dataset dataset = TrainSetup.dataset(given);
+    // Recorded so that sampling a checkpoint needs no data on disk.
+    this.config = TrainSetup.withSampleShape(given, dataset.shape());
     this.manager = NDManager.newBaseManager(device);
     CheckpointStore openedStore = null;
     AsyncCheckpointWriter openedWriter = null;

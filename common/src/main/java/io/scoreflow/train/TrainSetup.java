@@ -55,6 +55,33 @@ public final class TrainSetup {
     return Sdes.create(SdeSpec.resolve(name, params, expressions, c.getDouble("horizon"), c));
   }
 
+  /**
+   * The shape of one sample: {@code scoreflow.data.sample-shape} when the run recorded it (so
+   * sampling needs no data on disk), else the dataset's.
+   */
+  public static SampleShape sampleShape(Config root) {
+    String path = "scoreflow.data.sample-shape";
+    if (root.hasPath(path)) {
+      List<Integer> dims = root.getIntList(path);
+      return switch (dims.size()) {
+        case 1 -> SampleShape.vector(dims.get(0));
+        case 3 -> SampleShape.image(dims.get(0), dims.get(1), dims.get(2));
+        default -> throw new InvalidInputException(path + " must have 1 or 3 entries, got " + dims);
+      };
+    }
+    return dataset(root).shape();
+  }
+
+  /** {@code root} with the sample shape recorded under {@code scoreflow.data.sample-shape}. */
+  public static Config withSampleShape(Config root, SampleShape shape) {
+    List<Integer> dims =
+        shape instanceof SampleShape.Image i
+            ? List.of(i.channels(), i.height(), i.width())
+            : List.of(shape.size());
+    return root.withValue(
+        "scoreflow.data.sample-shape", com.typesafe.config.ConfigValueFactory.fromIterable(dims));
+  }
+
   /** The training data of {@code scoreflow.data}. */
   public static Dataset dataset(Config root) {
     Config c = root.getConfig("scoreflow.data");
@@ -156,6 +183,17 @@ public final class TrainSetup {
     }
     if (c.hasPath("dropout")) {
       b.dropout(c.getDouble("dropout"));
+    }
+    if (c.hasPath("resblock-type")) {
+      String type = c.getString("resblock-type");
+      require(
+          type.equals("biggan") || type.equals("ddpm"),
+          "scoreflow.model.resblock-type must be biggan or ddpm, got %s",
+          type);
+      b.resblockType(ScoreNetConfig.ResblockType.valueOf(type.toUpperCase(java.util.Locale.ROOT)));
+    }
+    if (c.hasPath("fir")) {
+      b.fir(c.getBoolean("fir"));
     }
     if (sde.spec().schedule().family() == Schedule.Family.VE) {
       b.sigmaMin(sde.noiseLevel(0)).sigmaMax(sde.noiseLevel(sde.horizon()));

@@ -15,6 +15,7 @@ import picocli.CommandLine.Command;
       SdeCommand.class,
       TheoryCommand.class,
       TrainCommand.class,
+      SampleCommand.class,
       CommandLine.HelpCommand.class
     })
 public final class Main {

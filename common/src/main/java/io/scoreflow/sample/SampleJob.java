@@ -1,0 +1,170 @@
+package io.scoreflow.sample;
+
+import static io.scoreflow.InvalidInputException.require;
+
+import ai.djl.Device;
+import ai.djl.engine.Engine;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.nn.Parameter;
+import ai.djl.training.ParameterStore;
+import com.typesafe.config.Config;
+import io.scoreflow.InvalidInputException;
+import io.scoreflow.ckpt.CheckpointReader;
+import io.scoreflow.ckpt.LoadedCheckpoint;
+import io.scoreflow.config.Configs;
+import io.scoreflow.data.ImageGrid;
+import io.scoreflow.data.Npz;
+import io.scoreflow.data.SampleShape;
+import io.scoreflow.math.KeyedRandom;
+import io.scoreflow.sde.ForwardSde;
+import io.scoreflow.train.TrainSetup;
+import io.scoreflow.train.TrainState;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.function.IntConsumer;
+
+/**
+ * Samples from a run's checkpoint: rebuilds the network from the run's stored config, loads the EMA
+ * (or raw) weights, runs the configured sampler in batches, and writes a PNG grid (images) and an
+ * {@code .npz} of every sample (array {@code samples}, N×C×H×W or N×d, in the data's range).
+ */
+public final class SampleJob {
+
+  /**
+   * What to sample. {@code step} null means the newest valid checkpoint; {@code outPrefix} null
+   * means {@code RUN/samples/step-N-SAMPLER-K}.
+   */
+  public record Request(
+      Path run,
+      Long step,
+      String weights,
+      String sampler,
+      int steps,
+      int count,
+      int batch,
+      long seed,
+      Path outPrefix,
+      Device device) {
+
+    public Request {
+      require(count >= 1, "--count must be >= 1, got %s", count);
+      require(batch >= 1, "--batch must be >= 1, got %s", batch);
+      require(
+          weights.equals("ema") || weights.equals("model"),
+          "--weights must be ema or model, got %s",
+          weights);
+    }
+  }
+
+  /** Where the outputs went. {@code png} is null for vector data. */
+  public record Result(long checkpointStep, Path npz, Path png, int count, long millis) {}
+
+  private SampleJob() {}
+
+  /** Runs the request, reporting progress as (samples finished so far × sampler steps). */
+  public static Result run(Request r, IntConsumer progress) {
+    Path configFile = r.run().resolve("config.conf");
+    if (!Files.isRegularFile(configFile)) {
+      throw new InvalidInputException(r.run() + " is not a run directory (no config.conf)");
+    }
+    Config config = Configs.load(configFile.toString(), List.of());
+    ForwardSde sde = TrainSetup.sde(config);
+    SampleShape shape = TrainSetup.sampleShape(config);
+    long start = System.nanoTime();
+    try (NDManager manager = NDManager.newBaseManager(r.device())) {
+      TrainSetup.Model model = TrainSetup.model(config, shape, sde, manager);
+      CheckpointReader reader = CheckpointReader.of(r.run().resolve("checkpoints"));
+      LoadedCheckpoint checkpoint;
+      try (NDManager scratch = manager.newSubManager()) {
+        checkpoint =
+            r.step() == null
+                ? reader
+                    .newestValid(scratch)
+                    .orElseThrow(
+                        () ->
+                            new InvalidInputException(
+                                r.run() + " holds no valid checkpoint to sample from"))
+                : reader.load(r.step(), scratch);
+        loadInto(
+            model.network().stateDict(),
+            checkpoint.group(r.weights().equals("ema") ? TrainState.EMA : TrainState.MODEL));
+      }
+      Sampler sampler =
+          Sampler.of(r.sampler(), sde, r.steps(), config.getConfig("scoreflow.sample"));
+      Engine.getInstance().setRandomSeed((int) KeyedRandom.hash(r.seed(), checkpoint.step()));
+      float[] all = new float[r.count() * shape.size()];
+      int done = 0;
+      ParameterStore store = new ParameterStore(manager, false);
+      NetworkScore score = new NetworkScore(model.network(), model.parametrisation(), sde, store);
+      while (done < r.count()) {
+        int n = Math.min(r.batch(), r.count() - done);
+        int base = done;
+        try (NDManager scope = manager.newSubManager()) {
+          NDArray y =
+              sampler.sample(
+                  score,
+                  shape.batchShape(n),
+                  DataType.FLOAT32,
+                  scope,
+                  k -> progress.accept(base * sampler.steps() + k * n));
+          model.scaler().inverse(y);
+          System.arraycopy(y.toFloatArray(), 0, all, done * shape.size(), n * shape.size());
+        }
+        done += n;
+      }
+      Path prefix =
+          r.outPrefix() != null
+              ? r.outPrefix()
+              : r.run()
+                  .resolve("samples")
+                  .resolve(
+                      String.format("step-%09d-%s-%d", checkpoint.step(), r.sampler(), r.steps()));
+      Path parent = prefix.toAbsolutePath().getParent();
+      try {
+        Files.createDirectories(parent);
+      } catch (java.io.IOException e) {
+        throw new InvalidInputException("cannot create " + parent + ": " + e.getMessage(), e);
+      }
+      Path npz = Path.of(prefix + ".npz");
+      int[] dims = new int[(int) shape.batchShape(r.count()).dimension()];
+      long[] batchShape = shape.batchShape(r.count()).getShape();
+      for (int i = 0; i < dims.length; i++) {
+        dims[i] = (int) batchShape[i];
+      }
+      Npz.write(npz, Map.of("samples", Npz.FloatArray.of(all, dims)));
+      Path png = null;
+      if (shape instanceof SampleShape.Image image) {
+        png = Path.of(prefix + ".png");
+        ImageGrid.write(all, image, r.count(), png);
+      }
+      return new Result(
+          checkpoint.step(), npz, png, r.count(), (System.nanoTime() - start) / 1_000_000);
+    }
+  }
+
+  /** Copies a checkpoint's state_dict group into the network's parameters, by name. */
+  static void loadInto(Map<String, Parameter> params, NDList group) {
+    for (Map.Entry<String, Parameter> e : params.entrySet()) {
+      NDArray source = group.get(e.getKey());
+      if (source == null) {
+        throw new InvalidInputException("checkpoint has no tensor " + e.getKey());
+      }
+      NDArray target = e.getValue().getArray();
+      if (!source.getShape().equals(target.getShape())) {
+        throw new InvalidInputException(
+            "checkpoint tensor "
+                + e.getKey()
+                + " has shape "
+                + source.getShape()
+                + ", the network "
+                + target.getShape());
+      }
+      source.copyTo(target);
+    }
+  }
+}
