@@ -16,6 +16,7 @@ import picocli.CommandLine.Command;
       TheoryCommand.class,
       TrainCommand.class,
       SampleCommand.class,
+      BenchCommand.class,
       CommandLine.HelpCommand.class
     })
 public final class Main {

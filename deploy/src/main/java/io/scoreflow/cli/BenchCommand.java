@@ -1,0 +1,11 @@
+package io.scoreflow.cli;
+
+import picocli.CommandLine.Command;
+
+/** {@code scoreflow bench}: benchmarks that print JSON and compare against a same-run baseline. */
+@Command(
+    name = "bench",
+    mixinStandardHelpOptions = true,
+    description = "Benchmarks: each prints JSON with its own baseline measured in the same run.",
+    subcommands = {BenchStepCommand.class})
+final class BenchCommand {}
