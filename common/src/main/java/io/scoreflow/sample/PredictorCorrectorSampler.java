@@ -55,7 +55,7 @@ public final class PredictorCorrectorSampler implements Sampler {
           NDArray noise = scope.randomNormal(0f, 1f, shape, dtype);
           NDArray gradNorm = grad.square().sum(toInt(perSample), true).sqrt().mean();
           NDArray noiseNorm = noise.square().sum(toInt(perSample), true).sqrt().mean();
-          double ratio = snr * noiseNorm.getDouble() / Math.max(gradNorm.getDouble(), 1e-30);
+          double ratio = snr * scalar(noiseNorm) / Math.max(scalar(gradNorm), 1e-30);
           double epsilon = 2 * ratio * ratio;
           x = x.add(grad.mul(epsilon)).addi(noise.muli(Math.sqrt(2 * epsilon)));
         }
@@ -73,6 +73,11 @@ public final class PredictorCorrectorSampler implements Sampler {
       progress.accept(k + 1);
     }
     return y;
+  }
+
+  /** A scalar of any floating type as a double (getDouble insists on float64). */
+  private static double scalar(NDArray a) {
+    return a.toType(DataType.FLOAT64, false).getDouble();
   }
 
   private static long[] reductionAxes(Shape shape) {

@@ -198,4 +198,101 @@ class CliTest {
     assertEquals(0, r.code(), r.err());
     assertEquals(5.0, r.json().get(0).get("f").asDouble(), 1e-12);
   }
+
+  @ParameterizedTest
+  @org.junit.jupiter.params.provider.CsvSource({
+    "ddpmpp, false, 0, 61804419",
+    "ddpmpp, true, 0, 106632579",
+    "ncsnpp, false, 0, 62758915",
+    "ncsnpp, true, 0, 107587075",
+    "ddpmpp, false, 32, 3881955",
+    "ncsnpp, false, 32, 3942403"
+  })
+  void modelSummaryCountsEveryParameter(String arch, boolean deep, int nf, long params)
+      throws Exception {
+    List<String> args =
+        new java.util.ArrayList<>(List.of("model", "summary", "--arch", arch, "--json"));
+    if (deep) {
+      args.add("--deep");
+    }
+    if (nf > 0) {
+      args.addAll(List.of("--nf", Integer.toString(nf)));
+    }
+    Result r = run(args.toArray(String[]::new));
+    assertEquals(0, r.code(), r.err());
+    assertEquals(params, r.json().get("params").asLong());
+  }
+
+  @Test
+  void modelForwardReproducesTheGoldenOutput(@TempDir Path dir) throws Exception {
+    Path golden = Path.of("../common/src/test/resources/golden");
+    Path out = dir.resolve("out.safetensors");
+    Result r =
+        run(
+            "model",
+            "forward",
+            "--arch",
+            "ncsnpp",
+            "--nf",
+            "32",
+            "--weights",
+            golden.resolve("ncsnpp_weights.safetensors").toString(),
+            "--input",
+            golden.resolve("ncsnpp_io.safetensors").toString(),
+            "--output",
+            out.toString());
+    assertEquals(0, r.code(), r.err());
+    try (var manager = ai.djl.ndarray.NDManager.newBaseManager()) {
+      var actual = io.scoreflow.model.Weights.read(manager, out).get("out");
+      var expected =
+          io.scoreflow.model.Weights.read(manager, golden.resolve("ncsnpp_io.safetensors"))
+              .get("out");
+      double maxOut = expected.abs().max().getFloat();
+      double maxDiff = actual.sub(expected).abs().max().getFloat();
+      assertTrue(maxDiff <= 1e-4 * maxOut, "max|dout| " + maxDiff + " vs max|out| " + maxOut);
+    }
+    Result wrong =
+        run(
+            "model",
+            "forward",
+            "--arch",
+            "ddpmpp",
+            "--nf",
+            "32",
+            "--weights",
+            golden.resolve("ncsnpp_weights.safetensors").toString(),
+            "--input",
+            golden.resolve("ncsnpp_io.safetensors").toString(),
+            "--output",
+            dir.resolve("x.safetensors").toString());
+    assertEquals(2, wrong.code());
+    assertTrue(wrong.err().contains("do not fit this network"), wrong.err());
+    assertFalse(Files.exists(dir.resolve("x.safetensors")), "nothing written on refusal");
+  }
+
+  @Test
+  void benchStepPrintsItsBaselineAndRatio() throws Exception {
+    Result r =
+        run(
+            "bench",
+            "step",
+            "--arch",
+            "tiny-ddpmpp",
+            "--nf",
+            "8",
+            "--batch",
+            "2",
+            "--warmup",
+            "1",
+            "--repeats",
+            "2",
+            "--json");
+    assertEquals(0, r.code(), r.err());
+    JsonNode j = r.json();
+    for (String key :
+        List.of(
+            "step_ms", "images_per_second", "baseline_forward_backward_ms", "step_over_baseline")) {
+      assertTrue(j.get(key).asDouble() > 0, key + " in " + j);
+    }
+  }
 }
