@@ -1,9 +1,11 @@
 package io.scoreflow.cli;
 
 import com.typesafe.config.Config;
+import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import io.scoreflow.ckpt.CompletedCheckpoint;
 import io.scoreflow.config.Configs;
 import io.scoreflow.config.Devices;
+import io.scoreflow.metrics.TrainingMetrics;
 import io.scoreflow.train.StepResult;
 import io.scoreflow.train.TrainJob;
 import java.io.PrintWriter;
@@ -51,6 +53,12 @@ final class TrainCommand implements Callable<Integer> {
   @Option(names = "--device", paramLabel = "DEV", description = "cpu, gpu or auto (default).")
   String device = "auto";
 
+  @Option(
+      names = "--metrics-port",
+      paramLabel = "PORT",
+      description = "Serve Prometheus metrics on http://HOST:PORT/metrics (0: a free port).")
+  Integer metricsPort;
+
   @Option(names = "--list-presets", description = "List the presets and exit.")
   boolean listPresets;
 
@@ -70,8 +78,17 @@ final class TrainCommand implements Callable<Integer> {
     Path dir =
         this.out != null ? this.out : Path.of("runs", resolved.getString("scoreflow.job.name"));
     PrintWriter err = spec.commandLine().getErr();
-    try (TrainJob job = TrainJob.open(resolved, dir, resume, Devices.parse(device))) {
-      job.run(until, new Reporter(err, dir));
+    PrometheusRegistry registry = new PrometheusRegistry();
+    TrainingMetrics metrics =
+        new TrainingMetrics(
+            registry, resolved.getString("scoreflow.job.name"), 0, System::currentTimeMillis);
+    try (MetricsEndpoint endpoint =
+            metricsPort == null ? null : MetricsEndpoint.start(registry, metricsPort);
+        TrainJob job = TrainJob.open(resolved, dir, resume, Devices.parse(device))) {
+      if (endpoint != null) {
+        err.println("metrics: http://localhost:" + endpoint.port() + "/metrics");
+      }
+      job.run(until, new Reporter(err, dir, metrics));
     }
     out.println("run " + dir + ": " + until + " steps done");
     return 0;
@@ -81,13 +98,15 @@ final class TrainCommand implements Callable<Integer> {
   private static final class Reporter implements TrainJob.Listener {
     private final PrintWriter err;
     private final Path dir;
+    private final TrainingMetrics metrics;
     private Progress progress;
     private double lossAverage = Double.NaN;
     private double imagesPerSecond = Double.NaN;
 
-    Reporter(PrintWriter err, Path dir) {
+    Reporter(PrintWriter err, Path dir, TrainingMetrics metrics) {
       this.err = err;
       this.dir = dir;
+      this.metrics = metrics;
     }
 
     @Override
@@ -104,6 +123,7 @@ final class TrainCommand implements Callable<Integer> {
 
     @Override
     public void onStep(StepResult r) {
+      metrics.onStep(r);
       lossAverage = Double.isNaN(lossAverage) ? r.loss() : 0.95 * lossAverage + 0.05 * r.loss();
       double rate = r.samples() / (r.totalNanos() / 1e9);
       imagesPerSecond = Double.isNaN(imagesPerSecond) ? rate : 0.9 * imagesPerSecond + 0.1 * rate;
@@ -114,6 +134,7 @@ final class TrainCommand implements Callable<Integer> {
 
     @Override
     public void onCheckpoint(CompletedCheckpoint checkpoint) {
+      metrics.onCheckpoint(checkpoint.step());
       err.printf(
           Locale.ROOT, "%ncheckpoint step %d: %s%n", checkpoint.step(), checkpoint.directory());
     }
