@@ -103,6 +103,10 @@ public final class Trainer implements AutoCloseable {
     return scaler;
   }
 
+  public DsmObjective objective() {
+    return objective;
+  }
+
   /** Sets the step counter (restoring a checkpoint; the caller restores the rest). */
   public void resumeAt(long nextStep) {
     this.step = nextStep;

@@ -5,7 +5,11 @@ import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import io.scoreflow.ckpt.CompletedCheckpoint;
 import io.scoreflow.config.Configs;
 import io.scoreflow.config.Devices;
+import io.scoreflow.eval.SyntheticQuality;
+import io.scoreflow.metrics.EvaluationMetrics;
 import io.scoreflow.metrics.TrainingMetrics;
+import io.scoreflow.sample.Sampler;
+import io.scoreflow.theory.GaussianLaw;
 import io.scoreflow.train.StepResult;
 import io.scoreflow.train.TrainJob;
 import java.io.PrintWriter;
@@ -14,6 +18,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
+import java.util.function.LongConsumer;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
@@ -88,10 +93,41 @@ final class TrainCommand implements Callable<Integer> {
       if (endpoint != null) {
         err.println("metrics: http://localhost:" + endpoint.port() + "/metrics");
       }
-      job.run(until, new Reporter(err, dir, metrics));
+      job.run(until, new Reporter(err, dir, metrics, evaluation(resolved, job, registry)));
     }
     out.println("run " + dir + ": " + until + " steps done");
     return 0;
+  }
+
+  /**
+   * The in-training evaluation of {@code scoreflow.eval}: every {@code every} steps, for synthetic
+   * Gaussian data, the W2 of EMA samples to the data's law, exported as scoreflow_eval_w2.
+   */
+  private static LongConsumer evaluation(Config config, TrainJob job, PrometheusRegistry registry) {
+    Config eval = config.getConfig("scoreflow.eval");
+    int every = eval.getInt("every");
+    if (every <= 0 || !config.getString("scoreflow.data.source").equals("gaussian")) {
+      return step -> {};
+    }
+    Config g = config.getConfig("scoreflow.data.gaussian");
+    GaussianLaw law = new GaussianLaw(g.getDouble("mean"), g.getDouble("std"), g.getInt("dim"));
+    EvaluationMetrics metrics =
+        new EvaluationMetrics(registry, config.getString("scoreflow.job.name"));
+    Sampler sampler =
+        Sampler.of(
+            eval.getString("sampler"),
+            job.trainer().objective().sde(),
+            eval.getInt("steps"),
+            config.getConfig("scoreflow.sample"));
+    long seed = config.getLong("scoreflow.train.seed");
+    return step -> {
+      if (step % every == 0) {
+        long t0 = System.nanoTime();
+        double w2 = SyntheticQuality.w2(job.trainer(), law, sampler, eval.getInt("samples"), seed);
+        metrics.onW2(step, w2);
+        metrics.onSampled(eval.getInt("samples"), (System.nanoTime() - t0) / 1e9);
+      }
+    };
   }
 
   /** Progress on stderr: a live line with loss and throughput, and a line per checkpoint. */
@@ -99,14 +135,16 @@ final class TrainCommand implements Callable<Integer> {
     private final PrintWriter err;
     private final Path dir;
     private final TrainingMetrics metrics;
+    private final LongConsumer evaluate;
     private Progress progress;
     private double lossAverage = Double.NaN;
     private double imagesPerSecond = Double.NaN;
 
-    Reporter(PrintWriter err, Path dir, TrainingMetrics metrics) {
+    Reporter(PrintWriter err, Path dir, TrainingMetrics metrics, LongConsumer evaluate) {
       this.err = err;
       this.dir = dir;
       this.metrics = metrics;
+      this.evaluate = evaluate;
     }
 
     @Override
@@ -124,6 +162,7 @@ final class TrainCommand implements Callable<Integer> {
     @Override
     public void onStep(StepResult r) {
       metrics.onStep(r);
+      evaluate.accept(r.step() + 1);
       lossAverage = Double.isNaN(lossAverage) ? r.loss() : 0.95 * lossAverage + 0.05 * r.loss();
       double rate = r.samples() / (r.totalNanos() / 1e9);
       imagesPerSecond = Double.isNaN(imagesPerSecond) ? rate : 0.9 * imagesPerSecond + 0.1 * rate;
