@@ -36,26 +36,19 @@ public final class EulerMaruyamaSampler implements Sampler {
   @Override
   public NDArray sample(
       ScoreFunction score, Shape shape, DataType dtype, NDManager manager, IntConsumer progress) {
-    double horizon = sde.horizon();
-    double eta = horizon / steps;
-    NDArray y = manager.randomNormal(0f, (float) Math.sqrt(sde.priorVariance()), shape, dtype);
-    for (int k = 0; k < steps; k++) {
-      double s = horizon - k * eta;
-      double f = sde.f(s);
-      double g = sde.g(s);
-      NDArray next;
-      // One scope a step: every intermediate of the step (score, noise, sums) is freed at its end.
-      try (NDManager scope = manager.newSubManager()) {
-        y.tempAttach(scope);
-        NDArray drift = score.score(y, s).muli(eta * g * g);
-        NDArray noise = scope.randomNormal(0f, (float) (Math.sqrt(eta) * g), shape, dtype);
-        next = y.mul(1 + eta * f).addi(drift).addi(noise);
-        next.attach(manager);
-      }
-      y.close();
-      y = next;
-      progress.accept(k + 1);
-    }
-    return y;
+    return ReverseTime.run(
+        sde,
+        steps,
+        shape,
+        dtype,
+        manager,
+        progress,
+        (y, s, eta, k, scope) -> {
+          double f = sde.f(s);
+          double g = sde.g(s);
+          NDArray drift = score.score(y, s).muli(eta * g * g);
+          NDArray noise = scope.randomNormal(0f, (float) (Math.sqrt(eta) * g), shape, dtype);
+          return y.mul(1 + eta * f).addi(drift).addi(noise);
+        });
   }
 }

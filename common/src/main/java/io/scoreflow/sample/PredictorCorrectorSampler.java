@@ -40,39 +40,32 @@ public final class PredictorCorrectorSampler implements Sampler {
   @Override
   public NDArray sample(
       ScoreFunction score, Shape shape, DataType dtype, NDManager manager, IntConsumer progress) {
-    double horizon = sde.horizon();
-    double eta = horizon / steps;
-    NDArray y = manager.randomNormal(0f, (float) Math.sqrt(sde.priorVariance()), shape, dtype);
-    long[] perSample = reductionAxes(shape);
-    for (int k = 0; k < steps; k++) {
-      double s = horizon - k * eta;
-      NDArray next;
-      try (NDManager scope = manager.newSubManager()) {
-        y.tempAttach(scope);
-        NDArray x = y;
-        for (int c = 0; c < correctorSteps; c++) {
-          NDArray grad = score.score(x, s);
-          NDArray noise = scope.randomNormal(0f, 1f, shape, dtype);
-          NDArray gradNorm = grad.square().sum(toInt(perSample), true).sqrt().mean();
-          NDArray noiseNorm = noise.square().sum(toInt(perSample), true).sqrt().mean();
-          double ratio = snr * scalar(noiseNorm) / Math.max(scalar(gradNorm), 1e-30);
-          double epsilon = 2 * ratio * ratio;
-          x = x.add(grad.mul(epsilon)).addi(noise.muli(Math.sqrt(2 * epsilon)));
-        }
-        double f = sde.f(s);
-        double g = sde.g(s);
-        NDArray mean = x.mul(1 + eta * f).addi(score.score(x, s).muli(eta * g * g));
-        next =
-            k == steps - 1
-                ? mean
-                : mean.addi(scope.randomNormal(0f, (float) (Math.sqrt(eta) * g), shape, dtype));
-        next.attach(manager);
-      }
-      y.close();
-      y = next;
-      progress.accept(k + 1);
-    }
-    return y;
+    int[] perSample = reductionAxes(shape);
+    return ReverseTime.run(
+        sde,
+        steps,
+        shape,
+        dtype,
+        manager,
+        progress,
+        (y, s, eta, k, scope) -> {
+          NDArray x = y;
+          for (int c = 0; c < correctorSteps; c++) {
+            NDArray grad = score.score(x, s);
+            NDArray noise = scope.randomNormal(0f, 1f, shape, dtype);
+            double gradNorm = scalar(grad.square().sum(perSample, true).sqrt().mean());
+            double noiseNorm = scalar(noise.square().sum(perSample, true).sqrt().mean());
+            double ratio = snr * noiseNorm / Math.max(gradNorm, 1e-30);
+            double epsilon = 2 * ratio * ratio;
+            x = x.add(grad.mul(epsilon)).addi(noise.muli(Math.sqrt(2 * epsilon)));
+          }
+          double g = sde.g(s);
+          NDArray mean = x.mul(1 + eta * sde.f(s)).addi(score.score(x, s).muli(eta * g * g));
+          if (k == steps - 1) {
+            return mean;
+          }
+          return mean.addi(scope.randomNormal(0f, (float) (Math.sqrt(eta) * g), shape, dtype));
+        });
   }
 
   /** A scalar of any floating type as a double (getDouble insists on float64). */
@@ -80,19 +73,12 @@ public final class PredictorCorrectorSampler implements Sampler {
     return a.toType(DataType.FLOAT64, false).getDouble();
   }
 
-  private static long[] reductionAxes(Shape shape) {
-    long[] axes = new long[shape.dimension() - 1];
+  /** Every axis but the batch axis. */
+  private static int[] reductionAxes(Shape shape) {
+    int[] axes = new int[shape.dimension() - 1];
     for (int i = 1; i < shape.dimension(); i++) {
       axes[i - 1] = i;
     }
     return axes;
-  }
-
-  private static int[] toInt(long[] axes) {
-    int[] out = new int[axes.length];
-    for (int i = 0; i < axes.length; i++) {
-      out[i] = (int) axes[i];
-    }
-    return out;
   }
 }

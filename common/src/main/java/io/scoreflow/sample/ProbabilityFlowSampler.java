@@ -33,23 +33,16 @@ public final class ProbabilityFlowSampler implements Sampler {
   @Override
   public NDArray sample(
       ScoreFunction score, Shape shape, DataType dtype, NDManager manager, IntConsumer progress) {
-    double horizon = sde.horizon();
-    double eta = horizon / steps;
-    NDArray y = manager.randomNormal(0f, (float) Math.sqrt(sde.priorVariance()), shape, dtype);
-    for (int k = 0; k < steps; k++) {
-      double s = horizon - k * eta;
-      double f = sde.f(s);
-      double g = sde.g(s);
-      NDArray next;
-      try (NDManager scope = manager.newSubManager()) {
-        y.tempAttach(scope);
-        next = y.mul(1 + eta * f).addi(score.score(y, s).muli(0.5 * eta * g * g));
-        next.attach(manager);
-      }
-      y.close();
-      y = next;
-      progress.accept(k + 1);
-    }
-    return y;
+    return ReverseTime.run(
+        sde,
+        steps,
+        shape,
+        dtype,
+        manager,
+        progress,
+        (y, s, eta, k, scope) -> {
+          double g = sde.g(s);
+          return y.mul(1 + eta * sde.f(s)).addi(score.score(y, s).muli(0.5 * eta * g * g));
+        });
   }
 }

@@ -23,6 +23,26 @@ public final class SamplerRecursion {
    * N(0, a2(T) I)}, with η = T/K and the score evaluated at {@code s = T − kη}, k = 0..K−1.
    */
   public static GaussianLaw eulerMaruyama(ForwardSde sde, int steps, GaussianLaw data) {
+    return recursion(sde, steps, data, 1.0, true);
+  }
+
+  /**
+   * The law of the probability-flow ODE sampler's output (Euler steps {@code y ← y + η (f y + ½ g²
+   * score)}, same prior and times): {@code c = 1 + η f − ½ η g² / v}, mean {@code μ ← c μ + ½ η g²
+   * a1 m / v}, variance {@code V ← c² V}.
+   */
+  public static GaussianLaw probabilityFlow(ForwardSde sde, int steps, GaussianLaw data) {
+    return recursion(sde, steps, data, 0.5, false);
+  }
+
+  /**
+   * {@code y ← y + η (f y + w g² score) [+ √η g ξ]} on Gaussian data, as a mean/variance recursion.
+   *
+   * @param scoreWeight w: 1 for the SDE, ½ for the probability-flow ODE
+   * @param noise whether each step adds {@code √η g ξ}
+   */
+  private static GaussianLaw recursion(
+      ForwardSde sde, int steps, GaussianLaw data, double scoreWeight, boolean noise) {
     require(steps >= 1, "--steps must be >= 1, got %s", steps);
     require(data.std() >= 0 && Double.isFinite(data.std()), "--data-std must be >= 0");
     require(Double.isFinite(data.mean()), "--data-mean must be finite");
@@ -35,36 +55,11 @@ public final class SamplerRecursion {
       double s = horizon - k * eta;
       double a1 = sde.meanCoeff(s);
       double v = a1 * a1 * dataVar + sde.variance(s);
-      double f = sde.f(s);
       double g = sde.g(s);
       double g2 = g * g;
-      double c = 1 + eta * f - eta * g2 / v;
-      mean = c * mean + eta * g2 * a1 * data.mean() / v;
-      var = c * c * var + eta * g2;
-    }
-    return new GaussianLaw(mean, Math.sqrt(var), data.dim());
-  }
-
-  /**
-   * The law of the probability-flow ODE sampler's output (Euler steps {@code y ← y + η (f y + ½ g²
-   * score)}, same prior and times): {@code c = 1 + η f − ½ η g² / v}, mean {@code μ ← c μ + ½ η g²
-   * a1 m / v}, variance {@code V ← c² V}.
-   */
-  public static GaussianLaw probabilityFlow(ForwardSde sde, int steps, GaussianLaw data) {
-    require(steps >= 1, "--steps must be >= 1, got %s", steps);
-    double horizon = sde.horizon();
-    double eta = horizon / steps;
-    double mean = 0;
-    double var = sde.priorVariance();
-    double dataVar = data.std() * data.std();
-    for (int k = 0; k < steps; k++) {
-      double s = horizon - k * eta;
-      double a1 = sde.meanCoeff(s);
-      double v = a1 * a1 * dataVar + sde.variance(s);
-      double g2 = sde.g(s) * sde.g(s);
-      double c = 1 + eta * sde.f(s) - 0.5 * eta * g2 / v;
-      mean = c * mean + 0.5 * eta * g2 * a1 * data.mean() / v;
-      var = c * c * var;
+      double c = 1 + eta * sde.f(s) - scoreWeight * eta * g2 / v;
+      mean = c * mean + scoreWeight * eta * g2 * a1 * data.mean() / v;
+      var = c * c * var + (noise ? eta * g2 : 0);
     }
     return new GaussianLaw(mean, Math.sqrt(var), data.dim());
   }
