@@ -1,0 +1,7 @@
+/**
+ * Evaluation maths: Gaussian fits of feature sets ({@link io.scoreflow.eval.GaussianStats}), the
+ * Fréchet distance between two fits, which for Gaussians is also the squared Wasserstein-2 distance
+ * ({@link io.scoreflow.eval.FrechetDistance}), and the safetensors files that hold features or
+ * cached statistics ({@link io.scoreflow.eval.StatsFiles}).
+ */
+package io.scoreflow.eval;
