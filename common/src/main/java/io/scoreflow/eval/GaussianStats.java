@@ -148,6 +148,11 @@ public record GaussianStats(double[] mean, DMatrixRMaj covariance, OptionalLong 
    *     holds a NaN or an infinity (the message names the first such row)
    */
   public static GaussianStats fit(NDArray features) {
+    return fit(features, 0);
+  }
+
+  /** {@link #fit(NDArray)} over chunks of {@code chunkRows} rows (0: about 32 MiB of float64). */
+  static GaussianStats fit(NDArray features, long chunkRows) {
     Shape shape = features.getShape();
     DataType type = features.getDataType();
     InvalidInputException.require(
@@ -161,7 +166,7 @@ public record GaussianStats(double[] mean, DMatrixRMaj covariance, OptionalLong 
     InvalidInputException.require(
         n >= 2, "a covariance needs at least 2 samples (rows), got %d", n);
     InvalidInputException.require(d >= 1, "features have no columns (shape %s)", shape);
-    long chunk = Math.max(1, CHUNK_ELEMENTS / d);
+    long chunk = chunkRows > 0 ? chunkRows : Math.max(1, CHUNK_ELEMENTS / d);
     try (NDManager scope = features.getManager().newSubManager()) {
       NDArray sum = scope.zeros(new Shape(d), DataType.FLOAT64);
       for (long from = 0; from < n; from += chunk) {

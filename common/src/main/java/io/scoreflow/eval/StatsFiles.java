@@ -154,8 +154,20 @@ public final class StatsFiles {
       samples = OptionalLong.of(n.toType(DataType.INT64, false).toLongArray()[0]);
     }
     int dim = (int) d;
-    double[] mean = mu.toType(DataType.FLOAT64, false).toDoubleArray();
-    double[] cov = sigma.toType(DataType.FLOAT64, false).toDoubleArray();
+    double[] mean = finite(MEAN, mu.toType(DataType.FLOAT64, false).toDoubleArray());
+    double[] cov = finite(COVARIANCE, sigma.toType(DataType.FLOAT64, false).toDoubleArray());
     return new GaussianStats(mean, DMatrixRMaj.wrap(dim, dim, cov), samples);
+  }
+
+  private static double[] finite(String name, double[] values) {
+    for (int i = 0; i < values.length; i++) {
+      InvalidInputException.require(
+          Double.isFinite(values[i]),
+          "'%s' holds a non-finite value (%s) at flat index %d",
+          name,
+          values[i],
+          i);
+    }
+    return values;
   }
 }
