@@ -121,7 +121,7 @@ class StatsFilesTest {
                     m.create(new double[] {0, Double.NaN}),
                     "sigma",
                     m.create(new double[] {1, 0, 0, 1}, new Shape(2, 2))));
-    assertError(file, "not finite");
+    assertError(file, "'mu' holds a non-finite value");
   }
 
   @Test
