@@ -9,7 +9,9 @@ Two modes:
 
     python3 tools/reference/fd_scipy.py cases > common/src/test/resources/reference/fd_scipy.json
         Fixed cases whose features come from a SplitMix64 stream that FdReference.java reproduces,
-        so the Java tests check against these values even where python3/scipy is absent.
+        so the Java tests check against these values even where python3/scipy is absent. Each case
+        also carries fd_mpmath: the same FD at 40 digits (mpmath, symmetric eigendecompositions),
+        the true value, which matters where sqrtm loses digits (rank-deficient covariances).
 
     python3 tools/reference/fd_scipy.py pair A.f8 B.f8 D
         FD between two raw little-endian float64 row-major files with D columns each (what the
@@ -56,6 +58,39 @@ def features(seed, n, d, offset, scale):
     return u @ m + shift
 
 
+def fd_mpmath(x1, x2, digits=40):
+    """FD in mpmath at `digits` significant digits, through symmetric eigendecompositions (the
+    true value, to compare methods when covariances are singular and sqrtm loses digits)."""
+    import mpmath as mp
+
+    mp.mp.dps = digits
+
+    def fit(x):
+        n, d = x.shape
+        cols = [[mp.mpf(float(x[k, j])) for k in range(n)] for j in range(d)]
+        mu = [mp.fsum(c) / n for c in cols]
+        centred = [[v - mu[j] for v in cols[j]] for j in range(d)]
+        cov = mp.matrix(d, d)
+        for i in range(d):
+            for j in range(i, d):
+                cov[i, j] = cov[j, i] = mp.fsum(a * b for a, b in zip(centred[i], centred[j])) / (n - 1)
+        return mu, cov
+
+    mu1, s1 = fit(x1)
+    mu2, s2 = fit(x2)
+    lam, q = mp.eigsy(s1)
+    root = q * mp.diag([mp.sqrt(max(v, 0)) for v in lam]) * q.T
+    m = root * s2 * root
+    tr = mp.fsum(mp.sqrt(max(v, 0)) for v in mp.eigsy((m + m.T) / 2, eigvals_only=True))
+    d = len(mu1)
+    return float(
+        mp.fsum((mu1[i] - mu2[i]) ** 2 for i in range(d))
+        + mp.fsum(s1[i, i] for i in range(d))
+        + mp.fsum(s2[i, i] for i in range(d))
+        - 2 * tr
+    )
+
+
 def fd(x1, x2):
     mu1, mu2 = x1.mean(axis=0), x2.mean(axis=0)
     s1, s2 = np.cov(x1, rowvar=False), np.cov(x2, rowvar=False)
@@ -86,6 +121,7 @@ def cases():
                 "a": dict(zip(["seed", "rows", "cols", "offset", "scale"], a)),
                 "b": dict(zip(["seed", "rows", "cols", "offset", "scale"], b)),
                 "fd": fd(xa, xb),
+                "fd_mpmath": fd_mpmath(xa, xb),
                 "mean_a_0": float(xa.mean(axis=0)[0]),
                 "cov_a_00": float(np.cov(xa, rowvar=False)[0, 0]),
             }

@@ -72,10 +72,9 @@ public final class FrechetDistance {
     EigenDecomposition_F64<DMatrixRMaj> eig1 = symmetricEig(sigma1, true);
     DMatrixRMaj v = new DMatrixRMaj(d, d);
     double[] rootLambda = new double[d];
+    double[] lambda = clippedEigenvalues(eig1, d);
     for (int k = 0; k < d; k++) {
-      // Σ1 is positive semi-definite, so a negative eigenvalue can only be round-off (of order
-      // ε‖Σ1‖, e.g. when there are fewer samples than dimensions): clip it to 0.
-      rootLambda[k] = Math.sqrt(Math.max(0, eig1.getEigenvalue(k).getReal()));
+      rootLambda[k] = Math.sqrt(lambda[k]);
       DMatrixRMaj column = eig1.getEigenVector(k);
       for (int i = 0; i < d; i++) {
         v.set(i, k, column.get(i));
@@ -93,13 +92,37 @@ public final class FrechetDistance {
         m.set(j, i, value);
       }
     }
-    EigenDecomposition_F64<DMatrixRMaj> eig2 = symmetricEig(m, false);
+    // Positive semi-definite again (a congruence of Σ2), so the same clipping applies.
     double trace = 0;
-    for (int k = 0; k < d; k++) {
-      // Positive semi-definite again (a congruence of Σ2): clip round-off negatives to 0.
-      trace += Math.sqrt(Math.max(0, eig2.getEigenvalue(k).getReal()));
+    for (double mu : clippedEigenvalues(symmetricEig(m, false), d)) {
+      trace += Math.sqrt(mu);
     }
     return trace;
+  }
+
+  /**
+   * The eigenvalues of a positive semi-definite matrix with round-off removed. Mathematically they
+   * are all ≥ 0, but a symmetric eigensolver returns each with an error of order {@code d ε λmax}:
+   * a zero eigenvalue (a rank-deficient covariance, e.g. fewer samples than dimensions) comes out
+   * as a tiny number of either sign. Negative ones would make the root NaN, and tiny positive ones
+   * add √(d ε λmax) each to the trace, far more than their true 0, because the square root is
+   * steepest at 0. So everything at or below {@code d ε λmax} is clipped to 0: an eigenvalue that
+   * small cannot be told from round-off anyway.
+   */
+  private static double[] clippedEigenvalues(EigenDecomposition_F64<DMatrixRMaj> eig, int d) {
+    double[] values = new double[d];
+    double largest = 0;
+    for (int k = 0; k < d; k++) {
+      values[k] = eig.getEigenvalue(k).getReal();
+      largest = Math.max(largest, Math.abs(values[k]));
+    }
+    double floor = d * Math.ulp(largest);
+    for (int k = 0; k < d; k++) {
+      if (values[k] <= floor) {
+        values[k] = 0;
+      }
+    }
+    return values;
   }
 
   private static EigenDecomposition_F64<DMatrixRMaj> symmetricEig(

@@ -29,6 +29,9 @@ public record GaussianStats(double[] mean, DMatrixRMaj covariance, OptionalLong 
   /** Doubles per chunk of rows when fitting: 32 MiB of float64 at a time. */
   private static final long CHUNK_ELEMENTS = 1L << 22;
 
+  /** The largest d whose d × d covariance fits one Java array. */
+  private static final long MAX_DIM = 46_340;
+
   /**
    * Relative asymmetry a covariance may carry (round-off of whoever computed it, or float32
    * storage) before it is refused; within it, the matrix is made exactly symmetric.
@@ -166,6 +169,8 @@ public record GaussianStats(double[] mean, DMatrixRMaj covariance, OptionalLong 
     InvalidInputException.require(
         n >= 2, "a covariance needs at least 2 samples (rows), got %d", n);
     InvalidInputException.require(d >= 1, "features have no columns (shape %s)", shape);
+    InvalidInputException.require(
+        d <= MAX_DIM, "%d feature dimensions: a d x d covariance allows at most %d", d, MAX_DIM);
     long chunk = chunkRows > 0 ? chunkRows : Math.max(1, CHUNK_ELEMENTS / d);
     try (NDManager scope = features.getManager().newSubManager()) {
       NDArray sum = scope.zeros(new Shape(d), DataType.FLOAT64);

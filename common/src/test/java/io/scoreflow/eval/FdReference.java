@@ -68,7 +68,12 @@ final class FdReference {
     }
   }
 
-  record Case(String name, Spec a, Spec b, double fd, double meanA0, double covA00) {}
+  /**
+   * @param fd scipy's value (pytorch-fid's method)
+   * @param fdMpmath the true value, from a 40-digit mpmath computation
+   */
+  record Case(
+      String name, Spec a, Spec b, double fd, double fdMpmath, double meanA0, double covA00) {}
 
   static List<Case> cases() {
     try (InputStream in = FdReference.class.getResourceAsStream("/reference/fd_scipy.json")) {
@@ -81,6 +86,7 @@ final class FdReference {
                 Spec.of(c.get("a")),
                 Spec.of(c.get("b")),
                 c.get("fd").asDouble(),
+                c.get("fd_mpmath").asDouble(),
                 c.get("mean_a_0").asDouble(),
                 c.get("cov_a_00").asDouble()));
       }
