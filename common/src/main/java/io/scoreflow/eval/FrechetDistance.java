@@ -15,12 +15,14 @@ import org.ejml.interfaces.decomposition.EigenDecomposition_F64;
  *
  * <p>Matrix square roots come from symmetric eigendecompositions (EJML's symmetric QR algorithm),
  * not from a general {@code sqrtm} of the non-symmetric product {@code Σ1 Σ2} as in pytorch-fid:
- * the two agree, because {@code Σ1 Σ2} is similar to {@code Σ1^½ Σ2 Σ1^½}, but the symmetric route
- * has real eigenvalues by construction and needs neither an imaginary-part check nor the diagonal
- * offset pytorch-fid adds when {@code sqrtm} fails on singular covariances.
+ * the two agree, because {@code Σ1 Σ2 = Σ1^½ (Σ1^½ Σ2)} and {@code Σ1^½ Σ2 Σ1^½ = (Σ1^½ Σ2) Σ1^½}
+ * have the same eigenvalues, but the symmetric route has real eigenvalues by construction, needs
+ * neither an imaginary-part check nor the diagonal offset pytorch-fid adds when {@code sqrtm} fails
+ * on singular covariances, and keeps its accuracy on rank-deficient ones (eigenvalues at the
+ * round-off level are clipped to 0 before their roots are taken; see the tests' mpmath reference).
  *
  * <p>Everything is double precision. Cost: two symmetric eigendecompositions and two matrix
- * products of size {@code d}.
+ * products of size {@code d}, all in Java (EJML): about 1.5 min for d = 2048 on two busy cores.
  */
 public final class FrechetDistance {
 
