@@ -18,6 +18,7 @@ import picocli.CommandLine.Command;
       SampleCommand.class,
       BenchCommand.class,
       ModelCommand.class,
+      EvalCommand.class,
       CommandLine.HelpCommand.class
     })
 public final class Main {

@@ -1,0 +1,11 @@
+package io.scoreflow.cli;
+
+import picocli.CommandLine.Command;
+
+/** {@code scoreflow eval}: evaluation maths over feature files. */
+@Command(
+    name = "eval",
+    mixinStandardHelpOptions = true,
+    description = "Evaluation: Frechet distance between feature sets, cached reference statistics.",
+    subcommands = {EvalFdCommand.class, EvalStatsCommand.class})
+final class EvalCommand {}
