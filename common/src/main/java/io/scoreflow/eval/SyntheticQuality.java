@@ -9,7 +9,6 @@ import ai.djl.training.ParameterStore;
 import io.scoreflow.math.KeyedRandom;
 import io.scoreflow.sample.NetworkScore;
 import io.scoreflow.sample.Sampler;
-import io.scoreflow.theory.GaussianFit;
 import io.scoreflow.theory.GaussianLaw;
 import io.scoreflow.train.FlatParameters;
 import io.scoreflow.train.Trainer;
@@ -40,7 +39,7 @@ public final class SyntheticQuality {
                 trainer.objective().sde(),
                 new ParameterStore(scope, false));
         NDArray y = sampler.sample(score, new Shape(count, data.dim()), DataType.FLOAT32, scope);
-        return GaussianFit.of(y.toFloatArray(), count, data.dim()).w2(data);
+        return GaussianStats.fit(y).w2(data.stats());
       } finally {
         flat.assign(saved);
       }

@@ -10,6 +10,7 @@ import ai.djl.ndarray.types.Shape;
 import ai.djl.training.ParameterStore;
 import io.scoreflow.data.BatchStream;
 import io.scoreflow.data.GaussianData;
+import io.scoreflow.eval.GaussianStats;
 import io.scoreflow.math.KeyedRandom;
 import io.scoreflow.model.MlpConfig;
 import io.scoreflow.model.MlpScoreNet;
@@ -71,7 +72,7 @@ public final class LearnedScore {
   public record Result(
       double w2Learned,
       double w2Exact,
-      GaussianFit fit,
+      GaussianStats fit,
       GaussianLaw exactLaw,
       double finalLoss,
       long trainMillis,
@@ -148,20 +149,19 @@ public final class LearnedScore {
           trainer.parameters().assign(trainer.ema().shadow());
         }
         Engine.getInstance().setRandomSeed((int) KeyedRandom.hash(o.seed(), 0x53414d50L));
-        float[] samples;
+        GaussianStats fit;
         try (NDManager scope = manager.newSubManager()) {
           NetworkScore score =
               new NetworkScore(net, parametrisation, sde, new ParameterStore(scope, false));
           NDArray y =
               new EulerMaruyamaSampler(sde, o.samplerSteps())
                   .sample(score, new Shape(o.samples(), d), DataType.FLOAT32, scope);
-          samples = y.toFloatArray();
+          fit = GaussianStats.fit(y);
         }
         long sampled = System.nanoTime();
-        GaussianFit fit = GaussianFit.of(samples, o.samples(), d);
         GaussianLaw exact = SamplerRecursion.eulerMaruyama(sde, o.samplerSteps(), data);
         return new Result(
-            fit.w2(data),
+            fit.w2(data.stats()),
             exact.w2(data),
             fit,
             exact,
