@@ -98,7 +98,7 @@ final class Fir {
         }
       }
     }
-    try (NDArray weight = x.getManager().create(w, new Shape(c * 4, 1, s, s));
+    try (NDArray weight = Ops.constant(x.getManager(), w, new Shape(c * 4, 1, s, s));
         NDArray y = conv(x, weight, 1, ph.pad, (int) c)) {
       return shuffle(y, c);
     }
@@ -137,7 +137,7 @@ final class Fir {
       System.arraycopy(fir[i], 0, firFlat, i * n, n);
     }
     NDList phases = new NDList(4);
-    try (NDArray firW = x.getManager().create(firFlat, new Shape(1, 1, n, n));
+    try (NDArray firW = Ops.constant(x.getManager(), firFlat, new Shape(1, 1, n, n));
         NDArray wb = w.reshape(out * in, 1, k, k);
         NDArray full = conv(wb, firW, 1, n - 1, 1);
         NDArray kc = full.reshape(out, in, t, t)) {
@@ -200,7 +200,7 @@ final class Fir {
         System.arraycopy(k[i], 0, w, (ch * n + i) * n, n);
       }
     }
-    return m.create(w, new Shape(c, 1, n, n));
+    return Ops.constant(m, w, new Shape(c, 1, n, n));
   }
 
   static NDArray conv(NDArray x, NDArray w, int stride, int pad, int groups) {

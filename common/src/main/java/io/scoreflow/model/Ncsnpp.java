@@ -369,7 +369,7 @@ public final class Ncsnpp extends ScoreNetwork {
           sigmas.length);
       s[i] = sigmas[idx];
     }
-    return cond.getManager().create(s);
+    return Ops.constant(cond.getManager(), s, new Shape(s.length));
   }
 
   private NDArray unet(

@@ -1,6 +1,7 @@
 package io.scoreflow.model;
 
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 
 /** Stateless tensor helpers shared by the layers. Results belong to the input's manager. */
@@ -8,6 +9,21 @@ final class Ops {
   static final double SQRT2 = Math.sqrt(2.0);
 
   private Ops() {}
+
+  /**
+   * A constant tensor from Java data that owns its memory. On CPU, DJL's PyTorch engine wraps the
+   * Java buffer of {@code manager.create(float[])} with {@code torch::from_blob} and keeps the
+   * buffer alive only through the Java NDArray: closing that array while autograd still holds the
+   * tensor (a filter closed at the end of a forward, needed again by the backward) lets the GC free
+   * memory the backward then reads, and gradients become garbage (seen: NaN, depending on GC
+   * timing). The native clone made here is reference-counted by PyTorch like any op result, so it
+   * may be closed whenever the caller is done with it.
+   */
+  static NDArray constant(NDManager manager, float[] data, Shape shape) {
+    try (NDArray wrapped = manager.create(data, shape)) {
+      return wrapped.duplicate();
+    }
+  }
 
   /** Nearest-neighbour upsampling by 2 ({@code naive_upsample_2d}, {@code interpolate nearest}). */
   static NDArray nearestUp2(NDArray x) {

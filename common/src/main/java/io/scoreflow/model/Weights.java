@@ -7,6 +7,7 @@ import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Parameter;
 import io.scoreflow.InvalidInputException;
+import io.scoreflow.math.InPlace;
 import java.io.BufferedInputStream;
 import java.io.BufferedOutputStream;
 import java.io.IOException;
@@ -125,7 +126,7 @@ public final class Weights {
         NDArray target = e.getValue().getArray();
         NDArray source = file.get(e.getKey());
         NDArray f = source.toType(target.getDataType(), false);
-        target.set(f.toByteBuffer()); // in place; source and f die with the scratch manager
+        InPlace.assign(target, f); // native copy; source and f die with the scratch manager
       }
       for (String name : buffers.keySet()) {
         net.setBuffer(name, file.get(name).toType(DataType.FLOAT32, false).toFloatArray());

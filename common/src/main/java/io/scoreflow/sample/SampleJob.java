@@ -18,6 +18,7 @@ import io.scoreflow.config.Configs;
 import io.scoreflow.data.ImageGrid;
 import io.scoreflow.data.Npz;
 import io.scoreflow.data.SampleShape;
+import io.scoreflow.math.InPlace;
 import io.scoreflow.math.KeyedRandom;
 import io.scoreflow.sde.ForwardSde;
 import io.scoreflow.train.TrainSetup;
@@ -164,7 +165,7 @@ public final class SampleJob {
                 + ", the network "
                 + target.getShape());
       }
-      source.copyTo(target);
+      InPlace.assign(target, source);
     }
   }
 }

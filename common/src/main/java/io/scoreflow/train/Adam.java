@@ -4,6 +4,7 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
+import io.scoreflow.math.InPlace;
 
 /**
  * Adam over the flat parameter vector, written as torch.optim.Adam computes it (so that a run
@@ -74,8 +75,8 @@ public final class Adam implements AutoCloseable {
 
   /** Restores the state of a checkpoint. */
   public void restore(NDArray firstMoment, NDArray secondMoment, long updatesDone) {
-    firstMoment.copyTo(m);
-    secondMoment.copyTo(v);
+    InPlace.assign(m, firstMoment);
+    InPlace.assign(v, secondMoment);
     this.updates = updatesDone;
   }
 

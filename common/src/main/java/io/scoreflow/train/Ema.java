@@ -2,6 +2,7 @@ package io.scoreflow.train;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
+import io.scoreflow.math.InPlace;
 
 /**
  * The exponential moving average of the parameters, as score_sde's {@code ExponentialMovingAverage}
@@ -46,7 +47,7 @@ public final class Ema implements AutoCloseable {
   }
 
   public void restore(NDArray values, long updatesDone) {
-    values.copyTo(shadow);
+    InPlace.assign(shadow, values);
     this.updates = updatesDone;
   }
 

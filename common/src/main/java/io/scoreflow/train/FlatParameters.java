@@ -5,6 +5,7 @@ import ai.djl.ndarray.NDArrays;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.nn.Parameter;
+import io.scoreflow.math.InPlace;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -70,9 +71,40 @@ public final class FlatParameters {
     for (Parameter p : parameters) {
       NDArray grad = p.getArray().getGradient();
       grad.attach(scope);
-      grad.muli(0);
+      InPlace.zero(grad);
     }
     return flat;
+  }
+
+  /**
+   * Sets every stored gradient to exactly zero. DJL allocates gradient buffers without initialising
+   * them and PyTorch accumulates into them, so the first backward would add whatever the memory
+   * held; {@code muli(0)} cannot clear a NaN (0 · NaN = NaN).
+   */
+  public void zeroGradients(NDManager scope) {
+    for (Parameter p : parameters) {
+      NDArray grad = p.getArray().getGradient();
+      grad.attach(scope);
+      InPlace.zero(grad);
+    }
+  }
+
+  /** Names of the parameters whose slice of {@code flat} holds a NaN or an infinity. */
+  public List<String> nonFinite(NDArray flat) {
+    List<String> bad = new ArrayList<>();
+    try (NDManager scope = flat.getManager().newSubManager()) {
+      NDList pieces = parameters.size() == 1 ? new NDList(flat) : flat.split(splitPoints);
+      for (int i = 0; i < parameters.size(); i++) {
+        NDArray piece = pieces.get(i);
+        piece.attach(scope);
+        NDArray finite = piece.isInfinite().logicalOr(piece.isNaN()).any();
+        finite.attach(scope);
+        if (finite.getBoolean()) {
+          bad.add(names.get(i));
+        }
+      }
+    }
+    return bad;
   }
 
   /** The current values as one flat vector owned by {@code scope}. */
@@ -112,7 +144,7 @@ public final class FlatParameters {
         NDArray shaped = piece.reshape(target.getShape());
         shaped.attach(scope);
         if (assign) {
-          shaped.copyTo(target);
+          InPlace.assign(target, shaped);
         } else {
           target.subi(shaped);
         }

@@ -11,6 +11,7 @@ import io.scoreflow.ckpt.HostTensor;
 import io.scoreflow.ckpt.LoadedCheckpoint;
 import io.scoreflow.ckpt.RngState;
 import io.scoreflow.data.DataCursor;
+import io.scoreflow.math.InPlace;
 import io.scoreflow.model.ScoreNetwork;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -84,7 +85,7 @@ public record TrainState(
         if (!e.getValue().requiresGradient()) {
           NDArray target = e.getValue().getArray();
           HostTensor source = require(modelByName, e.getKey(), MODEL);
-          scope.create(source.data(), target.getShape()).copyTo(target);
+          InPlace.assign(target, scope.create(source.data(), target.getShape()));
         }
       }
       flat.assign(vector(flat, modelByName, "", MODEL, scope));

@@ -66,6 +66,7 @@ public final class Trainer implements AutoCloseable {
     this.adam = new Adam(b.adam, flat.size(), DataType.FLOAT32, base);
     try (NDManager scope = base.newSubManager()) {
       this.ema = new Ema(b.emaRate, flat.values(scope), base);
+      flat.zeroGradients(scope);
     }
     this.buffer = new float[stream.batchFloats()];
   }
@@ -131,6 +132,13 @@ public final class Trainer implements AutoCloseable {
       }
       NDArray grad = flat.takeGradients(scope);
       long t1 = System.nanoTime();
+      java.util.List<String> badBefore = flat.nonFinite(grad);
+      if (!badBefore.isEmpty()) {
+        throw new TrainingDivergedException(
+            String.format(
+                "step %d: loss %s, but the gradient of %s is not finite",
+                current, loss.getFloat(), badBefore.subList(0, Math.min(5, badBefore.size()))));
+      }
       grad = reducer.allReduceMean(grad, current, scope);
       long t2 = System.nanoTime();
       NDArray norm = GradientClipping.clipGlobalNorm(grad, adam.options().gradClip(), scope);

@@ -5,11 +5,9 @@ import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import io.scoreflow.ckpt.CompletedCheckpoint;
 import io.scoreflow.config.Configs;
 import io.scoreflow.config.Devices;
-import io.scoreflow.eval.SyntheticQuality;
+import io.scoreflow.eval.TrainingEvaluation;
 import io.scoreflow.metrics.EvaluationMetrics;
 import io.scoreflow.metrics.TrainingMetrics;
-import io.scoreflow.sample.Sampler;
-import io.scoreflow.theory.GaussianLaw;
 import io.scoreflow.train.StepResult;
 import io.scoreflow.train.TrainJob;
 import java.io.PrintWriter;
@@ -93,39 +91,45 @@ final class TrainCommand implements Callable<Integer> {
       if (endpoint != null) {
         err.println("metrics: http://localhost:" + endpoint.port() + "/metrics");
       }
-      job.run(until, new Reporter(err, dir, metrics, evaluation(resolved, job, registry)));
+      job.run(
+          until, new Reporter(err, dir, metrics, evaluation(resolved, job, dir, registry, err)));
     }
     out.println("run " + dir + ": " + until + " steps done");
     return 0;
   }
 
   /**
-   * The in-training evaluation of {@code scoreflow.eval}: every {@code every} steps, for synthetic
-   * Gaussian data, the W2 of EMA samples to the data's law, exported as scoreflow_eval_w2.
+   * The in-training evaluation of {@code scoreflow.eval}: every {@code every} steps, W2 (synthetic
+   * data) or the fallback Fréchet distance (images) of EMA samples, exported as metrics.
    */
-  private static LongConsumer evaluation(Config config, TrainJob job, PrometheusRegistry registry) {
-    Config eval = config.getConfig("scoreflow.eval");
-    int every = eval.getInt("every");
-    if (every <= 0 || !config.getString("scoreflow.data.source").equals("gaussian")) {
+  private static LongConsumer evaluation(
+      Config config, TrainJob job, Path dir, PrometheusRegistry registry, PrintWriter err) {
+    TrainingEvaluation evaluation =
+        TrainingEvaluation.of(config, job.trainer(), job.trainer().stream().dataset(), dir);
+    if (evaluation == null) {
       return step -> {};
     }
-    Config g = config.getConfig("scoreflow.data.gaussian");
-    GaussianLaw law = new GaussianLaw(g.getDouble("mean"), g.getDouble("std"), g.getInt("dim"));
+    int every = config.getInt("scoreflow.eval.every");
     EvaluationMetrics metrics =
         new EvaluationMetrics(registry, config.getString("scoreflow.job.name"));
-    Sampler sampler =
-        Sampler.of(
-            eval.getString("sampler"),
-            job.trainer().objective().sde(),
-            eval.getInt("steps"),
-            config.getConfig("scoreflow.sample"));
-    long seed = config.getLong("scoreflow.train.seed");
     return step -> {
       if (step % every == 0) {
-        long t0 = System.nanoTime();
-        double w2 = SyntheticQuality.w2(job.trainer(), law, sampler, eval.getInt("samples"), seed);
-        metrics.onW2(step, w2);
-        metrics.onSampled(eval.getInt("samples"), (System.nanoTime() - t0) / 1e9);
+        TrainingEvaluation.Result r = evaluation.evaluate(job.trainer());
+        switch (r.kind()) {
+          case W2 -> metrics.onW2(step, r.value());
+          case FALLBACK_FD -> metrics.onFallbackFd(step, r.value());
+        }
+        err.printf(
+            java.util.Locale.ROOT,
+            "%neval step %d: %s = %.6g (%d EMA samples, %.1fs)%n",
+            step,
+            r.kind() == TrainingEvaluation.Kind.W2
+                ? "w2"
+                : "fd_fallback (" + io.scoreflow.eval.PooledPixels.NAME + ", not FID)",
+            r.value(),
+            r.samples(),
+            r.seconds());
+        metrics.onSampled(r.samples(), r.seconds());
       }
     };
   }
