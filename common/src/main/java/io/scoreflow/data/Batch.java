@@ -3,6 +3,7 @@ package io.scoreflow.data;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
+import io.scoreflow.math.NativeArrays;
 import java.nio.FloatBuffer;
 
 /**
@@ -42,6 +43,7 @@ public record Batch(
       throw new IllegalArgumentException(
           count + " samples of " + sampleShape + " need " + length + " floats, got " + data.length);
     }
-    return manager.create(FloatBuffer.wrap(data, 0, length), sampleShape.batchShape(count));
+    return NativeArrays.copyOf(
+        manager, FloatBuffer.wrap(data, 0, length), sampleShape.batchShape(count));
   }
 }

@@ -3,6 +3,7 @@ package io.scoreflow.model;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.training.ParameterStore;
+import io.scoreflow.math.NativeArrays;
 
 /**
  * {@code AttnBlockpp}: single-head self-attention over the H·W positions of a feature map,
@@ -41,7 +42,8 @@ final class AttnBlock extends LayerBlock {
         NDArray kv = k.applyLast(ps, tokens, training);
         NDArray vv = v.applyLast(ps, tokens, training);
         NDArray kt = kv.transpose(0, 2, 1);
-        NDArray logits = qv.batchMatMul(kt).muli(Math.pow(channels, -0.5));
+        NDArray dots = qv.batchMatMul(kt);
+        NDArray logits = NativeArrays.mul(dots, Math.pow(channels, -0.5));
         NDArray weights = logits.softmax(-1);
         NDArray mixed = weights.batchMatMul(vv);
         NDArray out = proj.applyLast(ps, mixed, training);

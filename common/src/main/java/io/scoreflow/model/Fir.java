@@ -7,6 +7,7 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.Shape;
 import io.scoreflow.InvalidInputException;
+import io.scoreflow.math.NativeArrays;
 import java.util.List;
 
 /**
@@ -98,7 +99,7 @@ final class Fir {
         }
       }
     }
-    try (NDArray weight = Ops.constant(x.getManager(), w, new Shape(c * 4, 1, s, s));
+    try (NDArray weight = NativeArrays.copyOf(x.getManager(), w, new Shape(c * 4, 1, s, s));
         NDArray y = conv(x, weight, 1, ph.pad, (int) c)) {
       return shuffle(y, c);
     }
@@ -137,7 +138,7 @@ final class Fir {
       System.arraycopy(fir[i], 0, firFlat, i * n, n);
     }
     NDList phases = new NDList(4);
-    try (NDArray firW = Ops.constant(x.getManager(), firFlat, new Shape(1, 1, n, n));
+    try (NDArray firW = NativeArrays.copyOf(x.getManager(), firFlat, new Shape(1, 1, n, n));
         NDArray wb = w.reshape(out * in, 1, k, k);
         NDArray full = conv(wb, firW, 1, n - 1, 1);
         NDArray kc = full.reshape(out, in, t, t)) {
@@ -200,7 +201,7 @@ final class Fir {
         System.arraycopy(k[i], 0, w, (ch * n + i) * n, n);
       }
     }
-    return Ops.constant(m, w, new Shape(c, 1, n, n));
+    return NativeArrays.copyOf(m, w, new Shape(c, 1, n, n));
   }
 
   static NDArray conv(NDArray x, NDArray w, int stride, int pad, int groups) {

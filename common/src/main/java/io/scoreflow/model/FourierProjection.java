@@ -4,6 +4,7 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Parameter;
 import ai.djl.training.ParameterStore;
+import io.scoreflow.math.NativeArrays;
 
 /**
  * {@code GaussianFourierProjection}: {@code [sin(2 pi x W), cos(2 pi x W)]} for a batch of scalars
@@ -27,7 +28,9 @@ final class FourierProjection extends LayerBlock {
     // Same order of float operations as the reference: ((x * W) * 2) * pi.
     try (NDArray col = x.reshape(b, 1);
         NDArray row = wv.reshape(1, size);
-        NDArray proj = col.mul(row).muli(2).muli(Math.PI);
+        NDArray xw = col.mul(row);
+        NDArray twice = NativeArrays.mul(xw, 2);
+        NDArray proj = NativeArrays.mul(twice, Math.PI);
         NDArray sin = proj.sin();
         NDArray cos = proj.cos()) {
       return sin.concat(cos, 1);

@@ -4,6 +4,7 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
+import io.scoreflow.math.NativeArrays;
 import java.util.SplittableRandom;
 
 /** Seeded {@code randn(shape) * scale}, as for the Gaussian Fourier projection weights. */
@@ -32,6 +33,6 @@ final class GaussianInit implements SeededInitializer {
     for (int i = 0; i < v.length; i++) {
       v[i] = (float) (rnd.nextGaussian() * scale);
     }
-    return manager.create(v, shape).toType(dataType, false);
+    return NativeArrays.copyOf(manager, v, shape).toType(dataType, false);
   }
 }

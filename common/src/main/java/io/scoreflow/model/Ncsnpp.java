@@ -5,6 +5,7 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.training.ParameterStore;
 import io.scoreflow.InvalidInputException;
+import io.scoreflow.math.NativeArrays;
 import io.scoreflow.model.ResnetBlockBigGan.Resample;
 import io.scoreflow.model.ScoreNetConfig.CombineMethod;
 import io.scoreflow.model.ScoreNetConfig.EmbeddingType;
@@ -276,7 +277,7 @@ public final class Ncsnpp extends ScoreNetwork {
     checkInputs(x, cond);
     Cursor m = new Cursor();
     NDArray actTemb = timeEmbedding(ps, m, cond, training);
-    NDArray xin = cfg.centered() ? x : x.mul(2).subi(1);
+    NDArray xin = cfg.centered() ? x : NativeArrays.mul(x, 2).subi(1);
     try {
       NDArray h = unet(ps, m, xin, actTemb, training);
       if (!m.done()) {
@@ -332,7 +333,7 @@ public final class Ncsnpp extends ScoreNetwork {
     // toType(.., false) returns t itself when it is float32 already: only a converted copy is ours
     NDArray tf = t.toType(ai.djl.ndarray.types.DataType.FLOAT32, false);
     try (NDArray range = mgr.arange(0f, (float) half);
-        NDArray scaled = range.mul(-step);
+        NDArray scaled = NativeArrays.mul(range, -step);
         NDArray freqs = scaled.exp();
         NDArray col = tf.reshape(b, 1);
         NDArray row = freqs.reshape(1, half);
@@ -369,7 +370,7 @@ public final class Ncsnpp extends ScoreNetwork {
           sigmas.length);
       s[i] = sigmas[idx];
     }
-    return Ops.constant(cond.getManager(), s, new Shape(s.length));
+    return NativeArrays.copyOf(cond.getManager(), s, new Shape(s.length));
   }
 
   private NDArray unet(

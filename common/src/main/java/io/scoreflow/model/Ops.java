@@ -1,29 +1,14 @@
 package io.scoreflow.model;
 
 import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
+import io.scoreflow.math.NativeArrays;
 
 /** Stateless tensor helpers shared by the layers. Results belong to the input's manager. */
 final class Ops {
   static final double SQRT2 = Math.sqrt(2.0);
 
   private Ops() {}
-
-  /**
-   * A constant tensor from Java data that owns its memory. On CPU, DJL's PyTorch engine wraps the
-   * Java buffer of {@code manager.create(float[])} with {@code torch::from_blob} and keeps the
-   * buffer alive only through the Java NDArray: closing that array while autograd still holds the
-   * tensor (a filter closed at the end of a forward, needed again by the backward) lets the GC free
-   * memory the backward then reads, and gradients become garbage (seen: NaN, depending on GC
-   * timing). The native clone made here is reference-counted by PyTorch like any op result, so it
-   * may be closed whenever the caller is done with it.
-   */
-  static NDArray constant(NDManager manager, float[] data, Shape shape) {
-    try (NDArray wrapped = manager.create(data, shape)) {
-      return wrapped.duplicate();
-    }
-  }
 
   /** Nearest-neighbour upsampling by 2 ({@code naive_upsample_2d}, {@code interpolate nearest}). */
   static NDArray nearestUp2(NDArray x) {
@@ -55,7 +40,12 @@ final class Ops {
   /** {@code (a + b)} or {@code (a + b) / sqrt(2)}: the residual merge of the reference blocks. */
   static NDArray residual(NDArray a, NDArray b, boolean rescale) {
     NDArray sum = a.add(b);
-    return rescale ? sum.divi(SQRT2) : sum;
+    if (!rescale) {
+      return sum;
+    }
+    try (sum) {
+      return NativeArrays.div(sum, SQRT2);
+    }
   }
 
   /** {@code p} viewed as {@code (1, C, 1, ..., 1)} to broadcast over a tensor of rank {@code n}. */

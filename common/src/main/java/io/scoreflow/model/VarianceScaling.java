@@ -4,6 +4,7 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
+import io.scoreflow.math.NativeArrays;
 import java.util.SplittableRandom;
 
 /**
@@ -49,6 +50,6 @@ final class VarianceScaling implements SeededInitializer {
     for (int i = 0; i < v.length; i++) {
       v[i] = (float) ((rnd.nextDouble() * 2 - 1) * limit);
     }
-    return manager.create(v, shape).toType(dataType, false);
+    return NativeArrays.copyOf(manager, v, shape).toType(dataType, false);
   }
 }

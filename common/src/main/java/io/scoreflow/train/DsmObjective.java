@@ -9,6 +9,7 @@ import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Block;
 import ai.djl.training.ParameterStore;
 import io.scoreflow.math.KeyedRandom;
+import io.scoreflow.math.NativeArrays;
 import io.scoreflow.sde.ForwardSde;
 import java.nio.FloatBuffer;
 
@@ -98,11 +99,12 @@ public final class DsmObjective {
     Shape shape = x0.getShape();
     int n = (int) shape.get(0);
     Shape column = columnShape(shape);
-    NDArray mean = scope.create(FloatBuffer.wrap(d.mean()), column);
-    NDArray std = scope.create(FloatBuffer.wrap(d.std()), column);
-    NDArray residual = scope.create(FloatBuffer.wrap(d.residualScale()), column);
-    NDArray z = scope.create(FloatBuffer.wrap(d.noise(), 0, (int) shape.size()), shape);
-    NDArray cond = scope.create(FloatBuffer.wrap(d.cond()), new Shape(n));
+    NDArray mean = NativeArrays.copyOf(scope, FloatBuffer.wrap(d.mean()), column);
+    NDArray std = NativeArrays.copyOf(scope, FloatBuffer.wrap(d.std()), column);
+    NDArray residual = NativeArrays.copyOf(scope, FloatBuffer.wrap(d.residualScale()), column);
+    NDArray z =
+        NativeArrays.copyOf(scope, FloatBuffer.wrap(d.noise(), 0, (int) shape.size()), shape);
+    NDArray cond = NativeArrays.copyOf(scope, FloatBuffer.wrap(d.cond()), new Shape(n));
     NDArray xt = x0.mul(mean);
     xt.attach(scope);
     xt.addi(z.mul(std));

@@ -131,10 +131,6 @@ class TrainCliTest {
     assertTrue(cifar.err().contains("scoreflow.data.path"), cifar.err());
   }
 
-  @org.junit.jupiter.api.Disabled(
-      "Open bug: after other training runs in the same JVM, the tiny DDPM++ gets non-finite"
-          + " gradients at step 0 (deterministic with OMP_NUM_THREADS=1; passes alone and as a"
-          + " separate process). See the note on issue 3.")
   @Test
   void trainsAnImageModelAndSamplesAGrid(@TempDir Path dir) throws Exception {
     Path images = dir.resolve("images");
