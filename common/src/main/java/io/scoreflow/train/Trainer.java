@@ -42,6 +42,7 @@ public final class Trainer implements AutoCloseable {
   private final Adam adam;
   private final Ema ema;
   private final float[] buffer;
+  private final boolean checksums;
   private long step;
 
   private Trainer(Builder b) {
@@ -68,6 +69,7 @@ public final class Trainer implements AutoCloseable {
       this.ema = new Ema(b.emaRate, flat.values(scope), base);
     }
     this.buffer = new float[stream.batchFloats()];
+    this.checksums = b.checksums;
   }
 
   public static Builder builder() {
@@ -139,8 +141,10 @@ public final class Trainer implements AutoCloseable {
                 current, lossValue, normValue));
       }
       flat.subtract(adam.update(grad, current, scope));
-      ema.update(flat.values(scope), scope);
+      NDArray values = flat.values(scope);
+      ema.update(values, scope);
       long t3 = System.nanoTime();
+      ParameterChecksum checksum = checksums ? ParameterChecksum.of(values.toFloatArray()) : null;
       step = current + 1;
       return new StepResult(
           current,
@@ -150,7 +154,8 @@ public final class Trainer implements AutoCloseable {
           batch.count(),
           t1 - t0,
           t2 - t1,
-          t3 - t2);
+          t3 - t2,
+          checksum);
     }
   }
 
@@ -172,6 +177,7 @@ public final class Trainer implements AutoCloseable {
     private long seed;
     private int rank;
     private NDManager manager;
+    private boolean checksums;
 
     /** The network, already initialised on {@link #manager}. */
     public Builder network(ScoreNetwork net) {
@@ -219,6 +225,15 @@ public final class Trainer implements AutoCloseable {
     /** The long-lived manager that holds parameters, moments and the EMA. */
     public Builder manager(NDManager manager) {
       this.manager = manager;
+      return this;
+    }
+
+    /**
+     * Whether every step fingerprints the parameters it leaves ({@link StepResult#checksum()}): one
+     * host copy of the flat parameters per step, so data-parallel replicas can prove they agree.
+     */
+    public Builder checksums(boolean checksums) {
+      this.checksums = checksums;
       return this;
     }
 
