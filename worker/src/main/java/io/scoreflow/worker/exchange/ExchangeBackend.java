@@ -8,8 +8,8 @@ import java.time.Duration;
 public interface ExchangeBackend {
 
   /**
-   * Starts the server on {@code bindHost}:{@code port} ({@code 0}: any free port); {@code
-   * deadline} bounds connecting and every step's exchange.
+   * Starts the server on {@code bindHost}:{@code port} ({@code 0}: any free port); {@code deadline}
+   * bounds connecting and every step's exchange.
    */
   ExchangeServer start(String bindHost, int port, Duration deadline) throws IOException;
 

@@ -7,9 +7,9 @@ import java.util.List;
 public interface ReducerFactory {
 
   /**
-   * Connects this worker, {@code rank} of {@code ringOrder} (index = rank), to its peers for
-   * {@code generation} of {@code job}; blocks until connected or the exchange's deadline passes.
-   * For a ring of one, returns {@link ExchangeReducer#local()}.
+   * Connects this worker, {@code rank} of {@code ringOrder} (index = rank), to its peers for {@code
+   * generation} of {@code job}; blocks until connected or the exchange's deadline passes. For a
+   * ring of one, returns {@link ExchangeReducer#local()}.
    *
    * @throws ExchangeException when the peers cannot be reached or refuse (another generation)
    */

@@ -219,7 +219,8 @@ public final class StarExchange implements ExchangeServer {
 
   private static void writeHello(Connection c, Fence f, long until) throws IOException {
     byte[] job = f.job().getBytes(StandardCharsets.UTF_8);
-    ByteBuffer b = ByteBuffer.allocate(4 + 4 + job.length + 8 + 4 + 4).order(ByteOrder.LITTLE_ENDIAN);
+    ByteBuffer b =
+        ByteBuffer.allocate(4 + 4 + job.length + 8 + 4 + 4).order(ByteOrder.LITTLE_ENDIAN);
     b.putInt(HELLO).putInt(job.length).put(job).putLong(f.generation()).putInt(f.rank());
     b.putInt(f.world()).flip();
     c.writeFully(b, until, "sending the hello");
@@ -300,7 +301,10 @@ public final class StarExchange implements ExchangeServer {
       long generation = b.getLong();
       long frameStep = b.getLong();
       int frameCount = b.getInt();
-      if (magic != DATA || generation != f.generation() || frameStep != step || frameCount != count) {
+      if (magic != DATA
+          || generation != f.generation()
+          || frameStep != step
+          || frameCount != count) {
         throw new IOException(
             String.format(
                 Locale.ROOT,
