@@ -126,6 +126,7 @@ public final class Coordinator {
   private final Map<String, Registration> registered = new TreeMap<>();
   private long generation = 1;
   private List<RingMember> ring = List.of();
+  private long startStep;
   private StepAggregator steps;
   private final Set<Integer> ranksDone = new TreeSet<>();
 
@@ -286,7 +287,7 @@ public final class Coordinator {
               spec.minWorkers(), registered.size(), spec.globalBatchSize()));
     }
     ring = formed.get();
-    long startStep = catalog.newestValidStep().orElse(0);
+    startStep = catalog.newestValidStep().orElse(0);
     steps = new StepAggregator(spec.job(), generation, ring.size());
     ranksDone.clear();
     for (RingMember member : ring) {
