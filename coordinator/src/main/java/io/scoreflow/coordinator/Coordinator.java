@@ -288,7 +288,7 @@ public final class Coordinator {
     }
     ring = formed.get();
     startStep = catalog.newestValidStep().orElse(0);
-    steps = new StepAggregator(spec.job(), generation, ring.size());
+    steps = new StepAggregator(spec.job(), generation, ring.size(), startStep);
     ranksDone.clear();
     for (RingMember member : ring) {
       registered
@@ -452,11 +452,16 @@ public final class Coordinator {
     if (m.generation() != generation || m.lastAgreedStep() != steps.lastAgreed()) {
       return Behaviors.same();
     }
+    String since =
+        m.lastAgreedStep() < startStep
+            ? "of the ring forming (its first step is " + startStep + ")"
+            : "after step " + m.lastAgreedStep();
     return fail(
         FailureReason.STALLED,
         String.format(
-            "no step completed by every rank within %s after step %d",
-            spec.stepTimeout(), m.lastAgreedStep()));
+            "no step completed by every rank within %s %s; raise scoreflow.cluster.step-timeout"
+                + " if steps are this slow",
+            spec.stepTimeout(), since));
   }
 
   // ---- ended: finished or failed ----

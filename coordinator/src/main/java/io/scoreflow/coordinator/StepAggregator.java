@@ -31,15 +31,17 @@ final class StepAggregator {
   private final long generation;
   private final int world;
   private final Map<Long, Coordinator.StepReport[]> open = new HashMap<>();
-  private long lastAgreed = -1;
+  private long lastAgreed;
 
-  StepAggregator(String job, long generation, int world) {
+  /** Aggregates the ranks' reports of a ring of {@code world} whose first step is {@code first}. */
+  StepAggregator(String job, long generation, int world, long first) {
     this.job = job;
     this.generation = generation;
     this.world = world;
+    this.lastAgreed = first - 1;
   }
 
-  /** The last step every rank completed with agreeing parameters, or -1. */
+  /** The last step every rank completed with agreeing parameters ({@code first - 1} at first). */
   long lastAgreed() {
     return lastAgreed;
   }

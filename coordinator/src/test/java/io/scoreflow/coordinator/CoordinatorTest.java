@@ -274,4 +274,20 @@ class CoordinatorTest {
     assertEquals(FailureReason.STALLED, failed.reason());
     assertTrue(failed.message().contains("after step 0"), failed.message());
   }
+
+  @Test
+  void aResumedRingThatNeverCompletesItsFirstStepFails() {
+    TestProbe<JobEvent> events = KIT.createTestProbe();
+    ActorRef<Coordinator.Command> c =
+        KIT.spawn(Coordinator.create(spec(2, 2), () -> OptionalLong.of(40), events.ref()));
+    register(c, "worker-000");
+    register(c, "worker-001");
+    events.expectMessageClass(JobEvent.RingFormed.class, WAIT);
+    c.tell(report(1, 0, 40, 1.0, "aa"));
+    TIME.timePasses(Duration.ofSeconds(31));
+    JobEvent.JobFailed failed = events.expectMessageClass(JobEvent.JobFailed.class, WAIT);
+    assertEquals(FailureReason.STALLED, failed.reason());
+    assertTrue(
+        failed.message().contains("of the ring forming (its first step is 40)"), failed.message());
+  }
 }
