@@ -10,6 +10,7 @@ import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.cluster.typed.Cluster;
+import org.apache.pekko.cluster.typed.Down;
 import org.apache.pekko.cluster.typed.Join;
 
 /**
@@ -69,9 +70,14 @@ public final class CoordinatorNode implements AutoCloseable {
     return events.poll(timeout.toMillis(), TimeUnit.MILLISECONDS);
   }
 
-  /** Leaves the cluster and stops the node; waits up to 30 s. */
+  /**
+   * Stops the node; waits up to 30 s. The coordinator is the last node of its cluster, so it downs
+   * itself rather than leaving (a leave waits for the gone workers to acknowledge it).
+   */
   @Override
   public void close() {
+    Cluster cluster = Cluster.get(system);
+    cluster.manager().tell(new Down(cluster.selfMember().address()));
     system.terminate();
     try {
       system.getWhenTerminated().toCompletableFuture().get(30, TimeUnit.SECONDS);
