@@ -24,7 +24,7 @@ final class Connection implements AutoCloseable {
   private final SocketChannel channel;
   private final Selector selector;
   private final SelectionKey key;
-  private final String peer;
+  private volatile String peer;
 
   Connection(SocketChannel channel, String peer) throws IOException {
     this.channel = channel;
@@ -70,6 +70,11 @@ final class Connection implements AutoCloseable {
 
   String peer() {
     return peer;
+  }
+
+  /** Names the peer once known (rank 0 learns who connected from the hello). */
+  void naming(String who) {
+    this.peer = who;
   }
 
   /** Reads until {@code buffer} is full. */

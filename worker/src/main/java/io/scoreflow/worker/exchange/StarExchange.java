@@ -85,7 +85,7 @@ public final class StarExchange implements ExchangeServer {
     Fence fence = new Fence(job, generation, rank, world);
     try {
       ExchangeReducer reducer =
-          rank == 0 ? openHub(fence, until) : openSpoke(fence, ring.get(0), until);
+          rank == 0 ? openHub(fence, ring, until) : openSpoke(fence, ring.get(0), until);
       open.add(reducer);
       return reducer;
     } catch (IOException e) {
@@ -95,7 +95,7 @@ public final class StarExchange implements ExchangeServer {
   }
 
   /** Rank 0 accepts one connection per other rank, refusing any that is not of this generation. */
-  private Hub openHub(Fence fence, long until) throws IOException {
+  private Hub openHub(Fence fence, List<PeerAddress> ring, long until) throws IOException {
     Connection[] peers = new Connection[fence.world()];
     int joined = 0;
     try {
@@ -117,6 +117,7 @@ public final class StarExchange implements ExchangeServer {
           c.close();
           continue;
         }
+        c.naming(ring.get(hello.rank()) + " from " + c.peer().replace("peer at ", ""));
         peers[hello.rank()] = c;
         joined++;
       }
