@@ -40,6 +40,9 @@ final class LocalWorkers implements AutoCloseable {
     Files.createDirectories(logDir);
     String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
     String classpath = System.getProperty("java.class.path");
+    // Workers on one machine share its cores: libtorch's default (every core per process) would
+    // oversubscribe them, so each worker gets its share of threads.
+    int threads = Math.max(1, Runtime.getRuntime().availableProcessors() / count);
     List<Process> processes = new ArrayList<>();
     List<String> ids = new ArrayList<>();
     List<Path> logs = new ArrayList<>();
@@ -53,6 +56,8 @@ final class LocalWorkers implements AutoCloseable {
                     java,
                     "-Dai.djl.offline=true",
                     "-Xss4m",
+                    "-Dai.djl.pytorch.num_threads=" + threads,
+                    "-Dai.djl.pytorch.num_interop_threads=" + threads,
                     "-cp",
                     classpath,
                     Main.class.getName(),
