@@ -77,6 +77,7 @@ public final class CoordinatorNode implements AutoCloseable {
   @Override
   public void close() {
     Cluster cluster = Cluster.get(system);
+    awaitAlone(cluster, Duration.ofSeconds(10));
     cluster.manager().tell(new Down(cluster.selfMember().address()));
     system.terminate();
     try {
@@ -85,6 +86,32 @@ public final class CoordinatorNode implements AutoCloseable {
       Thread.currentThread().interrupt();
     } catch (java.util.concurrent.ExecutionException | TimeoutException e) {
       // Terminating is best effort at exit.
+    }
+  }
+
+  /**
+   * Gives released workers time to leave (unreachable ones cannot), so nobody has to notice an
+   * abrupt end.
+   */
+  private static void awaitAlone(Cluster cluster, Duration timeout) {
+    long until = System.nanoTime() + timeout.toNanos();
+    while (System.nanoTime() < until) {
+      int others = 0;
+      for (var m : cluster.state().getMembers()) {
+        if (!m.address().equals(cluster.selfMember().address())
+            && !cluster.state().getUnreachable().contains(m)) {
+          others++;
+        }
+      }
+      if (others == 0) {
+        return;
+      }
+      try {
+        Thread.sleep(100);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        return;
+      }
     }
   }
 }

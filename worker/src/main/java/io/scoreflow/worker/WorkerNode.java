@@ -15,7 +15,8 @@ import org.apache.pekko.actor.typed.receptionist.Receptionist;
  * A worker node's actor: finds the coordinator through the receptionist, registers (repeating until
  * acknowledged, within a deadline), starts its replica when told, relays the replica's step
  * reports, and ends when released, when the coordinator is gone, or when a deadline passes. The
- * outcome completes the {@code exit} future the process waits on.
+ * outcome completes the {@code exit} future the process waits on; the process then leaves the
+ * cluster and terminates.
  *
  * <p>Training never runs on the actor's thread: the {@link Replica} has its own, and talks back
  * through messages to this actor, so all messages to the coordinator leave from one place, in order
@@ -314,7 +315,9 @@ public final class WorkerNode {
       ctx.getLog().error("worker {}: ending: {}", settings.workerId(), outcome.reason());
     }
     exit.complete(outcome);
-    return Behaviors.stopped();
+    // Not stopped: the process leaves the cluster through the system's coordinated shutdown, which
+    // a stopping guardian would cut short.
+    return Behaviors.ignore();
   }
 
   /** The replica's events, as messages to this actor (called from the training thread). */
