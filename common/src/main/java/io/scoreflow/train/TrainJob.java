@@ -170,11 +170,6 @@ public final class TrainJob implements AutoCloseable {
     return dir.path();
   }
 
-  /** The config as this run records it (with the sample shape). */
-  public Config config() {
-    return config;
-  }
-
   private boolean writesCheckpoints() {
     return rank == 0;
   }
