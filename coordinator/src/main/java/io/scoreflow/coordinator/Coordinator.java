@@ -2,10 +2,8 @@ package io.scoreflow.coordinator;
 
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
-import java.util.TreeMap;
 import java.util.TreeSet;
 import org.apache.pekko.actor.Address;
 import org.apache.pekko.actor.typed.ActorRef;
@@ -103,27 +101,12 @@ public final class Coordinator {
 
   private record StepDeadline(long generation, long lastAgreedStep) implements Command {}
 
-  private record Registration(Register request) {
-    String id() {
-      return request.workerId();
-    }
-
-    ActorRef<WorkerProtocol.Command> ref() {
-      return request.worker();
-    }
-
-    Ring.Candidate candidate() {
-      return new Ring.Candidate(
-          request.workerId(), request.host(), request.exchangePort(), request.device());
-    }
-  }
-
   private final ActorContext<Command> ctx;
   private final TimerScheduler<Command> timers;
   private final JobSpec spec;
   private final CheckpointCatalog catalog;
   private final ActorRef<JobEvent> listener;
-  private final Map<String, Registration> registered = new TreeMap<>();
+  private final Registrations registered = new Registrations();
   private long generation = 1;
   private List<RingMember> ring = List.of();
   private long startStep;
@@ -204,8 +187,8 @@ public final class Coordinator {
   }
 
   private Behavior<Command> onRegisterWhileForming(Register m) {
-    Registration existing = registered.get(m.workerId());
-    if (existing != null && existing.ref().equals(m.worker())) {
+    Register existing = registered.get(m.workerId()).orElse(null);
+    if (existing != null && existing.worker().equals(m.worker())) {
       m.worker().tell(new WorkerProtocol.Registered(spec.job(), m.workerId(), ctx.getSelf()));
       return Behaviors.same();
     }
@@ -225,10 +208,10 @@ public final class Coordinator {
               generation,
               m.workerId(),
               m.worker().path(),
-              existing.ref().path());
-      ctx.unwatch(existing.ref());
+              existing.worker().path());
+      ctx.unwatch(existing.worker());
     }
-    registered.put(m.workerId(), new Registration(m));
+    registered.put(m);
     ctx.watchWith(m.worker(), new WorkerTerminated(m.workerId(), m.worker()));
     m.worker().tell(new WorkerProtocol.Registered(spec.job(), m.workerId(), ctx.getSelf()));
     ctx.getLog()
@@ -246,19 +229,19 @@ public final class Coordinator {
   }
 
   private Behavior<Command> onMemberGoneWhileForming(MemberGone m) {
-    Optional<Registration> lost = byAddress(m.address());
-    return lost.isPresent() ? onLostWhileForming(lost.get().ref(), m.how()) : Behaviors.same();
+    Optional<Register> lost = registered.byAddress(m.address());
+    return lost.isPresent() ? onLostWhileForming(lost.get().worker(), m.how()) : Behaviors.same();
   }
 
   private Behavior<Command> onLostWhileForming(
       ActorRef<WorkerProtocol.Command> worker, String how) {
-    Optional<Registration> lost = byRef(worker);
+    Optional<Register> lost = registered.byRef(worker);
     if (lost.isEmpty()) {
       return Behaviors.same();
     }
-    registered.remove(lost.get().id());
+    registered.remove(lost.get().workerId());
     ctx.unwatch(worker);
-    bumpGeneration("worker " + lost.get().id() + " left before the ring formed: " + how);
+    bumpGeneration("worker " + lost.get().workerId() + " left before the ring formed: " + how);
     return Behaviors.same();
   }
 
@@ -275,10 +258,8 @@ public final class Coordinator {
 
   private Behavior<Command> form() {
     timers.cancel(FORMATION_TIMER);
-    List<Ring.Candidate> candidates = new ArrayList<>();
-    registered.values().forEach(r -> candidates.add(r.candidate()));
     Optional<List<RingMember>> formed =
-        Ring.form(candidates, spec.minWorkers(), spec.globalBatchSize());
+        Ring.form(registered.candidates(), spec.minWorkers(), spec.globalBatchSize());
     if (formed.isEmpty()) {
       return fail(
           FailureReason.NOT_ENOUGH_WORKERS,
@@ -293,7 +274,8 @@ public final class Coordinator {
     for (RingMember member : ring) {
       registered
           .get(member.workerId())
-          .ref()
+          .orElseThrow()
+          .worker()
           .tell(
               new WorkerProtocol.StartJob(
                   spec.job(),
@@ -305,9 +287,9 @@ public final class Coordinator {
                   spec.config(),
                   spec.runDirectory().toString()));
     }
-    for (Registration r : registered.values()) {
-      if (rankOf(r.id()) < 0) {
-        r.ref()
+    for (Register r : registered.all()) {
+      if (rankOf(r.workerId()) < 0) {
+        r.worker()
             .tell(
                 new WorkerProtocol.Release(
                     spec.job(),
@@ -347,8 +329,8 @@ public final class Coordinator {
   }
 
   private Behavior<Command> onRegisterWhileRunning(Register m) {
-    Registration existing = registered.get(m.workerId());
-    if (existing != null && existing.ref().equals(m.worker())) {
+    Register existing = registered.get(m.workerId()).orElse(null);
+    if (existing != null && existing.worker().equals(m.worker())) {
       m.worker().tell(new WorkerProtocol.Registered(spec.job(), m.workerId(), ctx.getSelf()));
     } else {
       m.worker()
@@ -422,30 +404,31 @@ public final class Coordinator {
   }
 
   private Behavior<Command> onMemberGoneWhileRunning(MemberGone m) {
-    Optional<Registration> lost = byAddress(m.address());
-    return lost.isPresent() ? onLostWhileRunning(lost.get().ref(), m.how()) : Behaviors.same();
+    Optional<Register> lost = registered.byAddress(m.address());
+    return lost.isPresent() ? onLostWhileRunning(lost.get().worker(), m.how()) : Behaviors.same();
   }
 
   private Behavior<Command> onLostWhileRunning(
       ActorRef<WorkerProtocol.Command> worker, String how) {
-    Optional<Registration> lost = byRef(worker);
+    Optional<Register> lost = registered.byRef(worker);
     if (lost.isEmpty()) {
       return Behaviors.same();
     }
-    registered.remove(lost.get().id());
-    int rank = rankOf(lost.get().id());
+    registered.remove(lost.get().workerId());
+    int rank = rankOf(lost.get().workerId());
     if (rank < 0) {
       return Behaviors.same();
     }
     long step = steps.lastAgreed() + 1;
     bumpGeneration(
-        String.format("worker %s (rank %d) lost at step %d: %s", lost.get().id(), rank, step, how));
+        String.format(
+            "worker %s (rank %d) lost at step %d: %s", lost.get().workerId(), rank, step, how));
     return fail(
         FailureReason.WORKER_LOST,
         String.format(
             "worker %s (rank %d, exchange %s) was lost at step %d (%s); resume the run from its"
                 + " newest checkpoint with --resume",
-            lost.get().id(), rank, ring.get(rank).exchangeAddress(), step, how));
+            lost.get().workerId(), rank, ring.get(rank).exchangeAddress(), step, how));
   }
 
   private Behavior<Command> onStepDeadline(StepDeadline m) {
@@ -497,8 +480,8 @@ public final class Coordinator {
   }
 
   private void release(boolean succeeded, String reason) {
-    for (Registration r : registered.values()) {
-      r.ref().tell(new WorkerProtocol.Release(spec.job(), generation, succeeded, reason));
+    for (Register r : registered.all()) {
+      r.worker().tell(new WorkerProtocol.Release(spec.job(), generation, succeeded, reason));
     }
   }
 
@@ -534,16 +517,6 @@ public final class Coordinator {
             messageGeneration,
             step);
     return Behaviors.same();
-  }
-
-  private Optional<Registration> byRef(ActorRef<WorkerProtocol.Command> ref) {
-    return registered.values().stream().filter(r -> r.ref().equals(ref)).findFirst();
-  }
-
-  private Optional<Registration> byAddress(Address address) {
-    return registered.values().stream()
-        .filter(r -> r.ref().path().address().equals(address))
-        .findFirst();
   }
 
   private int rankOf(String workerId) {

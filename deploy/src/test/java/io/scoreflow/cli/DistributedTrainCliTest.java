@@ -90,6 +90,23 @@ class DistributedTrainCliTest {
   }
 
   @Test
+  void badClusterInputIsOneLineAndStartsNothing(@TempDir Path dir) throws Exception {
+    Path conf = mlpConfig(dir);
+    CliTest.Result uneven =
+        CliTest.run(
+            "train", conf.toString(), "--workers", "3", "--out", dir.resolve("r").toString());
+    assertEquals(2, uneven.code(), uneven.err());
+    assertTrue(uneven.err().contains("batch-size 32 is not divisible by 3 workers"), uneven.err());
+    CliTest.Result join = CliTest.run("worker", "--join", "no-port-here");
+    assertEquals(2, join.code(), join.err());
+    assertTrue(join.err().contains("--join must be HOST:PORT"), join.err());
+    CliTest.Result exchange =
+        CliTest.run("worker", "--join", "127.0.0.1:1", "--exchange", "carrier-pigeon");
+    assertEquals(2, exchange.code(), exchange.err());
+    assertTrue(exchange.err().contains("--exchange must be star"), exchange.err());
+  }
+
+  @Test
   @Timeout(value = 10, unit = TimeUnit.MINUTES)
   void twoWorkersAgreeAtEveryStepAndRankZeroWritesEachCheckpointOnce(@TempDir Path dir)
       throws Exception {
