@@ -195,13 +195,12 @@ public final class TrainJob implements AutoCloseable {
       StepResult r = trainer.runStep();
       long done = trainer.step();
       if (r.checksum() != null) {
-        events.write(
-            "params",
-            Map.of(
-                "step", r.step(),
-                "generation", generation,
-                "crc32c", r.checksum().hex(),
-                "sum", r.checksum().sum()));
+        Map<String, Object> params = new LinkedHashMap<>();
+        params.put("step", r.step());
+        params.put("generation", generation);
+        params.put("crc32c", r.checksum().hex());
+        params.put("sum", r.checksum().sum());
+        events.write("params", params);
       }
       if (done % logEvery == 0 || done == untilStep) {
         events.write("step", stepFields(r));
