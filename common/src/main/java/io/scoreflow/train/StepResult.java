@@ -8,6 +8,8 @@ package io.scoreflow.train;
  * @param gradNorm the global gradient norm before clipping
  * @param learningRate the learning rate applied
  * @param samples samples this replica processed
+ * @param checksum the parameters after the step, or {@code null} when the trainer was not asked for
+ *     checksums ({@link Trainer.Builder#checksums(boolean)})
  */
 public record StepResult(
     long step,
@@ -17,7 +19,8 @@ public record StepResult(
     int samples,
     long computeNanos,
     long exchangeNanos,
-    long optimizerNanos) {
+    long optimizerNanos,
+    ParameterChecksum checksum) {
 
   public long totalNanos() {
     return computeNanos + exchangeNanos + optimizerNanos;

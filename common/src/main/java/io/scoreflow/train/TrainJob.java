@@ -2,11 +2,9 @@ package io.scoreflow.train;
 
 import static io.scoreflow.InvalidInputException.require;
 
+import ai.djl.Device;
 import ai.djl.ndarray.NDManager;
 import com.typesafe.config.Config;
-import com.typesafe.config.ConfigFactory;
-import com.typesafe.config.ConfigRenderOptions;
-import io.scoreflow.InvalidInputException;
 import io.scoreflow.ckpt.AsyncCheckpointWriter;
 import io.scoreflow.ckpt.CheckpointStore;
 import io.scoreflow.ckpt.CompletedCheckpoint;
@@ -15,16 +13,12 @@ import io.scoreflow.ckpt.RetentionPolicy;
 import io.scoreflow.data.BatchStream;
 import io.scoreflow.data.Dataset;
 import io.scoreflow.sde.ForwardSde;
-import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayDeque;
 import java.util.Deque;
 import java.util.LinkedHashMap;
-import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
@@ -32,28 +26,22 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * A training run in a directory: {@code config.conf} (the resolved config), {@code checkpoints/}
- * (the checkpoint store), {@code events.jsonl} (the event log). Starting refuses a directory that
- * already holds checkpoints unless asked to resume; resuming loads the newest valid checkpoint,
- * checks that the config trains the same thing, and continues exactly where it stopped.
+ * A training run in a directory (see {@link RunDirectory}): the single-process run, or one replica
+ * of a data-parallel run. Starting refuses a directory that already holds checkpoints unless asked
+ * to resume; resuming loads the newest valid checkpoint, checks that the config trains the same
+ * thing, and continues exactly where it stopped.
+ *
+ * <p>A replica ({@link Builder#replica}) trains its shard of every global batch and averages
+ * gradients through its reducer; it starts at the step its coordinator fixed ({@link
+ * Builder#startAt}), logs to {@code events-rank-K.jsonl}, fingerprints its parameters after every
+ * step, and only rank 0 writes {@code config.conf} and checkpoints — once per step for the whole
+ * run, since all replicas hold the same state.
  */
 public final class TrainJob implements AutoCloseable {
 
   private static final Logger LOG = LoggerFactory.getLogger(TrainJob.class);
 
-  /** Config paths that must match between a checkpoint and the run that resumes it. */
-  private static final List<String> MUST_MATCH =
-      List.of(
-          "scoreflow.sde",
-          "scoreflow.model",
-          "scoreflow.data",
-          "scoreflow.train.seed",
-          "scoreflow.train.batch-size",
-          "scoreflow.train.eps",
-          "scoreflow.train.ema-rate",
-          "scoreflow.train.optim");
-
-  /** What a job reports as it runs. */
+  /** What a job reports as it runs (on the training thread). */
   public interface Listener {
     default void onStart(long fromStep, long toStep, boolean resumed) {}
 
@@ -63,8 +51,10 @@ public final class TrainJob implements AutoCloseable {
   }
 
   private final Config config;
-  private final Path dir;
+  private final RunDirectory dir;
   private final String jobId;
+  private final long generation;
+  private final int rank;
   private final long seed;
   private final int logEvery;
   private final int checkpointEvery;
@@ -76,8 +66,11 @@ public final class TrainJob implements AutoCloseable {
   private final Deque<CompletableFuture<CompletedCheckpoint>> pending = new ArrayDeque<>();
   private final boolean resumed;
 
-  private TrainJob(Config given, Path dir, boolean resume, ai.djl.Device device) {
-    this.dir = dir;
+  private TrainJob(Builder b) {
+    Config given = Objects.requireNonNull(b.config, "config");
+    this.dir = new RunDirectory(Objects.requireNonNull(b.dir, "directory"));
+    this.generation = b.generation;
+    this.rank = b.rank;
     Config train = given.getConfig("scoreflow.train");
     this.jobId = given.getString("scoreflow.job.name");
     this.seed = train.getLong("seed");
@@ -95,7 +88,7 @@ public final class TrainJob implements AutoCloseable {
     Dataset dataset = TrainSetup.dataset(given);
     // Recorded so that sampling a checkpoint needs no data on disk.
     this.config = TrainSetup.withSampleShape(given, dataset.shape());
-    this.manager = NDManager.newBaseManager(device);
+    this.manager = NDManager.newBaseManager(b.device);
     CheckpointStore openedStore = null;
     AsyncCheckpointWriter openedWriter = null;
     Trainer built = null;
@@ -106,6 +99,7 @@ public final class TrainJob implements AutoCloseable {
               .dataset(dataset)
               .globalBatchSize(batch)
               .seed(seed)
+              .shard(b.rank, b.worldSize)
               .randomFlip(config.getBoolean("scoreflow.data.random-flip"))
               .build();
       built =
@@ -118,19 +112,27 @@ public final class TrainJob implements AutoCloseable {
               .adam(AdamOptions.fromConfig(train.getConfig("optim")))
               .emaRate(train.getDouble("ema-rate"))
               .seed(seed)
+              .reducer(b.reducer, b.rank)
+              .checksums(b.replica || b.checksums)
               .manager(manager)
               .build();
       this.trainer = built;
-      openedStore =
-          CheckpointStore.builder(dir.resolve("checkpoints"))
-              .retention(RetentionPolicy.keepLast(train.getInt("keep-checkpoints")))
-              .open();
+      if (writesCheckpoints()) {
+        openedStore =
+            CheckpointStore.builder(dir.checkpoints())
+                .retention(RetentionPolicy.keepLast(train.getInt("keep-checkpoints")))
+                .open();
+        openedWriter = AsyncCheckpointWriter.create(openedStore, 1);
+      }
       this.store = openedStore;
-      openedWriter = AsyncCheckpointWriter.create(openedStore, 1);
       this.writer = openedWriter;
-      this.resumed = restoreOrRefuse(resume);
-      writeConfig();
-      this.events = new EventLog(dir.resolve("events.jsonl"));
+      this.resumed = b.startAt >= 0 ? restoreAt(b.startAt) : restoreOrRefuse(b.resume);
+      if (writesCheckpoints()) {
+        dir.writeConfig(config);
+      }
+      this.events =
+          new EventLog(
+              b.replica ? dir.replicaEvents(b.rank) : dir.path().resolve(RunDirectory.EVENTS));
     } catch (RuntimeException e) {
       // A refused start (an existing run without --resume, an incompatible config) must leave
       // nothing held: the store's lock, the writer thread, native memory.
@@ -149,11 +151,15 @@ public final class TrainJob implements AutoCloseable {
   }
 
   /**
-   * Opens the run in {@code dir} for {@code config} on {@code device}; with {@code resume},
-   * continues it.
+   * Opens the single-process run in {@code dir} for {@code config} on {@code device}; with {@code
+   * resume}, continues it.
    */
-  public static TrainJob open(Config config, Path dir, boolean resume, ai.djl.Device device) {
-    return new TrainJob(config, dir, resume, device);
+  public static TrainJob open(Config config, Path dir, boolean resume, Device device) {
+    return builder().config(config).directory(dir).resume(resume).device(device).open();
+  }
+
+  public static Builder builder() {
+    return new Builder();
   }
 
   public Trainer trainer() {
@@ -161,7 +167,11 @@ public final class TrainJob implements AutoCloseable {
   }
 
   public Path directory() {
-    return dir;
+    return dir.path();
+  }
+
+  private boolean writesCheckpoints() {
+    return rank == 0;
   }
 
   /** Trains until {@code untilStep} steps are done, checkpointing on the way and at the end. */
@@ -174,17 +184,31 @@ public final class TrainJob implements AutoCloseable {
         from);
     listener.onStart(from, untilStep, resumed);
     events.write(
-        resumed ? "resume" : "start", Map.of("step", from, "until", untilStep, "job", jobId));
+        resumed ? "resume" : "start",
+        Map.of("step", from, "until", untilStep, "job", jobId, "generation", generation));
     while (trainer.step() < untilStep) {
+      if (Thread.currentThread().isInterrupted()) {
+        throw new TrainingStoppedException(
+            String.format(
+                "job %s generation %d: stopped before step %d", jobId, generation, trainer.step()));
+      }
       StepResult r = trainer.runStep();
-      listener.onStep(r);
       long done = trainer.step();
+      if (r.checksum() != null) {
+        Map<String, Object> params = new LinkedHashMap<>();
+        params.put("step", r.step());
+        params.put("generation", generation);
+        params.put("crc32c", r.checksum().hex());
+        params.put("sum", r.checksum().sum());
+        events.write("params", params);
+      }
       if (done % logEvery == 0 || done == untilStep) {
         events.write("step", stepFields(r));
       }
-      if (done % checkpointEvery == 0 || done == untilStep) {
+      if (writesCheckpoints() && (done % checkpointEvery == 0 || done == untilStep)) {
         checkpoint();
       }
+      listener.onStep(r);
       reapCheckpoints(listener, false);
     }
     reapCheckpoints(listener, true);
@@ -208,10 +232,11 @@ public final class TrainJob implements AutoCloseable {
   private void checkpoint() {
     TrainState state = TrainState.capture(trainer);
     try {
-      pending.add(writer.submit(state.toSnapshot(jobId, 0, renderedConfig(), seed)));
+      pending.add(
+          writer.submit(state.toSnapshot(jobId, generation, RunDirectory.render(config), seed)));
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
-      throw new IllegalStateException("interrupted while queueing a checkpoint", e);
+      throw new TrainingStoppedException("interrupted while queueing a checkpoint");
     }
   }
 
@@ -231,104 +256,153 @@ public final class TrainJob implements AutoCloseable {
             e.getCause());
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
-        throw new IllegalStateException("interrupted while waiting for a checkpoint", e);
+        throw new TrainingStoppedException("interrupted while waiting for a checkpoint");
       }
     }
   }
 
+  /** Single process: the newest valid checkpoint if resuming, a refusal if not, else step 0. */
   private boolean restoreOrRefuse(boolean resume) {
-    Optional<LoadedCheckpoint> newest;
     try (NDManager scratch = manager.newSubManager()) {
-      newest = store.newestValid(scratch);
+      Optional<LoadedCheckpoint> newest =
+          java.nio.file.Files.isDirectory(dir.checkpoints())
+              ? dir.reader().newestValid(scratch)
+              : Optional.empty();
       if (newest.isEmpty()) {
         if (resume) {
-          LOG.info("job {}: no checkpoint in {}, starting at step 0", jobId, store.root());
+          LOG.info("job {}: no checkpoint in {}, starting at step 0", jobId, dir.checkpoints());
         }
         return false;
       }
-      LoadedCheckpoint checkpoint = newest.get();
-      if (!resume) {
-        throw new InvalidInputException(
-            dir
-                + " already holds a run (newest checkpoint: step "
-                + checkpoint.step()
-                + "); pass --resume to continue it, or choose another --out");
-      }
-      checkCompatible(checkpoint);
-      TrainState.fromCheckpoint(checkpoint).restoreInto(trainer);
-      LOG.info(
-          "job {}: resumed from {} at step {}", jobId, checkpoint.directory(), checkpoint.step());
+      dir.refuseUnlessResuming(newest.get().step(), resume);
+      restore(newest.get());
       return true;
     }
   }
 
-  private void checkCompatible(LoadedCheckpoint checkpoint) {
-    Config stored;
-    try {
-      stored = ConfigFactory.parseString(checkpoint.manifest().config());
-    } catch (com.typesafe.config.ConfigException e) {
-      throw new InvalidInputException(
-          "checkpoint "
-              + checkpoint.directory()
-              + " holds an unreadable config: "
-              + e.getMessage());
+  /**
+   * Replica: exactly the checkpoint of {@code step} (the coordinator's choice), or a fresh start.
+   */
+  private boolean restoreAt(long step) {
+    if (step == 0) {
+      return false;
     }
-    for (String path : MUST_MATCH) {
-      String was = stored.hasPath(path) ? render(stored.getValue(path)) : "(absent)";
-      String now = config.hasPath(path) ? render(config.getValue(path)) : "(absent)";
-      if (!was.equals(now)) {
-        throw new InvalidInputException(
-            "cannot resume: "
-                + path
-                + " was "
-                + was
-                + " in the checkpoint at step "
-                + checkpoint.step()
-                + " but is "
-                + now
-                + " now");
-      }
+    try (NDManager scratch = manager.newSubManager()) {
+      restore(dir.reader().load(step, scratch));
+      return true;
     }
   }
 
-  private static String render(com.typesafe.config.ConfigValue v) {
-    return v.render(ConfigRenderOptions.concise());
-  }
-
-  private String renderedConfig() {
-    return config
-        .root()
-        .withOnlyKey("scoreflow")
-        .render(ConfigRenderOptions.concise().setFormatted(true));
-  }
-
-  private void writeConfig() {
-    try {
-      Files.createDirectories(dir);
-      Path tmp = dir.resolve(".config.conf.tmp");
-      Files.writeString(tmp, renderedConfig(), StandardCharsets.UTF_8);
-      Files.move(
-          tmp,
-          dir.resolve("config.conf"),
-          java.nio.file.StandardCopyOption.REPLACE_EXISTING,
-          java.nio.file.StandardCopyOption.ATOMIC_MOVE);
-    } catch (IOException e) {
-      throw new UncheckedIOException("cannot write " + dir.resolve("config.conf"), e);
-    }
+  private void restore(LoadedCheckpoint checkpoint) {
+    RunDirectory.checkCompatible(config, checkpoint);
+    TrainState.fromCheckpoint(checkpoint).restoreInto(trainer);
+    LOG.info(
+        "job {} generation {} step {}: rank {} resumed from {}",
+        jobId,
+        generation,
+        checkpoint.step(),
+        rank,
+        checkpoint.directory());
   }
 
   @Override
   public void close() {
     try {
-      writer.close();
+      if (writer != null) {
+        writer.close();
+      }
     } finally {
       try {
-        store.close();
+        if (store != null) {
+          store.close();
+        }
       } finally {
         events.close();
         trainer.close();
         manager.close();
       }
+    }
+  }
+
+  /** Options of a run; {@link #config} and {@link #directory} must be set. */
+  public static final class Builder {
+    private Config config;
+    private Path dir;
+    private Device device = Device.cpu();
+    private boolean resume;
+    private long startAt = -1;
+    private int rank = 0;
+    private int worldSize = 1;
+    private GradientReducer reducer = GradientReducer.LOCAL;
+    private boolean replica;
+    private long generation = 0;
+    private boolean checksums;
+
+    private Builder() {}
+
+    /** The resolved config (the {@code scoreflow} tree with every default). */
+    public Builder config(Config config) {
+      this.config = config;
+      return this;
+    }
+
+    public Builder directory(Path dir) {
+      this.dir = dir;
+      return this;
+    }
+
+    public Builder device(Device device) {
+      this.device = Objects.requireNonNull(device, "device");
+      return this;
+    }
+
+    /** Single process: continue from the newest valid checkpoint instead of refusing. */
+    public Builder resume(boolean resume) {
+      this.resume = resume;
+      return this;
+    }
+
+    /**
+     * Starts exactly at the checkpoint of {@code step} ({@code 0}: a fresh start), as a coordinator
+     * decided for all replicas; no refusal, the coordinator already applied the rules.
+     */
+    public Builder startAt(long step) {
+      require(step >= 0, "start step must be >= 0, got %s", step);
+      this.startAt = step;
+      return this;
+    }
+
+    /**
+     * This process is replica {@code rank} of {@code worldSize}, averaging gradients through {@code
+     * reducer}. Replicas always fingerprint their parameters after every step.
+     */
+    public Builder replica(int rank, int worldSize, GradientReducer reducer) {
+      require(
+          worldSize >= 1 && rank >= 0 && rank < worldSize,
+          "rank %s is outside a world of %s",
+          rank,
+          worldSize);
+      this.rank = rank;
+      this.worldSize = worldSize;
+      this.reducer = Objects.requireNonNull(reducer, "reducer");
+      this.replica = true;
+      return this;
+    }
+
+    /** The membership generation recorded in checkpoints and log lines. */
+    public Builder generation(long generation) {
+      this.generation = generation;
+      return this;
+    }
+
+    /** Fingerprint the parameters after every step even in a single process. */
+    public Builder checksums(boolean checksums) {
+      this.checksums = checksums;
+      return this;
+    }
+
+    public TrainJob open() {
+      return new TrainJob(this);
     }
   }
 }

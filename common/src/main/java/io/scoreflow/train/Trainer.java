@@ -42,6 +42,7 @@ public final class Trainer implements AutoCloseable {
   private final Adam adam;
   private final Ema ema;
   private final float[] buffer;
+  private final boolean checksums;
   private long step;
 
   private Trainer(Builder b) {
@@ -69,6 +70,7 @@ public final class Trainer implements AutoCloseable {
       flat.zeroGradients(scope);
     }
     this.buffer = new float[stream.batchFloats()];
+    this.checksums = b.checksums;
   }
 
   public static Builder builder() {
@@ -151,8 +153,10 @@ public final class Trainer implements AutoCloseable {
                 current, lossValue, normValue));
       }
       flat.subtract(adam.update(grad, current, scope));
-      ema.update(flat.values(scope), scope);
+      NDArray values = flat.values(scope);
+      ema.update(values, scope);
       long t3 = System.nanoTime();
+      ParameterChecksum checksum = checksums ? ParameterChecksum.of(values.toFloatArray()) : null;
       step = current + 1;
       return new StepResult(
           current,
@@ -162,7 +166,8 @@ public final class Trainer implements AutoCloseable {
           batch.count(),
           t1 - t0,
           t2 - t1,
-          t3 - t2);
+          t3 - t2,
+          checksum);
     }
   }
 
@@ -184,6 +189,7 @@ public final class Trainer implements AutoCloseable {
     private long seed;
     private int rank;
     private NDManager manager;
+    private boolean checksums;
 
     /** The network, already initialised on {@link #manager}. */
     public Builder network(ScoreNetwork net) {
@@ -231,6 +237,15 @@ public final class Trainer implements AutoCloseable {
     /** The long-lived manager that holds parameters, moments and the EMA. */
     public Builder manager(NDManager manager) {
       this.manager = manager;
+      return this;
+    }
+
+    /**
+     * Whether every step fingerprints the parameters it leaves ({@link StepResult#checksum()}): one
+     * host copy of the flat parameters per step, so data-parallel replicas can prove they agree.
+     */
+    public Builder checksums(boolean checksums) {
+      this.checksums = checksums;
       return this;
     }
 

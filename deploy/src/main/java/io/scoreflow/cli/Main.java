@@ -15,6 +15,8 @@ import picocli.CommandLine.Command;
       SdeCommand.class,
       TheoryCommand.class,
       TrainCommand.class,
+      CoordinatorCommand.class,
+      WorkerCommand.class,
       SampleCommand.class,
       BenchCommand.class,
       ModelCommand.class,

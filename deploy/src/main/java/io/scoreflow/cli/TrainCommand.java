@@ -22,14 +22,20 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
-/** {@code scoreflow train CONFIG}: a training run in one process. */
+/**
+ * {@code scoreflow train CONFIG}: a training run in one process, or with {@code --workers N} a
+ * data-parallel run on this machine (a coordinator here and N worker processes).
+ */
 @Command(
     name = "train",
     mixinStandardHelpOptions = true,
     description = {
       "Trains a score network by denoising score matching, with checkpoints in OUT/checkpoints,"
           + " the event log in OUT/events.jsonl and the resolved config in OUT/config.conf.",
-      "CONFIG is a HOCON file or a preset: quick-cpu, cifar10-vp-linear, … (see --list-presets)."
+      "CONFIG is a HOCON file or a preset: quick-cpu, cifar10-vp-linear, … (see --list-presets).",
+      "With --workers N > 1: a local cluster (coordinator in this process, N worker processes on"
+          + " loopback, logs in OUT/logs); each worker trains batch-size/N of every global batch,"
+          + " rank 0 writes the checkpoints. Exit code 1 if the distributed job fails."
     })
 final class TrainCommand implements Callable<Integer> {
 
@@ -65,8 +71,14 @@ final class TrainCommand implements Callable<Integer> {
   @Option(names = "--list-presets", description = "List the presets and exit.")
   boolean listPresets;
 
+  @Option(
+      names = "--workers",
+      paramLabel = "N",
+      description = "Data-parallel worker processes on this machine (default 1: this process).")
+  int workers = 1;
+
   @Override
-  public Integer call() {
+  public Integer call() throws Exception {
     PrintWriter out = spec.commandLine().getOut();
     if (listPresets) {
       Configs.presets().forEach(out::println);
@@ -81,6 +93,15 @@ final class TrainCommand implements Callable<Integer> {
     Path dir =
         this.out != null ? this.out : Path.of("runs", resolved.getString("scoreflow.job.name"));
     PrintWriter err = spec.commandLine().getErr();
+    io.scoreflow.InvalidInputException.require(
+        workers >= 1, "--workers must be >= 1, got %s", workers);
+    if (workers > 1) {
+      return ClusterJob.run(
+          new ClusterJob.Plan(
+              resolved, dir, until, workers, workers, resume, "127.0.0.1", 0, true, device),
+          out,
+          err);
+    }
     PrometheusRegistry registry = new PrometheusRegistry();
     TrainingMetrics metrics =
         new TrainingMetrics(

@@ -51,7 +51,9 @@ class MetricsAssetsTest {
     TrainingMetrics training = new TrainingMetrics(registry, "r", 0, () -> 1_000L);
     EvaluationMetrics eval = new EvaluationMetrics(registry, "r");
     ClusterMetrics cluster = new ClusterMetrics(registry, "r");
-    training.onStep(new StepResult(0, 1, 1, 1e-4, 8, 1, 1, 1));
+    training.onStep(
+        new StepResult(
+            0, 1, 1, 1e-4, 8, 1, 1, 1, io.scoreflow.train.ParameterChecksum.of(new float[] {1f})));
     training.onAllReduce(10, 10);
     training.onCheckpoint(1);
     eval.onFid(1, 1);

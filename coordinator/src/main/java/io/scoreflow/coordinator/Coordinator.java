@@ -1,0 +1,538 @@
+package io.scoreflow.coordinator;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+import java.util.TreeSet;
+import org.apache.pekko.actor.Address;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.actor.typed.javadsl.ActorContext;
+import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
+import org.apache.pekko.actor.typed.receptionist.Receptionist;
+import org.apache.pekko.actor.typed.receptionist.ServiceKey;
+import org.apache.pekko.cluster.ClusterEvent;
+import org.apache.pekko.cluster.typed.Cluster;
+import org.apache.pekko.cluster.typed.Subscribe;
+
+/**
+ * The brain of a distributed training job: collects worker registrations, forms the ring (ranks in
+ * worker-id order) under a generation, tells every member to start at the newest valid checkpoint,
+ * aggregates the ranks' step reports (and fails the job when their parameter checksums differ), and
+ * declares the job finished when every rank reported the last step.
+ *
+ * <p>Generations: the first ring is generation 1; every membership change that touches the
+ * registered workers (a member removed, unreachable, or its actor gone) bumps it. Reports of
+ * another generation are refused. Losing a ring member while training fails the job for now (a
+ * later generation restarting from the newest checkpoint is future work); the run can be resumed.
+ *
+ * <p>Deadlines: registration ({@link JobSpec#formTimeout()}) and progress ({@link
+ * JobSpec#stepTimeout()}, restarted at every completed step), so a job never hangs.
+ */
+public final class Coordinator {
+
+  /** How workers find the coordinator through the cluster receptionist. */
+  public static final ServiceKey<Command> SERVICE_KEY =
+      ServiceKey.create(Command.class, "scoreflow-coordinator");
+
+  private static final String FORMATION_TIMER = "formation";
+  private static final String STEP_TIMER = "step";
+
+  /** The coordinator's protocol. */
+  public sealed interface Command
+      permits Register,
+          StepReport,
+          RankDone,
+          RankFailed,
+          WorkerTerminated,
+          MemberGone,
+          FormationDeadline,
+          StepDeadline {}
+
+  /** A worker offers itself: its id (the rank order), its exchange server, its device. */
+  public record Register(
+      String workerId,
+      String host,
+      int exchangePort,
+      String device,
+      ActorRef<WorkerProtocol.Command> worker)
+      implements Command, CborSerializable {}
+
+  /**
+   * Rank {@code rank} completed {@code step}.
+   *
+   * @param loss the rank's mean loss over its shard
+   * @param samples the rank's shard size
+   * @param checksum the parameters after the step (CRC-32C, hex)
+   * @param parameterSum the sum of the parameters, to make a mismatch readable
+   */
+  public record StepReport(
+      String job,
+      long generation,
+      int rank,
+      long step,
+      double loss,
+      int samples,
+      long computeNanos,
+      long exchangeNanos,
+      long optimizerNanos,
+      String checksum,
+      double parameterSum)
+      implements Command, CborSerializable {}
+
+  /** Rank {@code rank} reached {@code step} steps done and its checkpoints are written. */
+  public record RankDone(String job, long generation, int rank, long step)
+      implements Command, CborSerializable {}
+
+  /** Rank {@code rank}'s training failed before {@code step}. */
+  public record RankFailed(String job, long generation, int rank, long step, String reason)
+      implements Command, CborSerializable {}
+
+  private record WorkerTerminated(String workerId, ActorRef<WorkerProtocol.Command> worker)
+      implements Command {}
+
+  private record MemberGone(Address address, String how) implements Command {}
+
+  private enum FormationDeadline implements Command {
+    INSTANCE
+  }
+
+  private record StepDeadline(long generation, long lastAgreedStep) implements Command {}
+
+  private final ActorContext<Command> ctx;
+  private final TimerScheduler<Command> timers;
+  private final JobSpec spec;
+  private final CheckpointCatalog catalog;
+  private final ActorRef<JobEvent> listener;
+  private final Registrations registered = new Registrations();
+  private long generation = 1;
+  private List<RingMember> ring = List.of();
+  private long startStep;
+  private StepAggregator steps;
+  private final Set<Integer> ranksDone = new TreeSet<>();
+
+  private Coordinator(
+      ActorContext<Command> ctx,
+      TimerScheduler<Command> timers,
+      JobSpec spec,
+      CheckpointCatalog catalog,
+      ActorRef<JobEvent> listener) {
+    this.ctx = ctx;
+    this.timers = timers;
+    this.spec = spec;
+    this.catalog = catalog;
+    this.listener = listener;
+  }
+
+  /**
+   * The coordinator of {@code spec}; {@code catalog} says where a ring starts, {@code listener}
+   * hears about rings, progress and the outcome.
+   */
+  public static Behavior<Command> create(
+      JobSpec spec, CheckpointCatalog catalog, ActorRef<JobEvent> listener) {
+    return Behaviors.setup(
+        ctx ->
+            Behaviors.withTimers(
+                timers -> new Coordinator(ctx, timers, spec, catalog, listener).start()));
+  }
+
+  private Behavior<Command> start() {
+    ctx.getSystem().receptionist().tell(Receptionist.register(SERVICE_KEY, ctx.getSelf()));
+    if ("cluster".equals(ctx.getSystem().settings().config().getString("pekko.actor.provider"))) {
+      Cluster cluster = Cluster.get(ctx.getSystem());
+      cluster
+          .subscriptions()
+          .tell(
+              Subscribe.create(
+                  ctx.messageAdapter(
+                      ClusterEvent.MemberRemoved.class,
+                      e -> new MemberGone(e.member().address(), "removed from the cluster")),
+                  ClusterEvent.MemberRemoved.class));
+      cluster
+          .subscriptions()
+          .tell(
+              Subscribe.create(
+                  ctx.messageAdapter(
+                      ClusterEvent.UnreachableMember.class,
+                      e -> new MemberGone(e.member().address(), "unreachable")),
+                  ClusterEvent.UnreachableMember.class));
+    }
+    timers.startSingleTimer(FORMATION_TIMER, FormationDeadline.INSTANCE, spec.formTimeout());
+    ctx.getLog()
+        .info(
+            "job {} generation {}: waiting for {} workers (at least {}) for up to {}",
+            spec.job(),
+            generation,
+            spec.workers(),
+            spec.minWorkers(),
+            spec.formTimeout());
+    return forming();
+  }
+
+  // ---- forming: waiting for registrations ----
+
+  private Behavior<Command> forming() {
+    return Behaviors.receive(Command.class)
+        .onMessage(Register.class, this::onRegisterWhileForming)
+        .onMessage(WorkerTerminated.class, m -> onLostWhileForming(m.worker(), "its actor stopped"))
+        .onMessage(MemberGone.class, this::onMemberGoneWhileForming)
+        .onMessage(FormationDeadline.class, m -> onFormationDeadline())
+        .onMessage(StepReport.class, m -> ignore("step report", m.generation(), m.step()))
+        .onMessage(RankDone.class, m -> ignore("done report", m.generation(), m.step()))
+        .onMessage(RankFailed.class, m -> ignore("failure report", m.generation(), m.step()))
+        .onMessage(StepDeadline.class, m -> Behaviors.same())
+        .build();
+  }
+
+  private Behavior<Command> onRegisterWhileForming(Register m) {
+    Register existing = registered.get(m.workerId()).orElse(null);
+    if (existing != null && existing.worker().equals(m.worker())) {
+      m.worker().tell(new WorkerProtocol.Registered(spec.job(), m.workerId(), ctx.getSelf()));
+      return Behaviors.same();
+    }
+    if (existing == null && registered.size() >= spec.workers()) {
+      m.worker()
+          .tell(
+              new WorkerProtocol.RegistrationRefused(
+                  m.workerId(),
+                  "job " + spec.job() + " already has " + spec.workers() + " workers"));
+      return Behaviors.same();
+    }
+    if (existing != null) {
+      ctx.getLog()
+          .warn(
+              "job {} generation {}: worker {} registered again from {}; replacing {}",
+              spec.job(),
+              generation,
+              m.workerId(),
+              m.worker().path(),
+              existing.worker().path());
+      ctx.unwatch(existing.worker());
+    }
+    registered.put(m);
+    ctx.watchWith(m.worker(), new WorkerTerminated(m.workerId(), m.worker()));
+    m.worker().tell(new WorkerProtocol.Registered(spec.job(), m.workerId(), ctx.getSelf()));
+    ctx.getLog()
+        .info(
+            "job {} generation {}: worker {} registered (exchange {}:{}, device {}); {}/{}",
+            spec.job(),
+            generation,
+            m.workerId(),
+            m.host(),
+            m.exchangePort(),
+            m.device(),
+            registered.size(),
+            spec.workers());
+    return registered.size() == spec.workers() ? form() : Behaviors.same();
+  }
+
+  private Behavior<Command> onMemberGoneWhileForming(MemberGone m) {
+    Optional<Register> lost = registered.byAddress(m.address());
+    return lost.isPresent() ? onLostWhileForming(lost.get().worker(), m.how()) : Behaviors.same();
+  }
+
+  private Behavior<Command> onLostWhileForming(
+      ActorRef<WorkerProtocol.Command> worker, String how) {
+    Optional<Register> lost = registered.byRef(worker);
+    if (lost.isEmpty()) {
+      return Behaviors.same();
+    }
+    registered.remove(lost.get().workerId());
+    ctx.unwatch(worker);
+    bumpGeneration("worker " + lost.get().workerId() + " left before the ring formed: " + how);
+    return Behaviors.same();
+  }
+
+  private Behavior<Command> onFormationDeadline() {
+    if (registered.size() >= spec.minWorkers()) {
+      return form();
+    }
+    return fail(
+        FailureReason.NOT_ENOUGH_WORKERS,
+        String.format(
+            "only %d of %d workers (at least %d needed) registered within %s",
+            registered.size(), spec.workers(), spec.minWorkers(), spec.formTimeout()));
+  }
+
+  private Behavior<Command> form() {
+    timers.cancel(FORMATION_TIMER);
+    Optional<List<RingMember>> formed =
+        Ring.form(registered.candidates(), spec.minWorkers(), spec.globalBatchSize());
+    if (formed.isEmpty()) {
+      return fail(
+          FailureReason.NOT_ENOUGH_WORKERS,
+          String.format(
+              "no ring of %d..%d workers divides the batch size %d",
+              spec.minWorkers(), registered.size(), spec.globalBatchSize()));
+    }
+    ring = formed.get();
+    startStep = catalog.newestValidStep().orElse(0);
+    steps = new StepAggregator(spec.job(), generation, ring.size(), startStep);
+    ranksDone.clear();
+    for (RingMember member : ring) {
+      registered
+          .get(member.workerId())
+          .orElseThrow()
+          .worker()
+          .tell(
+              new WorkerProtocol.StartJob(
+                  spec.job(),
+                  generation,
+                  member.rank(),
+                  ring,
+                  startStep,
+                  spec.untilStep(),
+                  spec.config(),
+                  spec.runDirectory().toString()));
+    }
+    for (Register r : registered.all()) {
+      if (rankOf(r.workerId()) < 0) {
+        r.worker()
+            .tell(
+                new WorkerProtocol.Release(
+                    spec.job(),
+                    generation,
+                    true,
+                    "not needed: the ring of generation " + generation + " has " + ring.size()));
+      }
+    }
+    timers.startSingleTimer(
+        STEP_TIMER, new StepDeadline(generation, startStep - 1), spec.stepTimeout());
+    ctx.getLog()
+        .info(
+            "job {} generation {} step {}: ring formed: {}; training until step {}",
+            spec.job(),
+            generation,
+            startStep,
+            describe(ring),
+            spec.untilStep());
+    listener.tell(
+        new JobEvent.RingFormed(spec.job(), generation, ring, startStep, spec.untilStep()));
+    return running();
+  }
+
+  // ---- running: the ring trains ----
+
+  private Behavior<Command> running() {
+    return Behaviors.receive(Command.class)
+        .onMessage(Register.class, this::onRegisterWhileRunning)
+        .onMessage(StepReport.class, this::onStepReport)
+        .onMessage(RankDone.class, this::onRankDone)
+        .onMessage(RankFailed.class, this::onRankFailed)
+        .onMessage(WorkerTerminated.class, m -> onLostWhileRunning(m.worker(), "its actor stopped"))
+        .onMessage(MemberGone.class, this::onMemberGoneWhileRunning)
+        .onMessage(StepDeadline.class, this::onStepDeadline)
+        .onMessage(FormationDeadline.class, m -> Behaviors.same())
+        .build();
+  }
+
+  private Behavior<Command> onRegisterWhileRunning(Register m) {
+    Register existing = registered.get(m.workerId()).orElse(null);
+    if (existing != null && existing.worker().equals(m.worker())) {
+      m.worker().tell(new WorkerProtocol.Registered(spec.job(), m.workerId(), ctx.getSelf()));
+    } else {
+      m.worker()
+          .tell(
+              new WorkerProtocol.RegistrationRefused(
+                  m.workerId(),
+                  "job "
+                      + spec.job()
+                      + " is training with a ring of "
+                      + ring.size()
+                      + " at generation "
+                      + generation));
+    }
+    return Behaviors.same();
+  }
+
+  private Behavior<Command> onStepReport(StepReport m) {
+    if (!current(m.job(), m.generation(), "step report", m.step())) {
+      return Behaviors.same();
+    }
+    StepAggregator.Outcome outcome = steps.add(m);
+    if (outcome instanceof StepAggregator.Agreed agreed) {
+      timers.startSingleTimer(
+          STEP_TIMER, new StepDeadline(generation, agreed.progress().step()), spec.stepTimeout());
+      listener.tell(agreed.progress());
+    } else if (outcome instanceof StepAggregator.Diverged diverged) {
+      return fail(FailureReason.REPLICAS_DIVERGED, diverged.message());
+    } else if (outcome instanceof StepAggregator.Rejected rejected) {
+      return fail(FailureReason.PROTOCOL, rejected.message());
+    }
+    return Behaviors.same();
+  }
+
+  private Behavior<Command> onRankDone(RankDone m) {
+    if (!current(m.job(), m.generation(), "done report", m.step())) {
+      return Behaviors.same();
+    }
+    if (m.step() != spec.untilStep()) {
+      return fail(
+          FailureReason.PROTOCOL,
+          String.format(
+              "rank %d reported done at step %d, the job runs until %d",
+              m.rank(), m.step(), spec.untilStep()));
+    }
+    ranksDone.add(m.rank());
+    if (ranksDone.size() < ring.size()) {
+      return Behaviors.same();
+    }
+    timers.cancelAll();
+    ctx.getLog()
+        .info(
+            "job {} generation {} step {}: finished; all {} ranks agree",
+            spec.job(),
+            generation,
+            m.step(),
+            ring.size());
+    release(true, "job finished");
+    listener.tell(new JobEvent.JobFinished(spec.job(), generation, m.step()));
+    return ended();
+  }
+
+  private Behavior<Command> onRankFailed(RankFailed m) {
+    if (!current(m.job(), m.generation(), "failure report", m.step())) {
+      return Behaviors.same();
+    }
+    return fail(
+        FailureReason.WORKER_FAILED,
+        String.format(
+            "rank %d (%s) failed at step %d: %s",
+            m.rank(), ring.get(m.rank()).workerId(), m.step(), m.reason()));
+  }
+
+  private Behavior<Command> onMemberGoneWhileRunning(MemberGone m) {
+    Optional<Register> lost = registered.byAddress(m.address());
+    return lost.isPresent() ? onLostWhileRunning(lost.get().worker(), m.how()) : Behaviors.same();
+  }
+
+  private Behavior<Command> onLostWhileRunning(
+      ActorRef<WorkerProtocol.Command> worker, String how) {
+    Optional<Register> lost = registered.byRef(worker);
+    if (lost.isEmpty()) {
+      return Behaviors.same();
+    }
+    registered.remove(lost.get().workerId());
+    int rank = rankOf(lost.get().workerId());
+    if (rank < 0) {
+      return Behaviors.same();
+    }
+    long step = steps.lastAgreed() + 1;
+    bumpGeneration(
+        String.format(
+            "worker %s (rank %d) lost at step %d: %s", lost.get().workerId(), rank, step, how));
+    return fail(
+        FailureReason.WORKER_LOST,
+        String.format(
+            "worker %s (rank %d, exchange %s) was lost at step %d (%s); resume the run from its"
+                + " newest checkpoint with --resume",
+            lost.get().workerId(), rank, ring.get(rank).exchangeAddress(), step, how));
+  }
+
+  private Behavior<Command> onStepDeadline(StepDeadline m) {
+    if (m.generation() != generation || m.lastAgreedStep() != steps.lastAgreed()) {
+      return Behaviors.same();
+    }
+    String since =
+        m.lastAgreedStep() < startStep
+            ? "of the ring forming (its first step is " + startStep + ")"
+            : "after step " + m.lastAgreedStep();
+    return fail(
+        FailureReason.STALLED,
+        String.format(
+            "no step completed by every rank within %s %s; raise scoreflow.cluster.step-timeout"
+                + " if steps are this slow",
+            spec.stepTimeout(), since));
+  }
+
+  // ---- ended: finished or failed ----
+
+  private Behavior<Command> ended() {
+    return Behaviors.receive(Command.class)
+        .onMessage(Register.class, this::onRegisterWhenOver)
+        .onAnyMessage(m -> Behaviors.same())
+        .build();
+  }
+
+  private Behavior<Command> onRegisterWhenOver(Register m) {
+    m.worker()
+        .tell(
+            new WorkerProtocol.RegistrationRefused(m.workerId(), "job " + spec.job() + " is over"));
+    return Behaviors.same();
+  }
+
+  private Behavior<Command> fail(FailureReason reason, String message) {
+    timers.cancelAll();
+    long step = steps == null ? 0 : steps.lastAgreed() + 1;
+    ctx.getLog()
+        .error(
+            "job {} generation {} step {}: failed ({}): {}",
+            spec.job(),
+            generation,
+            step,
+            reason,
+            message);
+    release(false, message);
+    listener.tell(new JobEvent.JobFailed(spec.job(), generation, reason, message));
+    return ended();
+  }
+
+  private void release(boolean succeeded, String reason) {
+    for (Register r : registered.all()) {
+      r.worker().tell(new WorkerProtocol.Release(spec.job(), generation, succeeded, reason));
+    }
+  }
+
+  private void bumpGeneration(String why) {
+    generation++;
+    ctx.getLog().warn("job {} generation {}: new generation: {}", spec.job(), generation, why);
+    listener.tell(new JobEvent.GenerationChanged(spec.job(), generation, why));
+  }
+
+  private boolean current(String job, long messageGeneration, String what, long step) {
+    if (job.equals(spec.job()) && messageGeneration == generation) {
+      return true;
+    }
+    ctx.getLog()
+        .warn(
+            "job {} generation {}: refused a {} of job {} generation {} step {}",
+            spec.job(),
+            generation,
+            what,
+            job,
+            messageGeneration,
+            step);
+    return false;
+  }
+
+  private Behavior<Command> ignore(String what, long messageGeneration, long step) {
+    ctx.getLog()
+        .warn(
+            "job {} generation {}: ignored a {} of generation {} step {}: no ring is formed",
+            spec.job(),
+            generation,
+            what,
+            messageGeneration,
+            step);
+    return Behaviors.same();
+  }
+
+  private int rankOf(String workerId) {
+    for (RingMember m : ring) {
+      if (m.workerId().equals(workerId)) {
+        return m.rank();
+      }
+    }
+    return -1;
+  }
+
+  private static String describe(List<RingMember> ring) {
+    List<String> parts = new ArrayList<>();
+    for (RingMember m : ring) {
+      parts.add(m.rank() + "=" + m.workerId() + "@" + m.exchangeAddress());
+    }
+    return String.join(", ", parts);
+  }
+}

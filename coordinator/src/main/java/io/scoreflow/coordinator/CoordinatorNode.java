@@ -1,0 +1,117 @@
+package io.scoreflow.coordinator;
+
+import java.time.Duration;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.apache.pekko.cluster.typed.Cluster;
+import org.apache.pekko.cluster.typed.Down;
+import org.apache.pekko.cluster.typed.Join;
+
+/**
+ * A coordinator process's node: the actor system (the cluster's seed: it joins itself), the {@link
+ * Coordinator} of one job, and the job's events as a queue for the thread that shows progress.
+ */
+public final class CoordinatorNode implements AutoCloseable {
+
+  private final ActorSystem<Void> system;
+  private final BlockingQueue<JobEvent> events;
+  private final ClusterNodes.HostPort address;
+
+  private CoordinatorNode(ActorSystem<Void> system, BlockingQueue<JobEvent> events) {
+    this.system = system;
+    this.events = events;
+    Cluster cluster = Cluster.get(system);
+    var self = cluster.selfMember().address();
+    this.address = new ClusterNodes.HostPort(self.host().get(), (Integer) self.port().get());
+    cluster.manager().tell(Join.create(self));
+  }
+
+  /**
+   * Starts the node on {@code host}:{@code port} ({@code 0}: any free port) and its coordinator.
+   */
+  public static CoordinatorNode start(
+      JobSpec spec, CheckpointCatalog catalog, String host, int port) {
+    BlockingQueue<JobEvent> events = new LinkedBlockingQueue<>();
+    Behavior<Void> guardian =
+        Behaviors.setup(
+            ctx -> {
+              ActorRef<JobEvent> listener = ctx.spawn(queueing(events), "events");
+              ctx.spawn(Coordinator.create(spec, catalog, listener), "coordinator");
+              return Behaviors.empty();
+            });
+    ActorSystem<Void> system =
+        ActorSystem.create(
+            guardian, ClusterNodes.SYSTEM_NAME, ClusterNodes.node(host, port, null, "coordinator"));
+    return new CoordinatorNode(system, events);
+  }
+
+  private static Behavior<JobEvent> queueing(BlockingQueue<JobEvent> events) {
+    return Behaviors.receive(JobEvent.class).onAnyMessage(e -> enqueue(events, e)).build();
+  }
+
+  private static Behavior<JobEvent> enqueue(BlockingQueue<JobEvent> events, JobEvent e) {
+    events.add(e);
+    return Behaviors.same();
+  }
+
+  /** Where workers join: {@code scoreflow worker --join} this. */
+  public ClusterNodes.HostPort address() {
+    return address;
+  }
+
+  /** The next event of the job, or null if none came within {@code timeout}. */
+  public JobEvent poll(Duration timeout) throws InterruptedException {
+    return events.poll(timeout.toMillis(), TimeUnit.MILLISECONDS);
+  }
+
+  /**
+   * Stops the node; waits up to 30 s. The coordinator is the last node of its cluster, so it downs
+   * itself rather than leaving (a leave waits for the gone workers to acknowledge it).
+   */
+  @Override
+  public void close() {
+    Cluster cluster = Cluster.get(system);
+    awaitAlone(cluster, Duration.ofSeconds(10));
+    cluster.manager().tell(new Down(cluster.selfMember().address()));
+    system.terminate();
+    try {
+      system.getWhenTerminated().toCompletableFuture().get(30, TimeUnit.SECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    } catch (java.util.concurrent.ExecutionException | TimeoutException e) {
+      // Terminating is best effort at exit.
+    }
+  }
+
+  /**
+   * Gives released workers time to leave (unreachable ones cannot), so nobody has to notice an
+   * abrupt end.
+   */
+  private static void awaitAlone(Cluster cluster, Duration timeout) {
+    long until = System.nanoTime() + timeout.toNanos();
+    while (System.nanoTime() < until) {
+      int others = 0;
+      for (var m : cluster.state().getMembers()) {
+        if (!m.address().equals(cluster.selfMember().address())
+            && !cluster.state().getUnreachable().contains(m)) {
+          others++;
+        }
+      }
+      if (others == 0) {
+        return;
+      }
+      try {
+        Thread.sleep(100);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        return;
+      }
+    }
+  }
+}

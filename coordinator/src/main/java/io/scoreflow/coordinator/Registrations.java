@@ -1,0 +1,58 @@
+package io.scoreflow.coordinator;
+
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.TreeMap;
+import org.apache.pekko.actor.Address;
+import org.apache.pekko.actor.typed.ActorRef;
+
+/** The workers registered with a coordinator, by id, and found again by actor or node address. */
+final class Registrations {
+
+  private final Map<String, Coordinator.Register> byId = new TreeMap<>();
+
+  int size() {
+    return byId.size();
+  }
+
+  Optional<Coordinator.Register> get(String workerId) {
+    return Optional.ofNullable(byId.get(workerId));
+  }
+
+  /** Adds {@code r}, replacing an earlier registration of the same id. */
+  void put(Coordinator.Register r) {
+    byId.put(r.workerId(), r);
+  }
+
+  void remove(String workerId) {
+    byId.remove(workerId);
+  }
+
+  /** Every registration, in worker-id order. */
+  Collection<Coordinator.Register> all() {
+    return byId.values();
+  }
+
+  Optional<Coordinator.Register> byRef(ActorRef<WorkerProtocol.Command> ref) {
+    return byId.values().stream().filter(r -> r.worker().equals(ref)).findFirst();
+  }
+
+  /** The registration of a worker living on the cluster node at {@code address}. */
+  Optional<Coordinator.Register> byAddress(Address address) {
+    return byId.values().stream()
+        .filter(r -> r.worker().path().address().equals(address))
+        .findFirst();
+  }
+
+  /** What ring formation needs of each registration. */
+  List<Ring.Candidate> candidates() {
+    List<Ring.Candidate> out = new ArrayList<>();
+    for (Coordinator.Register r : byId.values()) {
+      out.add(new Ring.Candidate(r.workerId(), r.host(), r.exchangePort(), r.device()));
+    }
+    return out;
+  }
+}

@@ -1,0 +1,108 @@
+package io.scoreflow.cli;
+
+import static io.scoreflow.InvalidInputException.require;
+
+import com.typesafe.config.Config;
+import io.scoreflow.coordinator.CheckpointCatalog;
+import io.scoreflow.coordinator.CoordinatorNode;
+import io.scoreflow.coordinator.JobSpec;
+import io.scoreflow.train.RunDirectory;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Locale;
+import java.util.Optional;
+
+/**
+ * A distributed run driven from this process: the coordinator node in-process, the workers either
+ * launched here ({@code train --workers N}) or joining from elsewhere ({@code coordinator}), and
+ * the job followed to its end. Returns the exit code: 0 finished, 1 failed.
+ */
+final class ClusterJob {
+
+  /** Exit code of a job that started but failed (a worker died, replicas diverged, ...). */
+  static final int EXIT_FAILED = 1;
+
+  private ClusterJob() {}
+
+  /** What to run and where. */
+  record Plan(
+      Config config,
+      Path dir,
+      long untilStep,
+      int workers,
+      int minWorkers,
+      boolean resume,
+      String host,
+      int port,
+      boolean launchWorkers,
+      String device) {}
+
+  static int run(Plan plan, PrintWriter out, PrintWriter err)
+      throws IOException, InterruptedException {
+    RunDirectory run = new RunDirectory(plan.dir());
+    long start = run.startStep(plan.resume());
+    require(
+        plan.untilStep() >= start,
+        "--steps %s is before the step this run already reached (%s)",
+        plan.untilStep(),
+        start);
+    JobSpec spec =
+        JobSpec.of(plan.config(), run.path(), plan.untilStep(), plan.workers(), plan.minWorkers());
+    err.printf(
+        Locale.ROOT,
+        "%s %s: steps %d..%d on %d workers%n",
+        start > 0 ? "resuming" : "starting",
+        run.path(),
+        start,
+        plan.untilStep(),
+        plan.workers());
+    LocalWorkers workers = null;
+    try (CoordinatorNode node =
+        CoordinatorNode.start(spec, CheckpointCatalog.of(run), plan.host(), plan.port())) {
+      if (plan.launchWorkers()) {
+        workers =
+            LocalWorkers.launch(
+                node.address(), plan.workers(), run.path().resolve("logs"), plan.device());
+      } else {
+        err.printf(
+            Locale.ROOT,
+            "coordinator listening at %s; start %d workers with: scoreflow worker --join %s%n",
+            node.address(),
+            plan.workers(),
+            node.address());
+      }
+      LocalWorkers launched = workers;
+      ClusterProgress.Outcome outcome =
+          new ClusterProgress(err, plan.untilStep())
+              .follow(node, launched == null ? Optional::empty : launched::firstFailure);
+      if (outcome.finished()) {
+        if (launched != null && !launched.awaitExit(Duration.ofSeconds(60))) {
+          err.println("scoreflow: warning: workers still running after the job; stopping them");
+        }
+        out.printf(
+            Locale.ROOT,
+            "run %s: %d steps done on %d workers (generation %d)%n",
+            run.path(),
+            outcome.step(),
+            plan.workers(),
+            outcome.generation());
+        return 0;
+      }
+      if (launched != null) {
+        launched.awaitExit(Duration.ofSeconds(10));
+      }
+      err.println();
+      err.println("scoreflow: error: " + outcome.message());
+      if (launched != null) {
+        err.println("worker logs: " + run.path().resolve("logs"));
+      }
+      return EXIT_FAILED;
+    } finally {
+      if (workers != null) {
+        workers.close();
+      }
+    }
+  }
+}

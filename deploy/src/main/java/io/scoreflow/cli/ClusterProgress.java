@@ -1,0 +1,118 @@
+package io.scoreflow.cli;
+
+import io.scoreflow.coordinator.CoordinatorNode;
+import io.scoreflow.coordinator.JobEvent;
+import io.scoreflow.coordinator.RingMember;
+import java.io.PrintWriter;
+import java.time.Duration;
+import java.util.Locale;
+import java.util.Optional;
+import java.util.function.Supplier;
+
+/**
+ * Follows a distributed job from its coordinator's events: the ring, live progress (steps, mean
+ * loss over ranks, samples/s, the compute/exchange/optimizer split, ETA), and the outcome. Also
+ * watches for a dead worker process, so a crash is reported even before the cluster notices.
+ */
+final class ClusterProgress {
+
+  /** How the job ended: {@code message} is the user's one line. */
+  record Outcome(boolean finished, long generation, long step, String message) {}
+
+  /** After a worker died, how long to wait for the coordinator's own verdict (it names why). */
+  private static final Duration VERDICT_GRACE = Duration.ofSeconds(15);
+
+  private final PrintWriter err;
+  private final long untilStep;
+  private Progress progress;
+  private double loss = Double.NaN;
+  private double rate = Double.NaN;
+
+  ClusterProgress(PrintWriter err, long untilStep) {
+    this.err = err;
+    this.untilStep = untilStep;
+  }
+
+  /**
+   * Shows the job's events until it ends; {@code deadWorker} names a worker process that died (or
+   * is empty), checked between events.
+   */
+  Outcome follow(CoordinatorNode node, Supplier<Optional<String>> deadWorker)
+      throws InterruptedException {
+    long deadSince = 0;
+    String dead = null;
+    while (true) {
+      JobEvent e = node.poll(Duration.ofMillis(500));
+      if (e != null) {
+        Outcome end = show(e);
+        if (end != null) {
+          return end;
+        }
+      }
+      if (dead == null) {
+        Optional<String> d = deadWorker.get();
+        if (d.isPresent()) {
+          dead = d.get();
+          deadSince = System.nanoTime();
+          err.printf(Locale.ROOT, "%n%s%n", dead);
+          err.flush();
+        }
+      } else if (System.nanoTime() - deadSince > VERDICT_GRACE.toNanos()) {
+        return new Outcome(false, -1, -1, "a worker died: " + dead);
+      }
+    }
+  }
+
+  private Outcome show(JobEvent e) {
+    if (e instanceof JobEvent.RingFormed r) {
+      StringBuilder ring = new StringBuilder();
+      for (RingMember m : r.ring()) {
+        ring.append(
+            String.format(
+                Locale.ROOT,
+                "%n  rank %d: %s (%s, exchange %s)",
+                m.rank(),
+                m.workerId(),
+                m.device(),
+                m.exchangeAddress()));
+      }
+      err.printf(
+          Locale.ROOT,
+          "job %s generation %d: ring of %d, steps %d..%d%s%n",
+          r.job(),
+          r.generation(),
+          r.ring().size(),
+          r.startStep(),
+          r.untilStep(),
+          ring);
+      progress = new Progress(err, "train", untilStep);
+    } else if (e instanceof JobEvent.StepProgress p) {
+      loss = Double.isNaN(loss) ? p.meanLoss() : 0.95 * loss + 0.05 * p.meanLoss();
+      rate = Double.isNaN(rate) ? p.samplesPerSecond() : 0.9 * rate + 0.1 * p.samplesPerSecond();
+      if (progress != null) {
+        progress.update(
+            p.step() + 1,
+            String.format(
+                Locale.ROOT,
+                "loss %.4f  %.0f samples/s  compute %.1f exchange %.1f optimizer %.1f ms",
+                loss,
+                rate,
+                p.computeMs(),
+                p.exchangeMs(),
+                p.optimizerMs()));
+      }
+    } else if (e instanceof JobEvent.GenerationChanged g) {
+      err.printf(Locale.ROOT, "%njob %s generation %d: %s%n", g.job(), g.generation(), g.why());
+    } else if (e instanceof JobEvent.JobFinished f) {
+      return new Outcome(true, f.generation(), f.step(), "finished");
+    } else if (e instanceof JobEvent.JobFailed f) {
+      return new Outcome(
+          false,
+          f.generation(),
+          -1,
+          "training failed (" + f.reason() + ", " + f.reason().meaning() + "): " + f.message());
+    }
+    err.flush();
+    return null;
+  }
+}

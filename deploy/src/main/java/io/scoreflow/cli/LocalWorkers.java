@@ -1,0 +1,156 @@
+package io.scoreflow.cli;
+
+import io.scoreflow.coordinator.ClusterNodes;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Optional;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The worker processes of {@code train --workers N} on this machine: JVMs on the same classpath
+ * running {@code scoreflow worker}, each logging to {@code LOGS/worker-K.log}. They are the
+ * launcher's children: closing this destroys any still alive.
+ */
+final class LocalWorkers implements AutoCloseable {
+
+  private final List<Process> processes;
+  private final List<String> ids;
+  private final List<Path> logs;
+
+  private LocalWorkers(List<Process> processes, List<String> ids, List<Path> logs) {
+    this.processes = processes;
+    this.ids = ids;
+    this.logs = logs;
+  }
+
+  /** The id of worker {@code k}: zero-padded, so string order is rank order. */
+  static String id(int k) {
+    return String.format(Locale.ROOT, "worker-%03d", k);
+  }
+
+  /** Starts {@code count} workers that join {@code coordinator} and train on {@code device}. */
+  static LocalWorkers launch(
+      ClusterNodes.HostPort coordinator, int count, Path logDir, String device) throws IOException {
+    Files.createDirectories(logDir);
+    String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+    String classpath = System.getProperty("java.class.path");
+    // Workers on one machine share its cores: libtorch's default (every core per process) would
+    // oversubscribe them, so each worker gets its share of threads.
+    int threads = Math.max(1, Runtime.getRuntime().availableProcessors() / count);
+    List<Process> processes = new ArrayList<>();
+    List<String> ids = new ArrayList<>();
+    List<Path> logs = new ArrayList<>();
+    LocalWorkers workers = new LocalWorkers(processes, ids, logs);
+    try {
+      for (int k = 0; k < count; k++) {
+        String id = id(k);
+        Path log = logDir.resolve(id + ".log");
+        ProcessBuilder pb =
+            new ProcessBuilder(
+                    java,
+                    "-Dai.djl.offline=true",
+                    "-Xss4m",
+                    "-Dai.djl.pytorch.num_threads=" + threads,
+                    "-Dai.djl.pytorch.num_interop_threads=" + threads,
+                    "-cp",
+                    classpath,
+                    Main.class.getName(),
+                    "worker",
+                    "--join",
+                    coordinator.toString(),
+                    "--id",
+                    id,
+                    "--host",
+                    coordinator.host(),
+                    "--device",
+                    device)
+                .redirectErrorStream(true)
+                .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()));
+        // libtorch's OpenMP threads must not spin with several processes on few cores.
+        pb.environment().putIfAbsent("OMP_WAIT_POLICY", "PASSIVE");
+        processes.add(pb.start());
+        ids.add(id);
+        logs.add(log);
+      }
+      return workers;
+    } catch (IOException | RuntimeException e) {
+      workers.close();
+      throw e;
+    }
+  }
+
+  /** The first worker that exited with a failure, described with the end of its log. */
+  Optional<String> firstFailure() {
+    for (int k = 0; k < processes.size(); k++) {
+      Process p = processes.get(k);
+      if (!p.isAlive() && p.exitValue() != 0) {
+        return Optional.of(
+            ids.get(k)
+                + " exited with code "
+                + p.exitValue()
+                + " (log "
+                + logs.get(k)
+                + "): "
+                + lastLine(logs.get(k)));
+      }
+    }
+    return Optional.empty();
+  }
+
+  /** Waits until every worker exited, up to {@code timeout}; true if they all did. */
+  boolean awaitExit(Duration timeout) throws InterruptedException {
+    long until = System.nanoTime() + timeout.toNanos();
+    for (Process p : processes) {
+      long left = until - System.nanoTime();
+      if (left <= 0 || !p.waitFor(left, TimeUnit.NANOSECONDS)) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  /** Exit codes of the workers that ended (-1 for one still alive). */
+  List<Integer> exitCodes() {
+    return processes.stream().map(p -> p.isAlive() ? -1 : p.exitValue()).toList();
+  }
+
+  private static String lastLine(Path log) {
+    try {
+      List<String> lines = Files.readAllLines(log, StandardCharsets.UTF_8);
+      for (int i = lines.size() - 1; i >= 0; i--) {
+        if (!lines.get(i).isBlank()) {
+          return lines.get(i).strip();
+        }
+      }
+      return "(empty log)";
+    } catch (IOException e) {
+      return "(log unreadable: " + e.getMessage() + ")";
+    }
+  }
+
+  /** Ends every worker still alive: politely, then forcibly after 10 s. */
+  @Override
+  public void close() {
+    for (Process p : processes) {
+      if (p.isAlive()) {
+        p.destroy();
+      }
+    }
+    for (Process p : processes) {
+      try {
+        if (!p.waitFor(10, TimeUnit.SECONDS)) {
+          p.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
+        }
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        p.destroyForcibly();
+      }
+    }
+  }
+}

@@ -1,0 +1,79 @@
+package io.scoreflow.cli;
+
+import io.scoreflow.coordinator.ClusterNodes;
+import io.scoreflow.worker.WorkerExit;
+import io.scoreflow.worker.WorkerProcess;
+import io.scoreflow.worker.exchange.ExchangeBackend;
+import java.net.InetAddress;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/** {@code scoreflow worker --join HOST:PORT}: one worker node of a distributed run. */
+@Command(
+    name = "worker",
+    mixinStandardHelpOptions = true,
+    description = {
+      "Joins the cluster of the coordinator at HOST:PORT, registers, trains its rank of the ring"
+          + " when the job starts, and exits when the coordinator releases it.",
+      "Ranks follow the order of worker ids: give ids that sort (worker-000, worker-001, ...).",
+      "Exit code: 0 released after a finished job, 1 failed or released after a failure."
+    })
+final class WorkerCommand implements Callable<Integer> {
+
+  @Spec picocli.CommandLine.Model.CommandSpec spec;
+
+  @Option(names = "--join", required = true, paramLabel = "HOST:PORT", description = "Coordinator.")
+  String join;
+
+  @Option(names = "--id", paramLabel = "ID", description = "Worker id (default HOSTNAME-PID).")
+  String id;
+
+  @Option(
+      names = "--host",
+      paramLabel = "HOST",
+      description = "Address peers reach this worker at (default 127.0.0.1).")
+  String host = "127.0.0.1";
+
+  @Option(names = "--port", paramLabel = "P", description = "Cluster port (default: any free).")
+  int port;
+
+  @Option(
+      names = "--exchange-port",
+      paramLabel = "P",
+      description = "Gradient exchange port (default: any free).")
+  int exchangePort;
+
+  @Option(
+      names = "--exchange",
+      paramLabel = "KIND",
+      description = "Gradient exchange: star (gather to rank 0 and broadcast; the default).")
+  String exchange = "star";
+
+  @Option(names = "--device", paramLabel = "DEV", description = "cpu, gpu or auto (default).")
+  String device = "auto";
+
+  @Override
+  public Integer call() throws Exception {
+    ClusterNodes.HostPort coordinator = ClusterNodes.parse(join, "--join");
+    ExchangeBackend backend =
+        switch (exchange) {
+          case "star" -> ExchangeBackend.STAR;
+          default ->
+              throw new io.scoreflow.InvalidInputException(
+                  "--exchange must be star, got '" + exchange + "'");
+        };
+    String workerId =
+        id != null
+            ? id
+            : InetAddress.getLocalHost().getHostName() + "-" + ProcessHandle.current().pid();
+    WorkerExit exit =
+        WorkerProcess.run(
+            new WorkerProcess.Options(
+                coordinator, workerId, host, port, exchangePort, device, backend));
+    (exit.code() == 0 ? spec.commandLine().getOut() : spec.commandLine().getErr())
+        .println("worker " + workerId + ": " + exit.reason());
+    return exit.code();
+  }
+}

@@ -1,0 +1,32 @@
+package io.scoreflow.worker;
+
+import io.scoreflow.coordinator.Coordinator;
+import io.scoreflow.coordinator.WorkerProtocol;
+
+/** One replica's training, running on its own thread (never on an actor's). */
+public interface Replica {
+
+  /** What a replica tells its worker node, from the training thread. */
+  interface Events {
+    /** A step is done (with the parameter checksum of the replica after it). */
+    void onStep(Coordinator.StepReport report);
+
+    /**
+     * The training thread ended: at {@code step} steps done, with {@code failure} null on success,
+     * else what went wrong, in one line.
+     */
+    void onEnd(long step, String failure);
+  }
+
+  /** Starts replicas; the real one trains with DJL, a test's may only pretend to. */
+  @FunctionalInterface
+  interface Launcher {
+    Replica start(WorkerProtocol.StartJob job, Events events);
+  }
+
+  /**
+   * Asks the training to stop: interrupts the thread and closes the exchange, so a step blocked in
+   * the all-reduce fails at once. Returns immediately; {@link Events#onEnd} follows.
+   */
+  void stop();
+}

@@ -1,0 +1,143 @@
+package io.scoreflow.worker;
+
+import com.typesafe.config.Config;
+import com.typesafe.config.ConfigFactory;
+import io.scoreflow.config.Devices;
+import io.scoreflow.coordinator.Coordinator;
+import io.scoreflow.coordinator.RingMember;
+import io.scoreflow.coordinator.WorkerProtocol;
+import io.scoreflow.train.StepResult;
+import io.scoreflow.train.TrainJob;
+import io.scoreflow.worker.exchange.ExchangeReducer;
+import io.scoreflow.worker.exchange.PeerAddress;
+import io.scoreflow.worker.exchange.ReducerFactory;
+import java.nio.file.Path;
+import java.util.List;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The real replica: on its own thread, opens the generation's gradient exchange, then the run as
+ * replica {@code rank} of the ring ({@link TrainJob.Builder#replica}), trains until the job's last
+ * step and reports every step with its parameter checksum.
+ */
+public final class TrainingReplica implements Replica {
+
+  private static final Logger LOG = LoggerFactory.getLogger(TrainingReplica.class);
+
+  private final WorkerProtocol.StartJob job;
+  private final ReducerFactory reducers;
+  private final String device;
+  private final Events events;
+  private final Thread thread;
+  private volatile ExchangeReducer reducer;
+  private volatile boolean stopRequested;
+  private long stepsDone;
+
+  private TrainingReplica(
+      WorkerProtocol.StartJob job, ReducerFactory reducers, String device, Events events) {
+    this.job = job;
+    this.reducers = reducers;
+    this.device = device;
+    this.events = events;
+    this.stepsDone = job.startStep();
+    this.thread = new Thread(this::run, "replica-" + job.rank());
+  }
+
+  /**
+   * Starts replicas that exchange gradients through {@code reducers} and train on {@code device}.
+   */
+  public static Launcher launcher(ReducerFactory reducers, String device) {
+    return (job, events) -> {
+      TrainingReplica replica = new TrainingReplica(job, reducers, device, events);
+      replica.thread.start();
+      return replica;
+    };
+  }
+
+  @Override
+  public void stop() {
+    stopRequested = true;
+    thread.interrupt();
+    ExchangeReducer r = reducer;
+    if (r != null) {
+      r.close();
+    }
+  }
+
+  private void run() {
+    String failure = null;
+    try {
+      List<PeerAddress> peers = job.ring().stream().map(TrainingReplica::peer).toList();
+      try (ExchangeReducer opened = reducers.open(job.job(), job.generation(), job.rank(), peers)) {
+        reducer = opened;
+        if (stopRequested) {
+          throw new io.scoreflow.train.TrainingStoppedException("stopped before the first step");
+        }
+        Config config =
+            ConfigFactory.parseString(job.config())
+                .withFallback(ConfigFactory.defaultReference())
+                .resolve();
+        try (TrainJob train =
+            TrainJob.builder()
+                .config(config)
+                .directory(Path.of(job.runDirectory()))
+                .device(Devices.parse(device))
+                .startAt(job.startStep())
+                .replica(job.rank(), job.ring().size(), opened)
+                .generation(job.generation())
+                .open()) {
+          train.run(job.untilStep(), new Reporting());
+        }
+      }
+    } catch (Throwable t) {
+      failure = oneLine(t);
+      if (!stopRequested) {
+        LOG.error(
+            "job {} generation {} step {}: rank {} failed",
+            job.job(),
+            job.generation(),
+            stepsDone,
+            job.rank(),
+            t);
+      }
+    } finally {
+      events.onEnd(stepsDone, failure);
+    }
+  }
+
+  private static String oneLine(Throwable t) {
+    String message = t.getMessage() == null ? t.getClass().getSimpleName() : t.getMessage();
+    Throwable cause = t.getCause();
+    if (cause != null && cause.getMessage() != null && !message.contains(cause.getMessage())) {
+      message += " (" + cause.getMessage() + ")";
+    }
+    return message.replace('\n', ' ');
+  }
+
+  /** Turns every step into a report for the coordinator. */
+  private final class Reporting implements TrainJob.Listener {
+    @Override
+    public void onStep(StepResult r) {
+      stepsDone = r.step() + 1;
+      events.onStep(
+          new Coordinator.StepReport(
+              job.job(),
+              job.generation(),
+              job.rank(),
+              r.step(),
+              r.loss(),
+              r.samples(),
+              r.computeNanos(),
+              r.exchangeNanos(),
+              r.optimizerNanos(),
+              r.checksum().hex(),
+              r.checksum().sum()));
+    }
+  }
+
+  /** Where a ring member's exchange server listens. */
+  static PeerAddress peer(RingMember m) {
+    return new PeerAddress(m.rank(), m.workerId(), m.host(), m.exchangePort());
+  }
+}

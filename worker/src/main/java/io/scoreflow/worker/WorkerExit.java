@@ -1,0 +1,21 @@
+package io.scoreflow.worker;
+
+/** How a worker node ended: the process exit code and why. */
+public record WorkerExit(int code, String reason) {
+
+  public static final int OK = 0;
+  public static final int FAILED = 1;
+
+  public static WorkerExit ok(String reason) {
+    return new WorkerExit(OK, reason);
+  }
+
+  public static WorkerExit failed(String reason) {
+    return new WorkerExit(FAILED, reason);
+  }
+
+  /** The same exit with {@code note} appended to the reason. */
+  public WorkerExit withNote(String note) {
+    return new WorkerExit(code, reason + "; " + note);
+  }
+}

@@ -1,0 +1,335 @@
+package io.scoreflow.worker;
+
+import io.scoreflow.coordinator.Coordinator;
+import io.scoreflow.coordinator.WorkerProtocol;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.actor.typed.javadsl.ActorContext;
+import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
+import org.apache.pekko.actor.typed.receptionist.Receptionist;
+
+/**
+ * A worker node's actor: finds the coordinator through the receptionist, registers (repeating until
+ * acknowledged, within a deadline), starts its replica when told, relays the replica's step
+ * reports, and ends when released, when the coordinator is gone, or when a deadline passes. The
+ * outcome completes the {@code exit} future the process waits on; the process then leaves the
+ * cluster and terminates.
+ *
+ * <p>Training never runs on the actor's thread: the {@link Replica} has its own, and talks back
+ * through messages to this actor, so all messages to the coordinator leave from one place, in order
+ * (a rank's step reports always precede its done report).
+ */
+public final class WorkerNode {
+
+  private static final String REGISTER_TICK = "register-tick";
+  private static final String DEADLINE = "deadline";
+
+  /** The worker's protocol: the coordinator's messages, adapted, and its own. */
+  public sealed interface Command
+      permits FromCoordinator,
+          CoordinatorListing,
+          RegisterTick,
+          Deadline,
+          StepDone,
+          RunEnded,
+          CoordinatorGone {}
+
+  private record FromCoordinator(WorkerProtocol.Command message) implements Command {}
+
+  private record CoordinatorListing(Receptionist.Listing listing) implements Command {}
+
+  private enum RegisterTick implements Command {
+    INSTANCE
+  }
+
+  /** A deadline of the current state passed; {@code what} says which. */
+  private record Deadline(String what) implements Command {}
+
+  private record StepDone(Coordinator.StepReport report) implements Command {}
+
+  private record RunEnded(long step, String failure) implements Command {}
+
+  private enum CoordinatorGone implements Command {
+    INSTANCE
+  }
+
+  private final ActorContext<Command> ctx;
+  private final TimerScheduler<Command> timers;
+  private final WorkerSettings settings;
+  private final int exchangePort;
+  private final Replica.Launcher launcher;
+  private final CompletableFuture<WorkerExit> exit;
+  private final ActorRef<WorkerProtocol.Command> inbox;
+  private ActorRef<Coordinator.Command> coordinator;
+  private WorkerProtocol.StartJob job;
+  private Replica replica;
+
+  private WorkerNode(
+      ActorContext<Command> ctx,
+      TimerScheduler<Command> timers,
+      WorkerSettings settings,
+      int exchangePort,
+      Replica.Launcher launcher,
+      CompletableFuture<WorkerExit> exit) {
+    this.ctx = ctx;
+    this.timers = timers;
+    this.settings = settings;
+    this.exchangePort = exchangePort;
+    this.launcher = launcher;
+    this.exit = exit;
+    this.inbox = ctx.messageAdapter(WorkerProtocol.Command.class, FromCoordinator::new);
+  }
+
+  /**
+   * A worker that advertises its exchange server at {@code exchangePort}, starts replicas with
+   * {@code launcher}, and completes {@code exit} when it ends.
+   */
+  public static Behavior<Command> create(
+      WorkerSettings settings,
+      int exchangePort,
+      Replica.Launcher launcher,
+      CompletableFuture<WorkerExit> exit) {
+    return Behaviors.setup(
+        ctx ->
+            Behaviors.withTimers(
+                timers ->
+                    new WorkerNode(ctx, timers, settings, exchangePort, launcher, exit).start()));
+  }
+
+  private Behavior<Command> start() {
+    ctx.getSystem()
+        .receptionist()
+        .tell(
+            Receptionist.subscribe(
+                Coordinator.SERVICE_KEY,
+                ctx.messageAdapter(Receptionist.Listing.class, CoordinatorListing::new)));
+    timers.startSingleTimer(
+        DEADLINE,
+        new Deadline("no coordinator registered this worker within " + settings.registerTimeout()),
+        settings.registerTimeout());
+    ctx.getLog().info("worker {}: looking for the coordinator", settings.workerId());
+    return registering();
+  }
+
+  // ---- registering: find the coordinator, register until acknowledged ----
+
+  private Behavior<Command> registering() {
+    return Behaviors.receive(Command.class)
+        .onMessage(CoordinatorListing.class, this::onListing)
+        .onMessage(RegisterTick.class, m -> register())
+        .onMessage(FromCoordinator.class, this::onReplyToRegistration)
+        .onMessage(Deadline.class, m -> end(WorkerExit.failed(m.what())))
+        .onMessage(CoordinatorGone.class, m -> end(WorkerExit.failed("the coordinator is gone")))
+        .build();
+  }
+
+  private Behavior<Command> onListing(CoordinatorListing m) {
+    Set<ActorRef<Coordinator.Command>> found =
+        m.listing().getServiceInstances(Coordinator.SERVICE_KEY);
+    if (coordinator == null && !found.isEmpty()) {
+      coordinator = found.iterator().next();
+      ctx.getLog()
+          .info("worker {}: found the coordinator {}", settings.workerId(), coordinator.path());
+      timers.startTimerWithFixedDelay(
+          REGISTER_TICK, RegisterTick.INSTANCE, settings.registerRetry());
+      return register();
+    }
+    return Behaviors.same();
+  }
+
+  private Behavior<Command> register() {
+    if (coordinator != null) {
+      coordinator.tell(
+          new Coordinator.Register(
+              settings.workerId(), settings.host(), exchangePort, settings.device(), inbox));
+    }
+    return Behaviors.same();
+  }
+
+  private Behavior<Command> onReplyToRegistration(FromCoordinator m) {
+    if (m.message() instanceof WorkerProtocol.Registered registered) {
+      timers.cancel(REGISTER_TICK);
+      timers.cancel(DEADLINE);
+      coordinator = registered.coordinator();
+      ctx.watchWith(coordinator, CoordinatorGone.INSTANCE);
+      ctx.getLog()
+          .info(
+              "job {}: worker {} registered (exchange port {}); waiting for the ring",
+              registered.job(),
+              settings.workerId(),
+              exchangePort);
+      return waiting();
+    }
+    if (m.message() instanceof WorkerProtocol.RegistrationRefused refused) {
+      return end(WorkerExit.failed("the coordinator refused this worker: " + refused.reason()));
+    }
+    if (m.message() instanceof WorkerProtocol.Release release) {
+      return onRelease(release);
+    }
+    return Behaviors.same();
+  }
+
+  // ---- waiting: registered, no job yet ----
+
+  private Behavior<Command> waiting() {
+    return Behaviors.receive(Command.class)
+        .onMessage(FromCoordinator.class, this::onCoordinatorWhileWaiting)
+        .onMessage(CoordinatorGone.class, m -> end(WorkerExit.failed("the coordinator is gone")))
+        .onMessage(RegisterTick.class, m -> Behaviors.same())
+        .onMessage(CoordinatorListing.class, m -> Behaviors.same())
+        .onMessage(Deadline.class, m -> Behaviors.same())
+        .build();
+  }
+
+  private Behavior<Command> onCoordinatorWhileWaiting(FromCoordinator m) {
+    if (m.message() instanceof WorkerProtocol.StartJob start) {
+      job = start;
+      ctx.getLog()
+          .info(
+              "job {} generation {} step {}: worker {} starts as rank {} of {} (until step {})",
+              start.job(),
+              start.generation(),
+              start.startStep(),
+              settings.workerId(),
+              start.rank(),
+              start.ring().size(),
+              start.untilStep());
+      ActorRef<Command> self = ctx.getSelf();
+      replica = launcher.start(start, new RelayingEvents(self));
+      return training();
+    }
+    if (m.message() instanceof WorkerProtocol.Release release) {
+      return onRelease(release);
+    }
+    return Behaviors.same();
+  }
+
+  private Behavior<Command> onRelease(WorkerProtocol.Release release) {
+    String why = "released by the coordinator: " + release.reason();
+    return end(release.succeeded() ? WorkerExit.ok(why) : WorkerExit.failed(why));
+  }
+
+  // ---- training: the replica runs on its own thread ----
+
+  private Behavior<Command> training() {
+    return Behaviors.receive(Command.class)
+        .onMessage(StepDone.class, this::onStepDone)
+        .onMessage(RunEnded.class, this::onRunEnded)
+        .onMessage(FromCoordinator.class, this::onCoordinatorWhileTraining)
+        .onMessage(CoordinatorGone.class, m -> stopReplica(WorkerExit.failed("coordinator gone")))
+        .onMessage(RegisterTick.class, m -> Behaviors.same())
+        .onMessage(CoordinatorListing.class, m -> Behaviors.same())
+        .onMessage(Deadline.class, m -> Behaviors.same())
+        .build();
+  }
+
+  private Behavior<Command> onStepDone(StepDone m) {
+    coordinator.tell(m.report());
+    return Behaviors.same();
+  }
+
+  private Behavior<Command> onRunEnded(RunEnded m) {
+    if (m.failure() == null) {
+      coordinator.tell(new Coordinator.RankDone(job.job(), job.generation(), job.rank(), m.step()));
+      ctx.getLog()
+          .info(
+              "job {} generation {} step {}: rank {} done; waiting to be released",
+              job.job(),
+              job.generation(),
+              m.step(),
+              job.rank());
+    } else {
+      coordinator.tell(
+          new Coordinator.RankFailed(
+              job.job(), job.generation(), job.rank(), m.step(), m.failure()));
+      ctx.getLog()
+          .error(
+              "job {} generation {} step {}: rank {} failed: {}",
+              job.job(),
+              job.generation(),
+              m.step(),
+              job.rank(),
+              m.failure());
+    }
+    timers.startSingleTimer(
+        DEADLINE,
+        new Deadline("the coordinator did not release this worker after its run ended"),
+        settings.registerTimeout());
+    return ranDone();
+  }
+
+  private Behavior<Command> onCoordinatorWhileTraining(FromCoordinator m) {
+    if (m.message() instanceof WorkerProtocol.Release release) {
+      String why = "released by the coordinator while training: " + release.reason();
+      return stopReplica(release.succeeded() ? WorkerExit.ok(why) : WorkerExit.failed(why));
+    }
+    ctx.getLog()
+        .warn(
+            "job {} generation {}: worker {} ignored {} while training",
+            job.job(),
+            job.generation(),
+            settings.workerId(),
+            m.message().getClass().getSimpleName());
+    return Behaviors.same();
+  }
+
+  private Behavior<Command> stopReplica(WorkerExit outcome) {
+    replica.stop();
+    timers.startSingleTimer(
+        DEADLINE,
+        new Deadline("the training thread did not stop within " + settings.stopTimeout()),
+        settings.stopTimeout());
+    return Behaviors.receive(Command.class)
+        .onMessage(RunEnded.class, m -> end(outcome))
+        .onMessage(Deadline.class, m -> end(outcome.withNote(m.what())))
+        .onAnyMessage(m -> Behaviors.same())
+        .build();
+  }
+
+  // ---- ran: the replica's thread ended, waiting for the coordinator's release ----
+
+  private Behavior<Command> ranDone() {
+    return Behaviors.receive(Command.class)
+        .onMessage(FromCoordinator.class, this::onCoordinatorAfterRun)
+        .onMessage(CoordinatorGone.class, m -> end(WorkerExit.failed("the coordinator is gone")))
+        .onMessage(Deadline.class, m -> end(WorkerExit.failed(m.what())))
+        .onAnyMessage(m -> Behaviors.same())
+        .build();
+  }
+
+  private Behavior<Command> onCoordinatorAfterRun(FromCoordinator m) {
+    if (m.message() instanceof WorkerProtocol.Release release) {
+      return onRelease(release);
+    }
+    return Behaviors.same();
+  }
+
+  private Behavior<Command> end(WorkerExit outcome) {
+    timers.cancelAll();
+    if (outcome.code() == WorkerExit.OK) {
+      ctx.getLog().info("worker {}: ending: {}", settings.workerId(), outcome.reason());
+    } else {
+      ctx.getLog().error("worker {}: ending: {}", settings.workerId(), outcome.reason());
+    }
+    exit.complete(outcome);
+    // Not stopped: the process leaves the cluster through the system's coordinated shutdown, which
+    // a stopping guardian would cut short.
+    return Behaviors.ignore();
+  }
+
+  /** The replica's events, as messages to this actor (called from the training thread). */
+  private record RelayingEvents(ActorRef<Command> self) implements Replica.Events {
+    @Override
+    public void onStep(Coordinator.StepReport report) {
+      self.tell(new StepDone(report));
+    }
+
+    @Override
+    public void onEnd(long step, String failure) {
+      self.tell(new RunEnded(step, failure));
+    }
+  }
+}

@@ -1,0 +1,207 @@
+package io.scoreflow.worker;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.scoreflow.coordinator.Coordinator;
+import io.scoreflow.coordinator.RingMember;
+import io.scoreflow.coordinator.WorkerProtocol;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
+import org.apache.pekko.actor.testkit.typed.javadsl.FishingOutcomes;
+import org.apache.pekko.actor.testkit.typed.javadsl.TestProbe;
+import org.apache.pekko.actor.typed.receptionist.Receptionist;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The worker's actor with a probe for the coordinator (found through the receptionist) and a fake
+ * replica whose thread the test drives: registration, start, relaying, the end of a run, release.
+ */
+class WorkerNodeTest {
+
+  private static final Duration WAIT = Duration.ofSeconds(10);
+
+  /** One system per test: each test's coordinator must be the only one its worker can find. */
+  private ActorTestKit kit;
+
+  @BeforeEach
+  void startSystem() {
+    kit = ActorTestKit.create("WorkerNodeTest");
+  }
+
+  @AfterEach
+  void shutdown() {
+    kit.shutdownTestKit();
+  }
+
+  /** A replica that does nothing by itself: the test plays its training thread. */
+  private static final class FakeReplicas implements Replica.Launcher {
+    final BlockingQueue<Replica.Events> started = new LinkedBlockingQueue<>();
+    final BlockingQueue<String> stopped = new LinkedBlockingQueue<>();
+
+    @Override
+    public Replica start(WorkerProtocol.StartJob job, Replica.Events events) {
+      started.add(events);
+      return () -> stopped.add("rank " + job.rank());
+    }
+
+    Replica.Events awaitStart() throws InterruptedException {
+      Replica.Events e = started.poll(10, TimeUnit.SECONDS);
+      assertTrue(e != null, "no replica started");
+      return e;
+    }
+  }
+
+  private static WorkerSettings settings(String id) {
+    return new WorkerSettings(
+        id,
+        "127.0.0.1",
+        "cpu",
+        Duration.ofMillis(200),
+        Duration.ofSeconds(5),
+        Duration.ofSeconds(2));
+  }
+
+  /** A probe registered as the coordinator, and the worker's first registration with it. */
+  private record Setup(
+      TestProbe<Coordinator.Command> coordinator,
+      CompletableFuture<WorkerExit> exit,
+      FakeReplicas replicas,
+      Coordinator.Register registration) {}
+
+  private Setup registered(String id) {
+    TestProbe<Coordinator.Command> coordinator = kit.createTestProbe();
+    kit.system()
+        .receptionist()
+        .tell(Receptionist.register(Coordinator.SERVICE_KEY, coordinator.ref()));
+    FakeReplicas replicas = new FakeReplicas();
+    CompletableFuture<WorkerExit> exit = new CompletableFuture<>();
+    kit.spawn(WorkerNode.create(settings(id), 4242, replicas, exit));
+    Coordinator.Register r =
+        coordinator
+            .fishForMessage(
+                WAIT,
+                m ->
+                    m instanceof Coordinator.Register reg && reg.workerId().equals(id)
+                        ? FishingOutcomes.complete()
+                        : FishingOutcomes.continueAndIgnore())
+            .stream()
+            .map(Coordinator.Register.class::cast)
+            .reduce((a, b) -> b)
+            .orElseThrow();
+    assertEquals(4242, r.exchangePort());
+    return new Setup(coordinator, exit, replicas, r);
+  }
+
+  private static WorkerProtocol.StartJob start(int rank) {
+    List<RingMember> ring =
+        List.of(
+            new RingMember(0, "w0", "127.0.0.1", 1, "cpu"),
+            new RingMember(1, "w1", "127.0.0.1", 2, "cpu"));
+    return new WorkerProtocol.StartJob("job", 3, rank, ring, 10, 12, "scoreflow {}", "/tmp/r");
+  }
+
+  @Test
+  void registersTrainsRelaysAndEndsWhenReleased() throws Exception {
+    Setup s = registered("worker-a");
+    var inbox = s.registration().worker();
+    inbox.tell(new WorkerProtocol.Registered("job", "worker-a", s.coordinator().ref()));
+    inbox.tell(start(1));
+    Replica.Events events = s.replicas().awaitStart();
+
+    Coordinator.StepReport step =
+        new Coordinator.StepReport("job", 3, 1, 10, 0.5, 8, 1, 2, 3, "abcd", 1.0);
+    events.onStep(step);
+    assertEquals(step, s.coordinator().fishForMessage(WAIT, WorkerNodeTest::skipRegister).get(0));
+    events.onEnd(12, null);
+    assertEquals(
+        new Coordinator.RankDone("job", 3, 1, 12),
+        s.coordinator().fishForMessage(WAIT, WorkerNodeTest::skipRegister).get(0));
+
+    inbox.tell(new WorkerProtocol.Release("job", 3, true, "job finished"));
+    WorkerExit exit = s.exit().get(10, TimeUnit.SECONDS);
+    assertEquals(WorkerExit.OK, exit.code());
+    assertTrue(exit.reason().contains("job finished"), exit.reason());
+  }
+
+  @Test
+  void aFailedRunIsReportedAndAFailedReleaseExitsNonZero() throws Exception {
+    Setup s = registered("worker-b");
+    var inbox = s.registration().worker();
+    inbox.tell(new WorkerProtocol.Registered("job", "worker-b", s.coordinator().ref()));
+    inbox.tell(start(0));
+    s.replicas().awaitStart().onEnd(11, "exchange broke");
+    assertEquals(
+        new Coordinator.RankFailed("job", 3, 0, 11, "exchange broke"),
+        s.coordinator().fishForMessage(WAIT, WorkerNodeTest::skipRegister).get(0));
+    inbox.tell(new WorkerProtocol.Release("job", 3, false, "rank 0 failed"));
+    assertEquals(WorkerExit.FAILED, s.exit().get(10, TimeUnit.SECONDS).code());
+  }
+
+  @Test
+  void aReleaseWhileTrainingStopsTheReplicaFirst() throws Exception {
+    Setup s = registered("worker-c");
+    var inbox = s.registration().worker();
+    inbox.tell(new WorkerProtocol.Registered("job", "worker-c", s.coordinator().ref()));
+    inbox.tell(start(1));
+    Replica.Events events = s.replicas().awaitStart();
+    inbox.tell(new WorkerProtocol.Release("job", 4, false, "worker lost"));
+    assertEquals("rank 1", s.replicas().stopped.poll(10, TimeUnit.SECONDS));
+    Thread.sleep(200);
+    assertTrue(!s.exit().isDone(), "must wait for the training thread");
+    events.onEnd(11, "stopped");
+    WorkerExit exit = s.exit().get(10, TimeUnit.SECONDS);
+    assertEquals(WorkerExit.FAILED, exit.code());
+    assertTrue(exit.reason().contains("worker lost"), exit.reason());
+  }
+
+  @Test
+  void losingTheCoordinatorEndsTheWorker() throws Exception {
+    Setup s = registered("worker-d");
+    s.registration()
+        .worker()
+        .tell(new WorkerProtocol.Registered("job", "worker-d", s.coordinator().ref()));
+    Thread.sleep(200);
+    s.coordinator().stop();
+    WorkerExit exit = s.exit().get(10, TimeUnit.SECONDS);
+    assertEquals(WorkerExit.FAILED, exit.code());
+    assertTrue(exit.reason().contains("coordinator is gone"), exit.reason());
+  }
+
+  @Test
+  void aRefusedRegistrationEndsTheWorker() throws Exception {
+    Setup s = registered("worker-e");
+    s.registration()
+        .worker()
+        .tell(new WorkerProtocol.RegistrationRefused("worker-e", "already has 2 workers"));
+    WorkerExit exit = s.exit().get(10, TimeUnit.SECONDS);
+    assertEquals(WorkerExit.FAILED, exit.code());
+    assertTrue(exit.reason().contains("already has 2 workers"), exit.reason());
+  }
+
+  @Test
+  void noAnswerWithinTheRegistrationDeadlineEndsTheWorker() throws Exception {
+    Setup s = registered("worker-f");
+    WorkerExit exit = s.exit().get(20, TimeUnit.SECONDS);
+    assertEquals(WorkerExit.FAILED, exit.code());
+    assertTrue(exit.reason().contains("within PT5S"), exit.reason());
+    // It kept registering until then.
+    assertTrue(
+        s.coordinator().receiveSeveralMessages(3, WAIT).stream()
+            .allMatch(m -> m instanceof Coordinator.Register));
+  }
+
+  private static org.apache.pekko.actor.testkit.typed.FishingOutcome skipRegister(
+      Coordinator.Command m) {
+    return m instanceof Coordinator.Register
+        ? FishingOutcomes.continueAndIgnore()
+        : FishingOutcomes.complete();
+  }
+}
