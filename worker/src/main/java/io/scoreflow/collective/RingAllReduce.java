@@ -184,7 +184,13 @@ public final class RingAllReduce implements AutoCloseable {
       } finally {
         lock.unlock();
       }
-      LOG.warn("{} step {}: all-reduce failed: {} ({})", membership, step, outcome, progress);
+      LOG.warn(
+          "{} step {}: all-reduce failed: {} {} ({})",
+          membership,
+          step,
+          outcome.getCode(),
+          outcome.getDescription(),
+          progress);
       throw outcome
           .withDescription(
               "all-reduce of step "

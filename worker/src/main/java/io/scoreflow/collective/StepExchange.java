@@ -102,8 +102,13 @@ final class StepExchange {
     changed.signalAll();
   }
 
+  /**
+   * Done when the right neighbour acknowledged everything and everything from the left arrived; the
+   * left's stream must have been attached even when it carries no chunk (a buffer smaller than the
+   * world), or this rank would finish first and then refuse that stream as stale.
+   */
   boolean complete() {
-    return failure == null && outgoingDone && receivedAll();
+    return failure == null && outgoingDone && inbound != null && receivedAll();
   }
 
   /** Wakes the sending thread (the outgoing stream became ready). */
