@@ -82,6 +82,7 @@ final class StepExchange {
 
   void attach(InboundStream stream) {
     inbound = stream;
+    changed.signalAll();
   }
 
   /** Marks the start of applying chunk {@link #received()} outside the lock. */

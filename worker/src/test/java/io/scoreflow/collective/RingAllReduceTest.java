@@ -2,6 +2,7 @@ package io.scoreflow.collective;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.time.Duration;
 import java.util.Random;
@@ -59,7 +60,10 @@ class RingAllReduceTest {
       throws Exception {
     try (LoopbackRing ring = LoopbackRing.started(world, chunkBytes, WireEncoding.FP32, TIMEOUT)) {
       float[][] b = buffers(world, elements, 7);
+      long start = System.nanoTime();
       ring.allReduce(b, 7, ReduceOp.SUM);
+      // Far below the deadline: a missed wake-up would only end at the deadline, and still pass.
+      assertTrue(System.nanoTime() - start < TIMEOUT.toNanos() / 4, "took most of the deadline");
       float[] expected = exactSum(world, elements, 7);
       for (int r = 0; r < world; r++) {
         assertArrayEquals(expected, b[r], 0f, "rank " + r);
