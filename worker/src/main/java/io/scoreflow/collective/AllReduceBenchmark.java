@@ -16,7 +16,9 @@ import java.util.function.Consumer;
  * <p>Definitions (as nccl-tests): {@code algbw = bytes / time} of one all-reduce of the buffer;
  * {@code busbw = algbw * 2 (n - 1) / n}, the rate at which each rank's link carries data in a ring;
  * both in 10^9 bits per second. The time of a repeat is the slowest rank's; the reported time is
- * the median over repeats, after warm-up (the JIT needs dozens of large runs to settle).
+ * the median over repeats, after warm-up (the JIT needs dozens of large runs to settle). The CPU
+ * time of all workers per all-reduce is reported too: on a small, shared machine the ring is
+ * CPU-bound, and CPU per all-reduce depends much less than time on what else runs.
  */
 public final class AllReduceBenchmark {
 
@@ -81,6 +83,7 @@ public final class AllReduceBenchmark {
       double ratio,
       double loopbackBeforeGbps,
       double loopbackAfterGbps,
+      double cpuSecondsPerAllReduce,
       double[] seconds) {
 
     /** The JSON object that {@code --json} prints. */
@@ -94,7 +97,8 @@ public final class AllReduceBenchmark {
           "{\"workers\": %d, \"mbytes\": %s, \"encoding\": \"%s\", \"chunk_bytes\": %d,"
               + " \"warmup\": %d, \"repeats\": %d, \"median_seconds\": %s, \"algbw_gbps\": %s,"
               + " \"busbw_gbps\": %s, \"loopback_gbps\": %s, \"ratio\": %s,"
-              + " \"loopback_before_gbps\": %s, \"loopback_after_gbps\": %s, \"seconds\": [%s]}",
+              + " \"loopback_before_gbps\": %s, \"loopback_after_gbps\": %s,"
+              + " \"cpu_seconds_per_allreduce\": %s, \"seconds\": [%s]}",
           workers,
           fmt(mbytes),
           encoding,
@@ -108,6 +112,7 @@ public final class AllReduceBenchmark {
           fmt(ratio),
           fmt(loopbackBeforeGbps),
           fmt(loopbackAfterGbps),
+          fmt(cpuSecondsPerAllReduce),
           times);
     }
 
@@ -172,8 +177,11 @@ public final class AllReduceBenchmark {
       }
       long[][] perRank = new long[o.workers()][];
       long wait = STEP_TIMEOUT_MS * (o.warmup() + o.repeats()) + 60_000;
+      long cpuNanos = 0;
       for (int r = 0; r < o.workers(); r++) {
-        perRank[r] = parse(workers.get(r).expect("TIMES", wait, TimeUnit.MILLISECONDS));
+        String[] answer = workers.get(r).expect("TIMES", wait, TimeUnit.MILLISECONDS).split(" ");
+        perRank[r] = parse(answer[0]);
+        cpuNanos += Long.parseLong(answer[1]);
       }
 
       progress.accept("raw TCP again");
@@ -205,6 +213,7 @@ public final class AllReduceBenchmark {
           busbw / loopback,
           tcpBefore,
           tcpAfter,
+          cpuNanos / 1e9 / o.repeats(),
           seconds);
     } finally {
       for (WorkerProcess w : workers) {
@@ -268,7 +277,8 @@ public final class AllReduceBenchmark {
       System.out.printf(
           Locale.ROOT,
           "%d workers, %s MB %s: median %.1f ms, algbw %.2f Gb/s, busbw %.2f Gb/s;"
-              + " raw TCP %.2f Gb/s (before %.2f, after %.2f); busbw/TCP %.3f%n",
+              + " raw TCP %.2f Gb/s (before %.2f, after %.2f); busbw/TCP %.3f;"
+              + " %.2f CPU s per all-reduce (all workers)%n",
           r.workers(),
           Result.fmt(r.mbytes()),
           r.encoding(),
@@ -278,7 +288,8 @@ public final class AllReduceBenchmark {
           r.loopbackGbps(),
           r.loopbackBeforeGbps(),
           r.loopbackAfterGbps(),
-          r.ratio());
+          r.ratio(),
+          r.cpuSecondsPerAllReduce());
     }
   }
 }

@@ -93,7 +93,7 @@ public final class RingAllReduce implements AutoCloseable {
               : null;
       this.right = b.rightChannel != null ? b.rightChannel : ownedChannel;
       this.staging = new byte[chunkElements * encoding.bytesPerElement()];
-      this.scratch = new float[chunkElements];
+      this.scratch = new float[PayloadCodec.SCRATCH_ELEMENTS];
     }
     endpoint.join(membership);
   }

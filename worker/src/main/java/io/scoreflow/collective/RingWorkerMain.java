@@ -3,6 +3,7 @@ package io.scoreflow.collective;
 import java.io.BufferedReader;
 import java.io.InputStreamReader;
 import java.io.PrintStream;
+import java.lang.management.ManagementFactory;
 import java.net.InetSocketAddress;
 import java.nio.channels.ServerSocketChannel;
 import java.nio.charset.StandardCharsets;
@@ -23,7 +24,7 @@ import java.util.zip.CRC32;
  *   <li>{@code CHECK elements step SUM|MEAN}: reduces small integers and checks every element →
  *       {@code OK crc32} or {@code FAIL why}
  *   <li>{@code BENCH elements warmup repeats firstStep}: timed MEAN all-reduces → {@code TIMES
- *       ns,ns,...}
+ *       ns,ns,... cpuNs} (the process's CPU time over the timed repeats)
  *   <li>{@code TCP_SERVE} → {@code TCP_PORT p}; {@code TCP_SEND host port bytes warmup repeats} →
  *       {@code TIMES ns,...}
  *   <li>{@code QUIT}, or the end of stdin (the parent went away): exits
@@ -70,13 +71,12 @@ public final class RingWorkerMain {
           case "BENCH" ->
               out.println(
                   "TIMES "
-                      + join(
-                          bench(
-                              ring,
-                              Integer.parseInt(w[1]),
-                              Integer.parseInt(w[2]),
-                              Integer.parseInt(w[3]),
-                              Long.parseLong(w[4]))));
+                      + bench(
+                          ring,
+                          Integer.parseInt(w[1]),
+                          Integer.parseInt(w[2]),
+                          Integer.parseInt(w[3]),
+                          Long.parseLong(w[4])));
           case "TCP_SERVE" -> {
             tcp = LoopbackTcp.serve();
             out.println("TCP_PORT " + ((InetSocketAddress) tcp.getLocalAddress()).getPort());
@@ -140,19 +140,32 @@ public final class RingWorkerMain {
     return "OK " + Long.toHexString(crc.getValue());
   }
 
-  private static long[] bench(
+  /** Timed MEAN all-reduces; answers the per-repeat nanoseconds and this process's CPU time. */
+  private static String bench(
       RingAllReduce ring, int elements, int warmup, int repeats, long firstStep) {
     float[] b = new float[elements];
     Arrays.fill(b, 1f);
     long[] nanos = new long[repeats];
+    long cpuStart = 0;
     for (int i = -warmup; i < repeats; i++) {
+      if (i == 0) {
+        cpuStart = processCpuNanos();
+      }
       long start = System.nanoTime();
       ring.allReduce(b, firstStep + warmup + i, ReduceOp.MEAN);
       if (i >= 0) {
         nanos[i] = System.nanoTime() - start;
       }
     }
-    return nanos;
+    return join(nanos) + " " + (processCpuNanos() - cpuStart);
+  }
+
+  /** CPU time of this process (all threads, user + system), or -1 where the JVM does not say. */
+  static long processCpuNanos() {
+    return ManagementFactory.getOperatingSystemMXBean()
+            instanceof com.sun.management.OperatingSystemMXBean os
+        ? os.getProcessCpuTime()
+        : -1;
   }
 
   private static String join(long[] values) {

@@ -11,6 +11,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
@@ -24,6 +25,10 @@ import java.util.concurrent.TimeUnit;
 final class WorkerProcess implements AutoCloseable {
 
   private static final String EOF = "\u0000EOF";
+
+  /** The first words of {@link RingWorkerMain}'s answers. */
+  private static final Set<String> ANSWERS =
+      Set.of("PORT", "READY", "OK", "FAIL", "TIMES", "TCP_PORT", "ERROR");
 
   private final Process process;
   private final Writer stdin;
@@ -96,31 +101,40 @@ final class WorkerProcess implements AutoCloseable {
     }
   }
 
-  /** The next line, which must start with {@code prefix + " "}; returns the rest of it. */
+  /**
+   * The next protocol line, which must be {@code prefix} or start with {@code prefix + " "};
+   * returns the rest of it. Lines that are not protocol answers (a JVM agent's banner, say) are
+   * skipped.
+   */
   String expect(String prefix, long timeout, TimeUnit unit) {
-    String line;
-    try {
-      line = lines.poll(timeout, unit);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new IllegalStateException("interrupted while waiting for " + name, e);
+    long deadline = System.nanoTime() + unit.toNanos(timeout);
+    while (true) {
+      String line;
+      try {
+        line = lines.poll(deadline - System.nanoTime(), TimeUnit.NANOSECONDS);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new IllegalStateException("interrupted while waiting for " + name, e);
+      }
+      if (line == null) {
+        throw new IllegalStateException(
+            name + " did not answer " + prefix + " within " + timeout + " " + unit + stderrTail());
+      }
+      if (line.equals(EOF)) {
+        lines.add(EOF);
+        throw new IllegalStateException(name + " exited" + stderrTail());
+      }
+      if (line.equals(prefix)) {
+        return "";
+      }
+      if (line.startsWith(prefix + " ")) {
+        return line.substring(prefix.length() + 1);
+      }
+      if (ANSWERS.contains(line.split(" ", 2)[0])) {
+        throw new IllegalStateException(
+            name + " answered '" + line + "' instead of " + prefix + stderrTail());
+      }
     }
-    if (line == null) {
-      throw new IllegalStateException(
-          name + " did not answer " + prefix + " within " + timeout + " " + unit + stderrTail());
-    }
-    if (line.equals(EOF)) {
-      lines.add(EOF);
-      throw new IllegalStateException(name + " exited" + stderrTail());
-    }
-    if (line.equals(prefix)) {
-      return "";
-    }
-    if (!line.startsWith(prefix + " ")) {
-      throw new IllegalStateException(
-          name + " answered '" + line + "' instead of " + prefix + stderrTail());
-    }
-    return line.substring(prefix.length() + 1);
   }
 
   private String stderrTail() {
