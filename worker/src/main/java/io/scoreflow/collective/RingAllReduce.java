@@ -1,14 +1,15 @@
 package io.scoreflow.collective;
 
-import com.google.protobuf.UnsafeByteOperations;
 import io.grpc.CallOptions;
 import io.grpc.Channel;
 import io.grpc.ClientCall;
 import io.grpc.Deadline;
 import io.grpc.ManagedChannel;
 import io.grpc.Metadata;
+import io.grpc.MethodDescriptor;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
+import io.grpc.protobuf.ProtoUtils;
 import io.scoreflow.proto.v1.Chunk;
 import io.scoreflow.proto.v1.Fence;
 import io.scoreflow.proto.v1.GradientExchangeGrpc;
@@ -31,11 +32,12 @@ import org.slf4j.LoggerFactory;
  * all ranks with reduce-scatter then all-gather, chunk by chunk and pipelined (see {@link
  * RingSchedule}), within a deadline.
  *
- * <p>The calling thread is the sender: it encodes each chunk into one reused staging array (gRPC
- * copies it into its own buffers before {@code sendMessage} returns) once the chunk it forwards has
- * arrived and the stream is ready, so at most about two chunks per direction are buffered whatever
- * the buffer size. The left neighbour's stream is received by the {@link RingEndpoint} on gRPC's
- * thread, which adds or copies each chunk straight into the buffer and never blocks.
+ * <p>The calling thread is the sender: once the chunk it forwards has arrived and the stream is
+ * ready, it hands gRPC a chunk that encodes itself from the buffer into gRPC's output buffers,
+ * through a 64 KiB staging array, inside {@code sendMessage} ({@link OutboundMessage}); so at most
+ * about two chunks per direction are buffered whatever the buffer size. The left neighbour's stream
+ * is received by the {@link RingEndpoint} on gRPC's thread, which adds or copies each chunk
+ * straight into the buffer and never blocks.
  *
  * <pre>{@code
  * try (RingEndpoint endpoint =
@@ -60,6 +62,14 @@ public final class RingAllReduce implements AutoCloseable {
   public static final int DEFAULT_CHUNK_BYTES = 4 << 20;
 
   public static final Duration DEFAULT_TIMEOUT = Duration.ofSeconds(60);
+
+  /** Bytes of the staging array through which payloads are encoded into gRPC's buffers. */
+  static final int STAGING_BYTES = 64 << 10;
+
+  static final MethodDescriptor<OutboundMessage, RingSummary> SEND_METHOD =
+      GradientExchangeGrpc.getRingMethod().toBuilder(
+              new OutboundRingMarshaller(), ProtoUtils.marshaller(RingSummary.getDefaultInstance()))
+          .build();
 
   private final RingEndpoint endpoint;
   private final RingMembership membership;
@@ -92,7 +102,7 @@ public final class RingAllReduce implements AutoCloseable {
               ? RingTransport.channel(b.peers.get(membership.rightRank()))
               : null;
       this.right = b.rightChannel != null ? b.rightChannel : ownedChannel;
-      this.staging = new byte[chunkElements * encoding.bytesPerElement()];
+      this.staging = new byte[STAGING_BYTES];
       this.scratch = new float[PayloadCodec.SCRATCH_ELEMENTS];
     }
     endpoint.join(membership);
@@ -152,9 +162,9 @@ public final class RingAllReduce implements AutoCloseable {
         new StepExchange(
             membership, step, buffer, op, scheduleFor(buffer.length), encoding, scratch, lock);
     endpoint.begin(ex);
-    ClientCall<RingMessage, RingSummary> call =
+    ClientCall<OutboundMessage, RingSummary> call =
         right.newCall(
-            GradientExchangeGrpc.getRingMethod(),
+            SEND_METHOD,
             CallOptions.DEFAULT
                 .withDeadline(Deadline.after(timeout.toNanos(), TimeUnit.NANOSECONDS))
                 .withOnReadyThreshold(sendQueueBytes));
@@ -162,7 +172,7 @@ public final class RingAllReduce implements AutoCloseable {
     try {
       call.start(new Outgoing(ex, lock), new Metadata());
       call.request(1);
-      call.sendMessage(hello(ex));
+      call.sendMessage(OutboundMessage.of(hello(ex)));
       outcome = send(ex, call, deadlineNanos);
       if (outcome.isOk()) {
         call.halfClose();
@@ -206,7 +216,8 @@ public final class RingAllReduce implements AutoCloseable {
   }
 
   /** Sends the step's chunks in schedule order; returns OK or the status that stopped it. */
-  private Status send(StepExchange ex, ClientCall<RingMessage, RingSummary> call, long deadline) {
+  private Status send(
+      StepExchange ex, ClientCall<OutboundMessage, RingSummary> call, long deadline) {
     RingSchedule s = ex.schedule;
     List<RingSchedule.Slot> sends = s.sends();
     Fence fence =
@@ -223,22 +234,23 @@ public final class RingAllReduce implements AutoCloseable {
         return ready;
       }
       RingSchedule.Slot slot = sends.get(i);
-      int bytes = PayloadCodec.encode(ex.buffer, slot.offset(), slot.length(), encoding, staging);
+      Chunk header =
+          Chunk.newBuilder()
+              .setFence(fence)
+              .setPhase(slot.phase(s.world()))
+              .setSegment(slot.segment())
+              .setChunk(slot.chunk())
+              .setOffset(slot.offset())
+              .setElements(slot.length())
+              .setEncoding(encoding.proto())
+              .build();
+      // The payload is encoded from the buffer into gRPC's own buffers while sendMessage drains
+      // the message, which it does before returning: the stream is ready (so a call started
+      // before its connection no longer queues messages) and retries are off (nothing keeps the
+      // message to replay it). So the slot may change afterwards and the staging array is free.
       call.sendMessage(
-          RingMessage.newBuilder()
-              .setChunk(
-                  Chunk.newBuilder()
-                      .setFence(fence)
-                      .setPhase(slot.phase(s.world()))
-                      .setSegment(slot.segment())
-                      .setChunk(slot.chunk())
-                      .setOffset(slot.offset())
-                      .setElements(slot.length())
-                      .setEncoding(encoding.proto())
-                      // gRPC serialises the message into its own buffers within sendMessage, and
-                      // retries are off, so the staging array can be reused for the next chunk.
-                      .setPayload(UnsafeByteOperations.unsafeWrap(staging, 0, bytes)))
-              .build());
+          OutboundMessage.chunk(
+              header, ex.buffer, slot.offset(), slot.length(), encoding, staging));
       lock.lock();
       try {
         ex.countSent();
