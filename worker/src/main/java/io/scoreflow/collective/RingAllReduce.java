@@ -58,8 +58,13 @@ public final class RingAllReduce implements AutoCloseable {
 
   private static final Logger LOG = LoggerFactory.getLogger(RingAllReduce.class);
 
-  /** Default chunk payload: the size the field notes found best for gRPC on loopback. */
-  public static final int DEFAULT_CHUNK_BYTES = 4 << 20;
+  /**
+   * Default chunk payload. The field notes suggested 4 MiB (best for one gRPC stream); in the
+   * 3-process ring on 2 cores, 256 KiB to 1 MiB chunks cost about 15% less CPU per all-reduce (0.26
+   * against 0.31 CPU-seconds for 64 MiB): a chunk is added into the buffer while the kernel has
+   * just copied it into cache, and the pipeline is finer. 1 MiB keeps messages few.
+   */
+  public static final int DEFAULT_CHUNK_BYTES = 1 << 20;
 
   public static final Duration DEFAULT_TIMEOUT = Duration.ofSeconds(60);
 
@@ -420,7 +425,7 @@ public final class RingAllReduce implements AutoCloseable {
       return this;
     }
 
-    /** Payload bytes per chunk (default 4 MiB); a multiple of the element size. */
+    /** Payload bytes per chunk (default 1 MiB); a multiple of the element size. */
     public Builder chunkBytes(int chunkBytes) {
       this.chunkBytes = chunkBytes;
       return this;
