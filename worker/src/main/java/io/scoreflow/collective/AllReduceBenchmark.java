@@ -46,12 +46,19 @@ public final class AllReduceBenchmark {
     }
 
     /**
-     * 60 warm-up and 30 timed all-reduces in fp32 chunks of the default size. Fewer warm-ups leave
-     * the JIT compiling during the timed repeats (30 of them cost about 30% more CPU).
+     * 100 warm-up and 30 timed all-reduces in fp32 chunks of the default size. Fewer warm-ups leave
+     * the JIT compiling during the timed repeats: measured CPU per 64 MiB all-reduce was 0.58 s
+     * after 20 warm-ups, 0.36 s after 60, 0.28 s after 100, 0.27 s after 200.
      */
     public static Options of(int workers, double mbytes) {
       return new Options(
-          workers, mbytes, 60, 30, RingAllReduce.DEFAULT_CHUNK_BYTES, WireEncoding.FP32, List.of());
+          workers,
+          mbytes,
+          100,
+          30,
+          RingAllReduce.DEFAULT_CHUNK_BYTES,
+          WireEncoding.FP32,
+          List.of());
     }
 
     public Options withRepeats(int warmup, int repeats) {
