@@ -4,6 +4,7 @@ import com.google.protobuf.ByteString;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
+import java.nio.ShortBuffer;
 
 /**
  * Encodes floats into chunk payloads and decodes payloads into a float buffer, adding or copying.
@@ -20,6 +21,12 @@ final class PayloadCodec {
   static final int SCRATCH_ELEMENTS = 16 << 10;
 
   private PayloadCodec() {}
+
+  /** Reused per receiving ring: the cache-resident arrays that decoded elements pass through. */
+  static final class Scratch {
+    final float[] floats = new float[SCRATCH_ELEMENTS];
+    final short[] halves = new short[SCRATCH_ELEMENTS];
+  }
 
   /** Writes {@code src[off, off + n)} into {@code dst} and returns the number of bytes written. */
   static int encode(float[] src, int off, int n, WireEncoding encoding, byte[] dst) {
@@ -38,8 +45,7 @@ final class PayloadCodec {
 
   /**
    * Decodes {@code payload} (exactly {@code n} elements, checked by the caller) into {@code
-   * dst[off, off + n)}: adds when {@code accumulate}, else overwrites. {@code scratch} holds at
-   * least {@link #SCRATCH_ELEMENTS} floats.
+   * dst[off, off + n)}: adds when {@code accumulate}, else overwrites.
    */
   static void decode(
       ByteString payload,
@@ -48,7 +54,7 @@ final class PayloadCodec {
       int off,
       int n,
       boolean accumulate,
-      float[] scratch) {
+      Scratch scratch) {
     int width = encoding.bytesPerElement();
     byte[] carry = new byte[4];
     int carried = 0;
@@ -68,20 +74,24 @@ final class PayloadCodec {
       if (encoding == WireEncoding.FP32) {
         FloatBuffer floats = p.asFloatBuffer();
         if (accumulate) {
+          float[] f = scratch.floats;
           for (int done = 0; done < whole; ) {
-            int k = Math.min(scratch.length, whole - done);
-            floats.get(scratch, 0, k);
-            add(dst, off + e + done, scratch, k);
+            int k = Math.min(f.length, whole - done);
+            floats.get(f, 0, k);
+            add(dst, off + e + done, f, k);
             done += k;
           }
         } else {
           floats.get(dst, off + e, whole);
         }
       } else {
-        int pos = p.position();
-        for (int i = 0; i < whole; i++) {
-          float v = Bf16.toFloat(p.getShort(pos + 2 * i));
-          dst[off + e + i] = accumulate ? dst[off + e + i] + v : v;
+        ShortBuffer halves = p.asShortBuffer();
+        short[] h = scratch.halves;
+        for (int done = 0; done < whole; ) {
+          int k = Math.min(h.length, whole - done);
+          halves.get(h, 0, k);
+          widen(dst, off + e + done, h, k, accumulate);
+          done += k;
         }
       }
       e += whole;
@@ -99,6 +109,19 @@ final class PayloadCodec {
   private static void add(float[] dst, int off, float[] src, int n) {
     for (int i = 0; i < n; i++) {
       dst[off + i] += src[i];
+    }
+  }
+
+  /** bf16 to float32 is exact: the halves are the upper 16 bits. */
+  private static void widen(float[] dst, int off, short[] src, int n, boolean accumulate) {
+    if (accumulate) {
+      for (int i = 0; i < n; i++) {
+        dst[off + i] += Float.intBitsToFloat(src[i] << 16);
+      }
+    } else {
+      for (int i = 0; i < n; i++) {
+        dst[off + i] = Float.intBitsToFloat(src[i] << 16);
+      }
     }
   }
 

@@ -85,7 +85,7 @@ public final class RingAllReduce implements AutoCloseable {
   private final Duration timeout;
   private final int sendQueueBytes;
   private final byte[] staging;
-  private final float[] scratch;
+  private final PayloadCodec.Scratch scratch;
   private final AtomicBoolean running = new AtomicBoolean();
   private RingSchedule schedule;
 
@@ -100,7 +100,7 @@ public final class RingAllReduce implements AutoCloseable {
       this.ownedChannel = null;
       this.right = null;
       this.staging = new byte[0];
-      this.scratch = new float[0];
+      this.scratch = null;
     } else {
       this.ownedChannel =
           b.rightChannel == null
@@ -108,7 +108,7 @@ public final class RingAllReduce implements AutoCloseable {
               : null;
       this.right = b.rightChannel != null ? b.rightChannel : ownedChannel;
       this.staging = new byte[STAGING_BYTES];
-      this.scratch = new float[PayloadCodec.SCRATCH_ELEMENTS];
+      this.scratch = new PayloadCodec.Scratch();
     }
     endpoint.join(membership);
   }

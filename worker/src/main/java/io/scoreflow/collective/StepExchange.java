@@ -21,7 +21,7 @@ final class StepExchange {
   final ReduceOp op;
   final RingSchedule schedule;
   final WireEncoding encoding;
-  final float[] scratch;
+  final PayloadCodec.Scratch scratch;
   private final ReentrantLock lock;
   private final Condition changed;
 
@@ -39,7 +39,7 @@ final class StepExchange {
       ReduceOp op,
       RingSchedule schedule,
       WireEncoding encoding,
-      float[] scratch,
+      PayloadCodec.Scratch scratch,
       ReentrantLock lock) {
     this.membership = membership;
     this.step = step;

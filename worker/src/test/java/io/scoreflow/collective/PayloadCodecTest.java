@@ -50,12 +50,12 @@ class PayloadCodecTest {
       expected[i] = encoding == WireEncoding.FP32 ? src[i] : Bf16.round(src[i]);
     }
     float[] copy = new float[n + 10];
-    PayloadCodec.decode(payload, encoding, copy, 10, n, false, null);
+    PayloadCodec.decode(payload, encoding, copy, 10, n, false, new PayloadCodec.Scratch());
     assertArrayEquals(expected, java.util.Arrays.copyOfRange(copy, 10, n + 10), 0f);
 
     float[] sum = new float[n + 1];
     java.util.Arrays.fill(sum, 1f);
-    PayloadCodec.decode(payload, encoding, sum, 1, n, true, new float[n]);
+    PayloadCodec.decode(payload, encoding, sum, 1, n, true, new PayloadCodec.Scratch());
     assertEquals(1f, sum[0], 0f);
     for (int i = 0; i < n; i++) {
       assertEquals(1f + expected[i], sum[i + 1], 0f, "element " + i);
