@@ -8,12 +8,11 @@ final class Bf16 {
   /** The bfloat16 bits nearest to {@code f} (ties to even); NaN stays a (quiet) NaN. */
   static short fromFloat(float f) {
     int bits = Float.floatToRawIntBits(f);
-    if ((bits & 0x7fffffff) > 0x7f800000) {
-      // Rounding could carry a NaN's payload into the exponent and make it infinite.
-      return (short) ((bits >>> 16) | 0x0040);
-    }
-    int lsb = (bits >>> 16) & 1;
-    return (short) ((bits + 0x7fff + lsb) >>> 16);
+    int rounded = (bits + 0x7fff + ((bits >>> 16) & 1)) >>> 16;
+    // Rounding could carry a NaN's payload into the exponent and make it infinite; a select
+    // rather than an early return keeps the caller's loop branch-free.
+    int nan = (bits >>> 16) | 0x0040;
+    return (short) ((bits & 0x7fffffff) > 0x7f800000 ? nan : rounded);
   }
 
   static float toFloat(short bf16) {

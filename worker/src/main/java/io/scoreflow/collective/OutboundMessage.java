@@ -30,6 +30,7 @@ final class OutboundMessage {
   private final int elements;
   private final WireEncoding encoding;
   private final byte[] staging;
+  private final short[] halves;
 
   private OutboundMessage(
       RingMessage message,
@@ -37,18 +38,20 @@ final class OutboundMessage {
       int offset,
       int elements,
       WireEncoding encoding,
-      byte[] staging) {
+      byte[] staging,
+      short[] halves) {
     this.message = message;
     this.source = source;
     this.offset = offset;
     this.elements = elements;
     this.encoding = encoding;
     this.staging = staging;
+    this.halves = halves;
   }
 
   /** A message sent as it is (the hello). */
   static OutboundMessage of(RingMessage message) {
-    return new OutboundMessage(message, null, 0, 0, null, null);
+    return new OutboundMessage(message, null, 0, 0, null, null, null);
   }
 
   /**
@@ -63,9 +66,10 @@ final class OutboundMessage {
       int offset,
       int elements,
       WireEncoding encoding,
-      byte[] staging) {
+      byte[] staging,
+      short[] halves) {
     RingMessage m = RingMessage.newBuilder().setChunk(header).build();
-    return new OutboundMessage(m, source, offset, elements, encoding, staging);
+    return new OutboundMessage(m, source, offset, elements, encoding, staging, halves);
   }
 
   InputStream stream() {
@@ -132,7 +136,7 @@ final class OutboundMessage {
       int perBatch = staging == null ? 0 : staging.length / 4;
       for (int done = 0; done < elements; ) {
         int n = Math.min(perBatch, elements - done);
-        int bytes = PayloadCodec.encode(source, offset + done, n, encoding, staging);
+        int bytes = PayloadCodec.encode(source, offset + done, n, encoding, staging, halves);
         target.write(staging, 0, bytes);
         done += n;
       }

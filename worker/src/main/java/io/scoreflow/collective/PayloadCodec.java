@@ -28,18 +28,21 @@ final class PayloadCodec {
     final short[] halves = new short[SCRATCH_ELEMENTS];
   }
 
-  /** Writes {@code src[off, off + n)} into {@code dst} and returns the number of bytes written. */
-  static int encode(float[] src, int off, int n, WireEncoding encoding, byte[] dst) {
+  /**
+   * Writes {@code src[off, off + n)} into {@code dst} and returns the number of bytes written; bf16
+   * goes through {@code halves} (at least {@code n} long), so both steps are bulk loops.
+   */
+  static int encode(
+      float[] src, int off, int n, WireEncoding encoding, byte[] dst, short[] halves) {
     ByteBuffer out = ByteBuffer.wrap(dst).order(ByteOrder.LITTLE_ENDIAN);
     if (encoding == WireEncoding.FP32) {
       out.asFloatBuffer().put(src, off, n);
       return 4 * n;
     }
     for (int i = 0; i < n; i++) {
-      short h = Bf16.fromFloat(src[off + i]);
-      dst[2 * i] = (byte) h;
-      dst[2 * i + 1] = (byte) (h >> 8);
+      halves[i] = Bf16.fromFloat(src[off + i]);
     }
+    out.asShortBuffer().put(halves, 0, n);
     return 2 * n;
   }
 

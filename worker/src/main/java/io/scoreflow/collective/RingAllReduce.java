@@ -85,6 +85,7 @@ public final class RingAllReduce implements AutoCloseable {
   private final Duration timeout;
   private final int sendQueueBytes;
   private final byte[] staging;
+  private final short[] halves;
   private final PayloadCodec.Scratch scratch;
   private final AtomicBoolean running = new AtomicBoolean();
   private RingSchedule schedule;
@@ -100,6 +101,7 @@ public final class RingAllReduce implements AutoCloseable {
       this.ownedChannel = null;
       this.right = null;
       this.staging = new byte[0];
+      this.halves = new short[0];
       this.scratch = null;
     } else {
       this.ownedChannel =
@@ -108,6 +110,7 @@ public final class RingAllReduce implements AutoCloseable {
               : null;
       this.right = b.rightChannel != null ? b.rightChannel : ownedChannel;
       this.staging = new byte[STAGING_BYTES];
+      this.halves = new short[STAGING_BYTES / 2];
       this.scratch = new PayloadCodec.Scratch();
     }
     endpoint.join(membership);
@@ -255,7 +258,7 @@ public final class RingAllReduce implements AutoCloseable {
       // message to replay it). So the slot may change afterwards and the staging array is free.
       call.sendMessage(
           OutboundMessage.chunk(
-              header, ex.buffer, slot.offset(), slot.length(), encoding, staging));
+              header, ex.buffer, slot.offset(), slot.length(), encoding, staging, halves));
       lock.lock();
       try {
         ex.countSent();

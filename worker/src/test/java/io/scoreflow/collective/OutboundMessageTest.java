@@ -44,10 +44,17 @@ class OutboundMessageTest {
             .setEncoding(encoding.proto())
             .build();
     OutboundMessage out =
-        OutboundMessage.chunk(header, source, 7, elements, encoding, new byte[stagingBytes]);
+        OutboundMessage.chunk(
+            header,
+            source,
+            7,
+            elements,
+            encoding,
+            new byte[stagingBytes],
+            new short[stagingBytes / 2]);
 
     byte[] payload = new byte[elements * encoding.bytesPerElement()];
-    PayloadCodec.encode(source, 7, elements, encoding, payload);
+    PayloadCodec.encode(source, 7, elements, encoding, payload, new short[elements]);
     byte[] expected =
         RingMessage.newBuilder()
             .setChunk(header.toBuilder().setPayload(ByteString.copyFrom(payload)))

@@ -41,7 +41,7 @@ class PayloadCodecTest {
       src[i] = (float) random.nextGaussian();
     }
     byte[] bytes = new byte[n * encoding.bytesPerElement()];
-    assertEquals(bytes.length, PayloadCodec.encode(src, 0, n, encoding, bytes));
+    assertEquals(bytes.length, PayloadCodec.encode(src, 0, n, encoding, bytes, new short[n]));
     ByteString payload = pieces(bytes, 5);
     assertTrue(payload.asReadOnlyByteBufferList().size() > 5);
 
