@@ -4,8 +4,13 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.grpc.ManagedChannel;
+import io.scoreflow.proto.v1.GradientExchangeGrpc;
+import io.scoreflow.proto.v1.PingReply;
+import io.scoreflow.proto.v1.PingRequest;
 import java.time.Duration;
 import java.util.Random;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
@@ -124,6 +129,24 @@ class RingAllReduceTest {
     for (int i = 0; i < elements; i++) {
       for (int r = 0; r < world; r++) {
         assertEquals(sum[i] / world, b[r][i], 0f, "rank " + r + " element " + i);
+      }
+    }
+  }
+
+  @Test
+  void pingNamesTheWorkerItsRankAndGeneration() throws Exception {
+    try (LoopbackRing ring = LoopbackRing.started(2, 64, WireEncoding.FP32, TIMEOUT)) {
+      ManagedChannel channel = RingTransport.channel(ring.addresses.get(1));
+      try {
+        PingReply reply =
+            GradientExchangeGrpc.newBlockingStub(channel)
+                .withDeadlineAfter(5, TimeUnit.SECONDS)
+                .ping(PingRequest.newBuilder().setJob("job").setGeneration(3).build());
+        assertEquals("w1", reply.getWorkerId());
+        assertEquals(1, reply.getRank());
+        assertEquals(3, reply.getGeneration());
+      } finally {
+        channel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
       }
     }
   }
