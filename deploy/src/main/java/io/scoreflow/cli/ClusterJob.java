@@ -7,6 +7,7 @@ import io.scoreflow.coordinator.CheckpointCatalog;
 import io.scoreflow.coordinator.CoordinatorNode;
 import io.scoreflow.coordinator.JobSpec;
 import io.scoreflow.train.RunDirectory;
+import io.scoreflow.worker.ExchangeKind;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Path;
@@ -41,6 +42,12 @@ final class ClusterJob {
 
   static int run(Plan plan, PrintWriter out, PrintWriter err)
       throws IOException, InterruptedException {
+    ExchangeKind exchange;
+    try {
+      exchange = ExchangeKind.of(plan.config());
+    } catch (IllegalArgumentException e) {
+      throw new io.scoreflow.InvalidInputException(e.getMessage());
+    }
     RunDirectory run = new RunDirectory(plan.dir());
     long start = run.startStep(plan.resume());
     require(
@@ -52,19 +59,24 @@ final class ClusterJob {
         JobSpec.of(plan.config(), run.path(), plan.untilStep(), plan.workers(), plan.minWorkers());
     err.printf(
         Locale.ROOT,
-        "%s %s: steps %d..%d on %d workers%n",
+        "%s %s: steps %d..%d on %d workers (%s exchange)%n",
         start > 0 ? "resuming" : "starting",
         run.path(),
         start,
         plan.untilStep(),
-        plan.workers());
+        plan.workers(),
+        exchange.configName());
     LocalWorkers workers = null;
     try (CoordinatorNode node =
         CoordinatorNode.start(spec, CheckpointCatalog.of(run), plan.host(), plan.port())) {
       if (plan.launchWorkers()) {
         workers =
             LocalWorkers.launch(
-                node.address(), plan.workers(), run.path().resolve("logs"), plan.device());
+                node.address(),
+                plan.workers(),
+                run.path().resolve("logs"),
+                plan.device(),
+                exchange);
       } else {
         err.printf(
             Locale.ROOT,

@@ -1,6 +1,7 @@
 package io.scoreflow.cli;
 
 import io.scoreflow.coordinator.ClusterNodes;
+import io.scoreflow.worker.ExchangeKind;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -34,9 +35,17 @@ final class LocalWorkers implements AutoCloseable {
     return String.format(Locale.ROOT, "worker-%03d", k);
   }
 
-  /** Starts {@code count} workers that join {@code coordinator} and train on {@code device}. */
+  /**
+   * Starts {@code count} workers that join {@code coordinator}, train on {@code device} and average
+   * gradients through {@code exchange}.
+   */
   static LocalWorkers launch(
-      ClusterNodes.HostPort coordinator, int count, Path logDir, String device) throws IOException {
+      ClusterNodes.HostPort coordinator,
+      int count,
+      Path logDir,
+      String device,
+      ExchangeKind exchange)
+      throws IOException {
     Files.createDirectories(logDir);
     String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
     String classpath = System.getProperty("java.class.path");
@@ -69,7 +78,9 @@ final class LocalWorkers implements AutoCloseable {
                     "--host",
                     coordinator.host(),
                     "--device",
-                    device)
+                    device,
+                    "--exchange",
+                    exchange.configName())
                 .redirectErrorStream(true)
                 .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()));
         // libtorch's OpenMP threads must not spin with several processes on few cores.

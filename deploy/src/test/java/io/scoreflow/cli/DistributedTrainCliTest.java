@@ -103,7 +103,7 @@ class DistributedTrainCliTest {
     CliTest.Result exchange =
         CliTest.run("worker", "--join", "127.0.0.1:1", "--exchange", "carrier-pigeon");
     assertEquals(2, exchange.code(), exchange.err());
-    assertTrue(exchange.err().contains("--exchange must be star"), exchange.err());
+    assertTrue(exchange.err().contains("--exchange must be ring or star"), exchange.err());
   }
 
   @Test
