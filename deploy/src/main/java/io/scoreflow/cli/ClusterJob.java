@@ -5,6 +5,7 @@ import static io.scoreflow.InvalidInputException.require;
 import com.typesafe.config.Config;
 import io.scoreflow.coordinator.CheckpointCatalog;
 import io.scoreflow.coordinator.CoordinatorNode;
+import io.scoreflow.coordinator.JobEvent;
 import io.scoreflow.coordinator.JobSpec;
 import io.scoreflow.train.RunDirectory;
 import io.scoreflow.worker.ExchangeKind;
@@ -14,6 +15,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Locale;
 import java.util.Optional;
+import java.util.function.Consumer;
 
 /**
  * A distributed run driven from this process: the coordinator node in-process, the workers either
@@ -41,6 +43,12 @@ final class ClusterJob {
       String device) {}
 
   static int run(Plan plan, PrintWriter out, PrintWriter err)
+      throws IOException, InterruptedException {
+    return run(plan, out, err, e -> {});
+  }
+
+  /** As {@link #run(Plan, PrintWriter, PrintWriter)}, showing every job event to {@code tap}. */
+  static int run(Plan plan, PrintWriter out, PrintWriter err, Consumer<JobEvent> tap)
       throws IOException, InterruptedException {
     ExchangeKind exchange;
     try {
@@ -88,7 +96,7 @@ final class ClusterJob {
       LocalWorkers launched = workers;
       ClusterProgress.Outcome outcome =
           new ClusterProgress(err, plan.untilStep())
-              .follow(node, launched == null ? Optional::empty : launched::firstFailure);
+              .follow(node, launched == null ? Optional::empty : launched::firstFailure, tap);
       if (outcome.finished()) {
         if (launched != null && !launched.awaitExit(Duration.ofSeconds(60))) {
           err.println("scoreflow: warning: workers still running after the job; stopping them");

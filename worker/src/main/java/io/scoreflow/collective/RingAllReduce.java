@@ -314,16 +314,17 @@ public final class RingAllReduce implements AutoCloseable {
   }
 
   /**
-   * Asks the right neighbour's endpoint who it is, until it answers as rank {@code rightRank} of
-   * this generation or {@code deadlineNanos} passes; returns its worker id. Opening a ring this way
-   * proves before the first step that the neighbour is reachable, speaks this protocol and has
-   * joined the same generation (a stale or foreign peer never answers so).
+   * Asks the right neighbour's endpoint who it is, until it answers as worker {@code
+   * expectedWorkerId}, rank {@code rightRank} of this generation, or {@code deadlineNanos} passes.
+   * Opening a ring this way proves before the first step that the neighbour is reachable, speaks
+   * this protocol, is the worker the ring names and has joined the same generation (a stale or
+   * foreign peer never answers so).
    *
    * @throws StatusRuntimeException DEADLINE_EXCEEDED naming the last answer or error
    */
-  String awaitRightNeighbour(long deadlineNanos) {
+  void awaitRightNeighbour(String expectedWorkerId, long deadlineNanos) {
     if (membership.worldSize() == 1) {
-      return endpoint.workerId();
+      return;
     }
     PingRequest request =
         PingRequest.newBuilder()
@@ -339,7 +340,9 @@ public final class RingAllReduce implements AutoCloseable {
                 membership
                     + ": rank "
                     + membership.rightRank()
-                    + " did not join generation "
+                    + " ("
+                    + expectedWorkerId
+                    + ") did not join generation "
                     + membership.generation()
                     + " in time; last answer: "
                     + last)
@@ -351,9 +354,10 @@ public final class RingAllReduce implements AutoCloseable {
                 .withDeadlineAfter(
                     Math.min(left, TimeUnit.SECONDS.toNanos(5)), TimeUnit.NANOSECONDS)
                 .ping(request);
-        if (reply.getRank() == membership.rightRank()
+        if (reply.getWorkerId().equals(expectedWorkerId)
+            && reply.getRank() == membership.rightRank()
             && reply.getGeneration() == membership.generation()) {
-          return reply.getWorkerId();
+          return;
         }
         last =
             reply.getWorkerId()

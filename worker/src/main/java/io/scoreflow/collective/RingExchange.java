@@ -35,12 +35,14 @@ public final class RingExchange implements ExchangeServer {
     this.deadline = deadline;
   }
 
-  /** Serves the ring on {@code bindHost}:{@code port} ({@code 0}: any free port). */
-  public static RingExchange start(String bindHost, int port, Duration deadline) {
+  /**
+   * Serves worker {@code workerId}'s side of the ring on {@code bindHost}:{@code port} ({@code 0}:
+   * any free port).
+   */
+  public static RingExchange start(String workerId, String bindHost, int port, Duration deadline) {
     RingEndpoint endpoint =
         RingEndpoint.start(
-            RingTransport.serverBuilder(new InetSocketAddress(bindHost, port)),
-            "exchange@" + bindHost + ":" + port);
+            RingTransport.serverBuilder(new InetSocketAddress(bindHost, port)), workerId);
     return new RingExchange(endpoint, deadline);
   }
 
@@ -76,15 +78,14 @@ public final class RingExchange implements ExchangeServer {
           "job " + job + " generation " + generation + ": " + e.getStatus().getDescription(), e);
     }
     try {
-      String who = allReduce.awaitRightNeighbour(until);
+      allReduce.awaitRightNeighbour(right.workerId(), until);
       LOG.info(
-          "job {} generation {}: rank {} of {} connected to {} ({})",
+          "job {} generation {}: rank {} of {} connected to {}",
           job,
           generation,
           rank,
           world,
-          right,
-          who);
+          right);
     } catch (StatusRuntimeException e) {
       allReduce.close();
       throw new ExchangeException(

@@ -3,7 +3,6 @@ package io.scoreflow.worker;
 import com.typesafe.config.Config;
 import io.scoreflow.collective.RingExchange;
 import io.scoreflow.worker.exchange.ExchangeBackend;
-import io.scoreflow.worker.exchange.StarExchange;
 import java.util.Arrays;
 import java.util.Locale;
 import java.util.stream.Collectors;
@@ -17,7 +16,7 @@ public enum ExchangeKind {
   /** The chunked, pipelined gRPC ring all-reduce (the default). */
   RING(RingExchange::start),
   /** Gather to rank 0, average, broadcast, over plain TCP: the fallback and the reference. */
-  STAR(StarExchange::start);
+  STAR(ExchangeBackend.STAR);
 
   /** The config key that names a job's exchange. */
   public static final String CONFIG_KEY = "scoreflow.cluster.exchange";

@@ -54,7 +54,7 @@ public final class WorkerProcess {
     Config defaults = ConfigFactory.load();
     Duration exchangeTimeout = defaults.getDuration("scoreflow.cluster.exchange-timeout");
     try (ExchangeServer server =
-        o.exchange().backend().start(o.host(), o.exchangePort(), exchangeTimeout)) {
+        o.exchange().backend().start(o.workerId(), o.host(), o.exchangePort(), exchangeTimeout)) {
       CompletableFuture<WorkerExit> exit = new CompletableFuture<>();
       WorkerSettings settings = WorkerSettings.of(o.workerId(), o.host(), o.device(), defaults);
       ActorSystem<WorkerNode.Command> system =

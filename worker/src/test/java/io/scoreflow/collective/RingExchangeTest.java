@@ -1,6 +1,7 @@
 package io.scoreflow.collective;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertDoesNotThrow;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -40,9 +41,10 @@ class RingExchangeTest {
   private List<PeerAddress> ring(int world, Duration deadline) {
     List<PeerAddress> ring = new ArrayList<>();
     for (int r = 0; r < world; r++) {
-      RingExchange s = RingExchange.start("127.0.0.1", 0, deadline);
+      String id = String.format("worker-%03d", r);
+      RingExchange s = RingExchange.start(id, "127.0.0.1", 0, deadline);
       servers.add(s);
-      ring.add(new PeerAddress(r, String.format("worker-%03d", r), "127.0.0.1", s.port()));
+      ring.add(new PeerAddress(r, id, "127.0.0.1", s.port()));
     }
     return ring;
   }
@@ -141,6 +143,21 @@ class RingExchangeTest {
     assertTrue(
         waited.getCause().getMessage().contains("did not join generation 2"),
         waited.getCause().getMessage());
+  }
+
+  @Test
+  void anotherWorkerAtTheNeighboursAddressIsNotTakenForIt() {
+    List<PeerAddress> ring = ring(2, Duration.ofSeconds(3));
+    // The coordinator says worker-001 listens at rank 1's port; a stranger answers there.
+    List<PeerAddress> wrong =
+        List.of(ring.get(0), new PeerAddress(1, "worker-009", "127.0.0.1", ring.get(1).port()));
+    Future<ExchangeReducer> peer = pool.submit(() -> servers.get(1).open("job", 1, 1, ring));
+    ExchangeException e =
+        assertThrows(ExchangeException.class, () -> servers.get(0).open("job", 1, 0, wrong));
+    assertTrue(e.getMessage().contains("rank 1 (worker-009) did not join"), e.getMessage());
+    assertTrue(e.getMessage().contains("worker-001 is rank 1 of generation 1"), e.getMessage());
+    // Rank 1's own neighbour is the real rank 0: it connects.
+    assertDoesNotThrow(() -> peer.get(30, TimeUnit.SECONDS).close());
   }
 
   @Test
