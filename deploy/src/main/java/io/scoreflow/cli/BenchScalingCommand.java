@@ -120,7 +120,9 @@ final class BenchScalingCommand implements Callable<Integer> {
       Map<String, Object> m = new LinkedHashMap<>();
       m.put("config", config);
       m.put("arch", resolved.getString("scoreflow.model.arch"));
-      m.put("nf", resolved.getInt("scoreflow.model.nf"));
+      if (resolved.hasPath("scoreflow.model.nf")) {
+        m.put("nf", resolved.getInt("scoreflow.model.nf"));
+      }
       m.put("batch", batch);
       m.put("exchange", exchange.configName());
       m.put("warmup_steps", warmupSteps);
