@@ -5,14 +5,17 @@ import static io.scoreflow.InvalidInputException.require;
 import com.typesafe.config.Config;
 import io.scoreflow.coordinator.CheckpointCatalog;
 import io.scoreflow.coordinator.CoordinatorNode;
+import io.scoreflow.coordinator.JobEvent;
 import io.scoreflow.coordinator.JobSpec;
 import io.scoreflow.train.RunDirectory;
+import io.scoreflow.worker.ExchangeKind;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Locale;
 import java.util.Optional;
+import java.util.function.Consumer;
 
 /**
  * A distributed run driven from this process: the coordinator node in-process, the workers either
@@ -41,6 +44,18 @@ final class ClusterJob {
 
   static int run(Plan plan, PrintWriter out, PrintWriter err)
       throws IOException, InterruptedException {
+    return run(plan, out, err, e -> {});
+  }
+
+  /** As {@link #run(Plan, PrintWriter, PrintWriter)}, showing every job event to {@code tap}. */
+  static int run(Plan plan, PrintWriter out, PrintWriter err, Consumer<JobEvent> tap)
+      throws IOException, InterruptedException {
+    ExchangeKind exchange;
+    try {
+      exchange = ExchangeKind.of(plan.config());
+    } catch (IllegalArgumentException e) {
+      throw new io.scoreflow.InvalidInputException(e.getMessage());
+    }
     RunDirectory run = new RunDirectory(plan.dir());
     long start = run.startStep(plan.resume());
     require(
@@ -52,19 +67,24 @@ final class ClusterJob {
         JobSpec.of(plan.config(), run.path(), plan.untilStep(), plan.workers(), plan.minWorkers());
     err.printf(
         Locale.ROOT,
-        "%s %s: steps %d..%d on %d workers%n",
+        "%s %s: steps %d..%d on %d workers (%s exchange)%n",
         start > 0 ? "resuming" : "starting",
         run.path(),
         start,
         plan.untilStep(),
-        plan.workers());
+        plan.workers(),
+        exchange.configName());
     LocalWorkers workers = null;
     try (CoordinatorNode node =
         CoordinatorNode.start(spec, CheckpointCatalog.of(run), plan.host(), plan.port())) {
       if (plan.launchWorkers()) {
         workers =
             LocalWorkers.launch(
-                node.address(), plan.workers(), run.path().resolve("logs"), plan.device());
+                node.address(),
+                plan.workers(),
+                run.path().resolve("logs"),
+                plan.device(),
+                exchange);
       } else {
         err.printf(
             Locale.ROOT,
@@ -76,7 +96,7 @@ final class ClusterJob {
       LocalWorkers launched = workers;
       ClusterProgress.Outcome outcome =
           new ClusterProgress(err, plan.untilStep())
-              .follow(node, launched == null ? Optional::empty : launched::firstFailure);
+              .follow(node, launched == null ? Optional::empty : launched::firstFailure, tap);
       if (outcome.finished()) {
         if (launched != null && !launched.awaitExit(Duration.ofSeconds(60))) {
           err.println("scoreflow: warning: workers still running after the job; stopping them");

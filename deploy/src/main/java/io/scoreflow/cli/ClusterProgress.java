@@ -7,6 +7,7 @@ import java.io.PrintWriter;
 import java.time.Duration;
 import java.util.Locale;
 import java.util.Optional;
+import java.util.function.Consumer;
 import java.util.function.Supplier;
 
 /**
@@ -35,15 +36,17 @@ final class ClusterProgress {
 
   /**
    * Shows the job's events until it ends; {@code deadWorker} names a worker process that died (or
-   * is empty), checked between events.
+   * is empty), checked between events; {@code tap} sees every event first.
    */
-  Outcome follow(CoordinatorNode node, Supplier<Optional<String>> deadWorker)
+  Outcome follow(
+      CoordinatorNode node, Supplier<Optional<String>> deadWorker, Consumer<JobEvent> tap)
       throws InterruptedException {
     long deadSince = 0;
     String dead = null;
     while (true) {
       JobEvent e = node.poll(Duration.ofMillis(500));
       if (e != null) {
+        tap.accept(e);
         Outcome end = show(e);
         if (end != null) {
           return end;

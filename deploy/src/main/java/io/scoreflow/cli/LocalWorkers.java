@@ -1,6 +1,8 @@
 package io.scoreflow.cli;
 
 import io.scoreflow.coordinator.ClusterNodes;
+import io.scoreflow.worker.ChildJvm;
+import io.scoreflow.worker.ExchangeKind;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -13,7 +15,7 @@ import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 
 /**
- * The worker processes of {@code train --workers N} on this machine: JVMs on the same classpath
+ * The worker processes of {@code train --workers N} on this machine: child JVMs ({@link ChildJvm})
  * running {@code scoreflow worker}, each logging to {@code LOGS/worker-K.log}. They are the
  * launcher's children: closing this destroys any still alive.
  */
@@ -34,12 +36,18 @@ final class LocalWorkers implements AutoCloseable {
     return String.format(Locale.ROOT, "worker-%03d", k);
   }
 
-  /** Starts {@code count} workers that join {@code coordinator} and train on {@code device}. */
+  /**
+   * Starts {@code count} workers that join {@code coordinator}, train on {@code device} and average
+   * gradients through {@code exchange}.
+   */
   static LocalWorkers launch(
-      ClusterNodes.HostPort coordinator, int count, Path logDir, String device) throws IOException {
+      ClusterNodes.HostPort coordinator,
+      int count,
+      Path logDir,
+      String device,
+      ExchangeKind exchange)
+      throws IOException {
     Files.createDirectories(logDir);
-    String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-    String classpath = System.getProperty("java.class.path");
     // Workers on one machine share its cores: libtorch's default (every core per process) would
     // oversubscribe them, so each worker gets its share of threads.
     int threads = Math.max(1, Runtime.getRuntime().availableProcessors() / count);
@@ -52,28 +60,26 @@ final class LocalWorkers implements AutoCloseable {
         String id = id(k);
         Path log = logDir.resolve(id + ".log");
         ProcessBuilder pb =
-            new ProcessBuilder(
-                    java,
-                    "-Dai.djl.offline=true",
-                    "-Xss4m",
-                    "-Dai.djl.pytorch.num_threads=" + threads,
-                    "-Dai.djl.pytorch.num_interop_threads=" + threads,
-                    "-cp",
-                    classpath,
+            ChildJvm.builder(
+                    List.of(
+                        "-Xss4m",
+                        "-Dai.djl.pytorch.num_threads=" + threads,
+                        "-Dai.djl.pytorch.num_interop_threads=" + threads),
                     Main.class.getName(),
-                    "worker",
-                    "--join",
-                    coordinator.toString(),
-                    "--id",
-                    id,
-                    "--host",
-                    coordinator.host(),
-                    "--device",
-                    device)
+                    List.of(
+                        "worker",
+                        "--join",
+                        coordinator.toString(),
+                        "--id",
+                        id,
+                        "--host",
+                        coordinator.host(),
+                        "--device",
+                        device,
+                        "--exchange",
+                        exchange.configName()))
                 .redirectErrorStream(true)
                 .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()));
-        // libtorch's OpenMP threads must not spin with several processes on few cores.
-        pb.environment().putIfAbsent("OMP_WAIT_POLICY", "PASSIVE");
         processes.add(pb.start());
         ids.add(id);
         logs.add(log);

@@ -1,9 +1,10 @@
 package io.scoreflow.cli;
 
+import com.typesafe.config.ConfigFactory;
 import io.scoreflow.coordinator.ClusterNodes;
+import io.scoreflow.worker.ExchangeKind;
 import io.scoreflow.worker.WorkerExit;
 import io.scoreflow.worker.WorkerProcess;
-import io.scoreflow.worker.exchange.ExchangeBackend;
 import java.net.InetAddress;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -48,8 +49,10 @@ final class WorkerCommand implements Callable<Integer> {
   @Option(
       names = "--exchange",
       paramLabel = "KIND",
-      description = "Gradient exchange: star (gather to rank 0 and broadcast; the default).")
-  String exchange = "star";
+      description =
+          "Gradient exchange: ring (gRPC ring all-reduce) or star (gather to rank 0 and"
+              + " broadcast); default scoreflow.cluster.exchange (ring). It must be the job's.")
+  String exchange;
 
   @Option(names = "--device", paramLabel = "DEV", description = "cpu, gpu or auto (default).")
   String device = "auto";
@@ -57,13 +60,15 @@ final class WorkerCommand implements Callable<Integer> {
   @Override
   public Integer call() throws Exception {
     ClusterNodes.HostPort coordinator = ClusterNodes.parse(join, "--join");
-    ExchangeBackend backend =
-        switch (exchange) {
-          case "star" -> ExchangeBackend.STAR;
-          default ->
-              throw new io.scoreflow.InvalidInputException(
-                  "--exchange must be star, got '" + exchange + "'");
-        };
+    ExchangeKind backend;
+    try {
+      backend =
+          exchange == null
+              ? ExchangeKind.of(ConfigFactory.load())
+              : ExchangeKind.parse(exchange, "--exchange");
+    } catch (IllegalArgumentException e) {
+      throw new io.scoreflow.InvalidInputException(e.getMessage());
+    }
     String workerId =
         id != null
             ? id

@@ -141,14 +141,14 @@ public final class AllReduceBenchmark {
   public static Result run(Options o, Consumer<String> progress) {
     long bytes = (long) (o.mbytes() * (1 << 20)) / 4 * 4;
     int elements = (int) (bytes / 4);
-    List<WorkerProcess> workers = new ArrayList<>();
+    List<RingWorkerProcess> workers = new ArrayList<>();
     try {
       progress.accept("starting " + o.workers() + " worker processes");
       for (int r = 0; r < o.workers(); r++) {
-        workers.add(WorkerProcess.start("rank" + r, o.jvmOptions()));
+        workers.add(RingWorkerProcess.start("rank" + r, o.jvmOptions()));
       }
       List<String> peers = new ArrayList<>();
-      for (WorkerProcess w : workers) {
+      for (RingWorkerProcess w : workers) {
         peers.add("127.0.0.1:" + w.expect("PORT", 60, TimeUnit.SECONDS));
       }
       for (int r = 0; r < o.workers(); r++) {
@@ -166,7 +166,7 @@ public final class AllReduceBenchmark {
                     o.encoding().name(),
                     Long.toString(STEP_TIMEOUT_MS)));
       }
-      for (WorkerProcess w : workers) {
+      for (RingWorkerProcess w : workers) {
         w.expect("READY", 60, TimeUnit.SECONDS);
       }
 
@@ -182,7 +182,7 @@ public final class AllReduceBenchmark {
               o.warmup(),
               o.repeats(),
               Result.fmt(o.mbytes())));
-      for (WorkerProcess w : workers) {
+      for (RingWorkerProcess w : workers) {
         w.send("BENCH " + elements + " " + o.warmup() + " " + o.repeats() + " 0");
       }
       long[][] perRank = new long[o.workers()][];
@@ -226,13 +226,13 @@ public final class AllReduceBenchmark {
           cpuNanos / 1e9 / o.repeats(),
           seconds);
     } finally {
-      for (WorkerProcess w : workers) {
+      for (RingWorkerProcess w : workers) {
         w.close();
       }
     }
   }
 
-  private static double tcpGbps(WorkerProcess sender, String port, long bytes) {
+  private static double tcpGbps(RingWorkerProcess sender, String port, long bytes) {
     sender.send("TCP_SEND 127.0.0.1 " + port + " " + bytes + " " + TCP_WARMUP + " " + TCP_REPEATS);
     long[] nanos = parse(sender.expect("TIMES", 120, TimeUnit.SECONDS));
     double[] s = new double[nanos.length];

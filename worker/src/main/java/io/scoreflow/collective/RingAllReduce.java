@@ -13,6 +13,8 @@ import io.grpc.protobuf.ProtoUtils;
 import io.scoreflow.proto.v1.Chunk;
 import io.scoreflow.proto.v1.Fence;
 import io.scoreflow.proto.v1.GradientExchangeGrpc;
+import io.scoreflow.proto.v1.PingReply;
+import io.scoreflow.proto.v1.PingRequest;
 import io.scoreflow.proto.v1.RingHello;
 import io.scoreflow.proto.v1.RingMessage;
 import io.scoreflow.proto.v1.RingSummary;
@@ -311,10 +313,85 @@ public final class RingAllReduce implements AutoCloseable {
     return s;
   }
 
-  /** Shuts the channel to the right neighbour down (when this ring built it). */
+  /**
+   * Asks the right neighbour's endpoint who it is, until it answers as worker {@code
+   * expectedWorkerId}, rank {@code rightRank} of this generation, or {@code deadlineNanos} passes.
+   * Opening a ring this way proves before the first step that the neighbour is reachable, speaks
+   * this protocol, is the worker the ring names and has joined the same generation (a stale or
+   * foreign peer never answers so).
+   *
+   * @throws StatusRuntimeException DEADLINE_EXCEEDED naming the last answer or error
+   */
+  void awaitRightNeighbour(String expectedWorkerId, long deadlineNanos) {
+    if (membership.worldSize() == 1) {
+      return;
+    }
+    PingRequest request =
+        PingRequest.newBuilder()
+            .setJob(membership.job())
+            .setGeneration(membership.generation())
+            .build();
+    String last = "no answer yet";
+    while (true) {
+      long left = deadlineNanos - System.nanoTime();
+      if (left <= 0) {
+        throw Status.DEADLINE_EXCEEDED
+            .withDescription(
+                membership
+                    + ": rank "
+                    + membership.rightRank()
+                    + " ("
+                    + expectedWorkerId
+                    + ") did not join generation "
+                    + membership.generation()
+                    + " in time; last answer: "
+                    + last)
+            .asRuntimeException();
+      }
+      try {
+        PingReply reply =
+            GradientExchangeGrpc.newBlockingStub(right)
+                .withDeadlineAfter(
+                    Math.min(left, TimeUnit.SECONDS.toNanos(5)), TimeUnit.NANOSECONDS)
+                .ping(request);
+        if (reply.getWorkerId().equals(expectedWorkerId)
+            && reply.getRank() == membership.rightRank()
+            && reply.getGeneration() == membership.generation()) {
+          return;
+        }
+        last =
+            reply.getWorkerId()
+                + " is rank "
+                + reply.getRank()
+                + " of generation "
+                + reply.getGeneration();
+      } catch (StatusRuntimeException e) {
+        last = e.getStatus().getCode() + " " + e.getStatus().getDescription();
+      }
+      try {
+        Thread.sleep(Math.min(100, Math.max(1, TimeUnit.NANOSECONDS.toMillis(left))));
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw Status.CANCELLED
+            .withDescription(membership + ": interrupted while waiting for the right neighbour")
+            .asRuntimeException();
+      }
+    }
+  }
+
+  /**
+   * Shuts the channel to the right neighbour down (when this ring built it). Callable from another
+   * thread to abort: a step in flight then has its outgoing stream cancelled at once and fails.
+   */
   @Override
   public void close() {
+    if (running.get()) {
+      endpoint.abort(membership, membership + ": closed while a step was running");
+    }
     if (ownedChannel != null) {
+      if (running.get()) {
+        ownedChannel.shutdownNow();
+      }
       ownedChannel.shutdown();
       try {
         if (!ownedChannel.awaitTermination(2, TimeUnit.SECONDS)) {

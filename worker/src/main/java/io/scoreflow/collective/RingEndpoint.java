@@ -142,6 +142,21 @@ public final class RingEndpoint implements AutoCloseable {
     }
   }
 
+  /**
+   * Fails the step of {@code m} in flight, if any (an abort from another thread: the worker is
+   * released or its generation ended); the step's own thread then returns promptly.
+   */
+  void abort(RingMembership m, String why) {
+    lock.lock();
+    try {
+      if (active != null && active.membership.equals(m)) {
+        active.fail(Status.CANCELLED.withDescription(why));
+      }
+    } finally {
+      lock.unlock();
+    }
+  }
+
   /** Starts a local step: from now on, its left neighbour's stream is attached to it. */
   void begin(StepExchange ex) {
     lock.lock();

@@ -15,7 +15,7 @@ import java.util.zip.CRC32;
 
 /**
  * One worker process of the multi-process test and of {@link AllReduceBenchmark}, driven line by
- * line over stdin/stdout by its parent ({@link WorkerProcess}). It starts an endpoint on an
+ * line over stdin/stdout by its parent ({@link RingWorkerProcess}). It starts an endpoint on an
  * ephemeral loopback port and prints {@code PORT p}; then it obeys:
  *
  * <ul>

@@ -27,6 +27,7 @@ public final class TrainingReplica implements Replica {
 
   private final WorkerProtocol.StartJob job;
   private final ReducerFactory reducers;
+  private final ExchangeKind exchange;
   private final String device;
   private final Events events;
   private final Thread thread;
@@ -35,9 +36,14 @@ public final class TrainingReplica implements Replica {
   private long stepsDone;
 
   private TrainingReplica(
-      WorkerProtocol.StartJob job, ReducerFactory reducers, String device, Events events) {
+      WorkerProtocol.StartJob job,
+      ReducerFactory reducers,
+      ExchangeKind exchange,
+      String device,
+      Events events) {
     this.job = job;
     this.reducers = reducers;
+    this.exchange = exchange;
     this.device = device;
     this.events = events;
     this.stepsDone = job.startStep();
@@ -45,11 +51,12 @@ public final class TrainingReplica implements Replica {
   }
 
   /**
-   * Starts replicas that exchange gradients through {@code reducers} and train on {@code device}.
+   * Starts replicas that exchange gradients through {@code reducers} (an {@code exchange}) and
+   * train on {@code device}.
    */
-  public static Launcher launcher(ReducerFactory reducers, String device) {
+  public static Launcher launcher(ReducerFactory reducers, ExchangeKind exchange, String device) {
     return (job, events) -> {
-      TrainingReplica replica = new TrainingReplica(job, reducers, device, events);
+      TrainingReplica replica = new TrainingReplica(job, reducers, exchange, device, events);
       replica.thread.start();
       return replica;
     };
@@ -68,16 +75,30 @@ public final class TrainingReplica implements Replica {
   private void run() {
     String failure = null;
     try {
+      Config config =
+          ConfigFactory.parseString(job.config())
+              .withFallback(ConfigFactory.defaultReference())
+              .resolve();
+      // A worker of another exchange could not talk to its peers: say so before trying.
+      ExchangeKind wanted = ExchangeKind.of(config);
+      if (wanted != exchange) {
+        throw new IllegalStateException(
+            "job "
+                + job.job()
+                + " exchanges gradients by '"
+                + wanted.configName()
+                + "' but this worker runs '"
+                + exchange.configName()
+                + "' (start it with --exchange "
+                + wanted.configName()
+                + ")");
+      }
       List<PeerAddress> peers = job.ring().stream().map(TrainingReplica::peer).toList();
       try (ExchangeReducer opened = reducers.open(job.job(), job.generation(), job.rank(), peers)) {
         reducer = opened;
         if (stopRequested) {
           throw new io.scoreflow.train.TrainingStoppedException("stopped before the first step");
         }
-        Config config =
-            ConfigFactory.parseString(job.config())
-                .withFallback(ConfigFactory.defaultReference())
-                .resolve();
         try (TrainJob train =
             TrainJob.builder()
                 .config(config)

@@ -3,7 +3,6 @@ package io.scoreflow.worker;
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
 import io.scoreflow.coordinator.ClusterNodes;
-import io.scoreflow.worker.exchange.ExchangeBackend;
 import io.scoreflow.worker.exchange.ExchangeServer;
 import java.io.IOException;
 import java.time.Duration;
@@ -29,7 +28,7 @@ public final class WorkerProcess {
    * @param port the cluster port ({@code 0}: any free port)
    * @param exchangePort the exchange server's port ({@code 0}: any free port)
    * @param device {@code cpu}, {@code gpu} or {@code auto}
-   * @param exchange the exchange implementation
+   * @param exchange the gradient exchange (every worker of a job must run the job's)
    */
   public record Options(
       ClusterNodes.HostPort join,
@@ -38,7 +37,7 @@ public final class WorkerProcess {
       int port,
       int exchangePort,
       String device,
-      ExchangeBackend exchange) {
+      ExchangeKind exchange) {
     public Options {
       Objects.requireNonNull(join, "join");
       Objects.requireNonNull(workerId, "workerId");
@@ -54,13 +53,17 @@ public final class WorkerProcess {
   public static WorkerExit run(Options o) throws IOException {
     Config defaults = ConfigFactory.load();
     Duration exchangeTimeout = defaults.getDuration("scoreflow.cluster.exchange-timeout");
-    try (ExchangeServer server = o.exchange().start(o.host(), o.exchangePort(), exchangeTimeout)) {
+    try (ExchangeServer server =
+        o.exchange().backend().start(o.workerId(), o.host(), o.exchangePort(), exchangeTimeout)) {
       CompletableFuture<WorkerExit> exit = new CompletableFuture<>();
       WorkerSettings settings = WorkerSettings.of(o.workerId(), o.host(), o.device(), defaults);
       ActorSystem<WorkerNode.Command> system =
           ActorSystem.create(
               WorkerNode.create(
-                  settings, server.port(), TrainingReplica.launcher(server, o.device()), exit),
+                  settings,
+                  server.port(),
+                  TrainingReplica.launcher(server, o.exchange(), o.device()),
+                  exit),
               ClusterNodes.SYSTEM_NAME,
               ClusterNodes.node(o.host(), o.port(), o.join(), "worker"));
       system

@@ -18,13 +18,13 @@ class RingProcessTest {
   @Test
   void threeProcessesReduceExactlyAndAgree() {
     int world = 3;
-    List<WorkerProcess> workers = new ArrayList<>();
+    List<RingWorkerProcess> workers = new ArrayList<>();
     try {
       for (int r = 0; r < world; r++) {
-        workers.add(WorkerProcess.start("rank" + r, List.of("-Xmx256m")));
+        workers.add(RingWorkerProcess.start("rank" + r, List.of("-Xmx256m")));
       }
       List<String> peers = new ArrayList<>();
-      for (WorkerProcess w : workers) {
+      for (RingWorkerProcess w : workers) {
         peers.add("127.0.0.1:" + w.expect("PORT", 60, TimeUnit.SECONDS));
       }
       for (int r = 0; r < world; r++) {
@@ -32,7 +32,7 @@ class RingProcessTest {
             .get(r)
             .send("RING job 1 " + r + " " + String.join(",", peers) + " 65536 FP32 20000");
       }
-      for (WorkerProcess w : workers) {
+      for (RingWorkerProcess w : workers) {
         w.expect("READY", 30, TimeUnit.SECONDS);
       }
       // Sizes smaller than the world, not divisible by it nor by the chunk (16 Ki elements),
@@ -40,7 +40,7 @@ class RingProcessTest {
       long step = 0;
       for (int elements : new int[] {1, 2, 3, 1001, 300_007}) {
         for (String op : new String[] {"SUM", "MEAN"}) {
-          for (WorkerProcess w : workers) {
+          for (RingWorkerProcess w : workers) {
             w.send("CHECK " + elements + " " + step + " " + op);
           }
           String first = null;
@@ -56,7 +56,7 @@ class RingProcessTest {
       }
       assertTrue(step > 0);
     } finally {
-      for (WorkerProcess w : workers) {
+      for (RingWorkerProcess w : workers) {
         w.close();
       }
     }

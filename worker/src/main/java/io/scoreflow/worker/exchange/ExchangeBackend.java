@@ -8,11 +8,14 @@ import java.time.Duration;
 public interface ExchangeBackend {
 
   /**
-   * Starts the server on {@code bindHost}:{@code port} ({@code 0}: any free port); {@code deadline}
-   * bounds connecting and every step's exchange.
+   * Starts the server of worker {@code workerId} (its peers check who they talk to) on {@code
+   * bindHost}:{@code port} ({@code 0}: any free port); {@code deadline} bounds connecting and every
+   * step's exchange.
    */
-  ExchangeServer start(String bindHost, int port, Duration deadline) throws IOException;
+  ExchangeServer start(String workerId, String bindHost, int port, Duration deadline)
+      throws IOException;
 
   /** The gather-to-rank-0-and-broadcast fallback. */
-  ExchangeBackend STAR = StarExchange::start;
+  ExchangeBackend STAR =
+      (workerId, bindHost, port, deadline) -> StarExchange.start(bindHost, port, deadline);
 }

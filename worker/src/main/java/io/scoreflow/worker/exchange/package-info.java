@@ -5,8 +5,8 @@
  * port is advertised in the worker's registration) and, for every generation of a ring, opens an
  * {@link io.scoreflow.worker.exchange.ExchangeReducer} through it ({@link
  * io.scoreflow.worker.exchange.ReducerFactory}). Which implementation runs is chosen by an {@link
- * io.scoreflow.worker.exchange.ExchangeBackend}: the gRPC ring all-reduce of {@code
- * io.scoreflow.collective} plugs in there.
+ * io.scoreflow.worker.exchange.ExchangeBackend}, named by {@code io.scoreflow.worker.ExchangeKind}:
+ * the gRPC ring all-reduce ({@code io.scoreflow.collective.RingExchange}, the default) or the star.
  *
  * <p>{@link io.scoreflow.worker.exchange.StarExchange} is the fallback: gather to rank 0, average,
  * broadcast, over plain TCP. Obviously correct and bit-identical on every rank, but rank 0 moves

@@ -1,5 +1,6 @@
 package io.scoreflow.collective;
 
+import io.scoreflow.worker.ChildJvm;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
@@ -9,7 +10,6 @@ import java.io.Writer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.BlockingQueue;
@@ -17,12 +17,11 @@ import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 
 /**
- * A {@link RingWorkerMain} child process: the same JVM binary and class path as this one, {@code
- * -Dai.djl.offline=true} and {@code OMP_WAIT_POLICY=PASSIVE} like every scoreflow process. Lines go
- * in through stdin and come back through stdout; stderr goes to a temporary file whose tail is
- * quoted when the child misbehaves.
+ * A {@link RingWorkerMain} child process, started as every scoreflow child is ({@link ChildJvm}).
+ * Lines go in through stdin and come back through stdout; stderr goes to a temporary file whose
+ * tail is quoted when the child misbehaves.
  */
-final class WorkerProcess implements AutoCloseable {
+final class RingWorkerProcess implements AutoCloseable {
 
   private static final String EOF = "\u0000EOF";
 
@@ -36,18 +35,10 @@ final class WorkerProcess implements AutoCloseable {
   private final Path stderr;
   private final String name;
 
-  private WorkerProcess(String name, List<String> jvmOptions) throws IOException {
+  private RingWorkerProcess(String name, List<String> jvmOptions) throws IOException {
     this.name = name;
     this.stderr = Files.createTempFile("scoreflow-" + name + "-", ".log");
-    List<String> command = new ArrayList<>();
-    command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-    command.add("-Dai.djl.offline=true");
-    command.addAll(jvmOptions);
-    command.add("-cp");
-    command.add(classPath());
-    command.add(RingWorkerMain.class.getName());
-    ProcessBuilder pb = new ProcessBuilder(command);
-    pb.environment().put("OMP_WAIT_POLICY", "PASSIVE");
+    ProcessBuilder pb = ChildJvm.builder(jvmOptions, RingWorkerMain.class.getName(), List.of());
     pb.redirectError(stderr.toFile());
     this.process = pb.start();
     this.stdin = new OutputStreamWriter(process.getOutputStream(), StandardCharsets.UTF_8);
@@ -70,24 +61,12 @@ final class WorkerProcess implements AutoCloseable {
     pump.start();
   }
 
-  static WorkerProcess start(String name, List<String> jvmOptions) {
+  static RingWorkerProcess start(String name, List<String> jvmOptions) {
     try {
-      return new WorkerProcess(name, jvmOptions);
+      return new RingWorkerProcess(name, jvmOptions);
     } catch (IOException e) {
       throw new UncheckedIOException("could not start worker process " + name, e);
     }
-  }
-
-  /**
-   * The caller's class path. Under Surefire's forked JVM, {@code java.class.path} is a
-   * manifest-only jar whose manifest lists the real entries, which a child JVM resolves the same
-   * way; Surefire also publishes the plain list, preferred when present.
-   */
-  static String classPath() {
-    String surefire = System.getProperty("surefire.test.class.path");
-    return surefire != null && !surefire.isEmpty()
-        ? surefire
-        : System.getProperty("java.class.path");
   }
 
   void send(String line) {

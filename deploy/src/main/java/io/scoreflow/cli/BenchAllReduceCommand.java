@@ -1,0 +1,132 @@
+package io.scoreflow.cli;
+
+import io.scoreflow.InvalidInputException;
+import io.scoreflow.collective.AllReduceBenchmark;
+import io.scoreflow.collective.RingEndpoint;
+import io.scoreflow.collective.WireEncoding;
+import java.io.PrintWriter;
+import java.util.LinkedHashMap;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/** {@code scoreflow bench allreduce}: the ring's bus bandwidth against raw loopback TCP. */
+@Command(
+    name = "allreduce",
+    mixinStandardHelpOptions = true,
+    description = {
+      "Starts N worker processes on loopback, times MEAN all-reduces of an S MB float32 buffer"
+          + " through the gRPC ring (medians after warm-up) and, in the same run, the raw TCP"
+          + " bandwidth between two of the same processes (one stream, before and after; the"
+          + " higher counts).",
+      "busbw_gbps = algbw x 2(N-1)/N; ratio = busbw_gbps / loopback_gbps."
+    })
+final class BenchAllReduceCommand implements Callable<Integer> {
+
+  @Spec picocli.CommandLine.Model.CommandSpec spec;
+
+  @Option(names = "--workers", paramLabel = "N", description = "Ring size, >= 2 (default 3).")
+  int workers = 3;
+
+  @Option(
+      names = "--mbytes",
+      paramLabel = "S",
+      description = "Buffer size in MiB of float32 (default 64).")
+  double mbytes = 64;
+
+  @Option(names = "--bf16", description = "Send bf16 payloads (half the bytes, summed in fp32).")
+  boolean bf16;
+
+  @Option(
+      names = "--chunk-bytes",
+      paramLabel = "B",
+      description = "Chunk payload in bytes (default 1 MiB).")
+  Integer chunkBytes;
+
+  @Option(
+      names = "--warmup",
+      paramLabel = "N",
+      description = "Untimed all-reduces (default 100: the JIT settles late).")
+  Integer warmup;
+
+  @Option(names = "--repeats", paramLabel = "N", description = "Timed all-reduces (default 30).")
+  Integer repeats;
+
+  @Option(names = "--json", description = "Print JSON.")
+  boolean json;
+
+  @Override
+  public Integer call() {
+    AllReduceBenchmark.Options o = options();
+    PrintWriter err = spec.commandLine().getErr();
+    AllReduceBenchmark.Result r =
+        AllReduceBenchmark.run(
+            o,
+            line -> {
+              err.println("bench allreduce: " + line);
+              err.flush();
+            });
+    PrintWriter out = spec.commandLine().getOut();
+    if (json) {
+      Map<String, Object> m = new LinkedHashMap<>();
+      m.put("workers", r.workers());
+      m.put("mbytes", r.mbytes());
+      m.put("encoding", r.encoding().toLowerCase(Locale.ROOT));
+      m.put("chunk_bytes", r.chunkBytes());
+      m.put("warmup", r.warmup());
+      m.put("repeats", r.repeats());
+      m.put("median_seconds", r.medianSeconds());
+      m.put("algbw_gbps", r.algbwGbps());
+      m.put("busbw_gbps", r.busbwGbps());
+      m.put("loopback_gbps", r.loopbackGbps());
+      m.put("ratio", r.ratio());
+      m.put("loopback_before_gbps", r.loopbackBeforeGbps());
+      m.put("loopback_after_gbps", r.loopbackAfterGbps());
+      m.put("cpu_seconds_per_allreduce", r.cpuSecondsPerAllReduce());
+      m.put("seconds", r.seconds());
+      Json.print(out, m);
+      return 0;
+    }
+    out.printf(
+        Locale.ROOT,
+        "%d workers, %s MB %s: median %.1f ms, busbw %.2f Gb/s; raw TCP %.2f Gb/s;"
+            + " busbw/TCP %.3f; %.2f CPU s per all-reduce (all workers)%n",
+        r.workers(),
+        r.mbytes(),
+        r.encoding(),
+        r.medianSeconds() * 1e3,
+        r.busbwGbps(),
+        r.loopbackGbps(),
+        r.ratio(),
+        r.cpuSecondsPerAllReduce());
+    return 0;
+  }
+
+  private AllReduceBenchmark.Options options() {
+    InvalidInputException.require(workers >= 2, "--workers must be >= 2, got %s", workers);
+    InvalidInputException.require(
+        mbytes > 0 && mbytes <= 4096, "--mbytes must be in (0, 4096], got %s", mbytes);
+    AllReduceBenchmark.Options o = AllReduceBenchmark.Options.of(workers, mbytes);
+    if (warmup != null || repeats != null) {
+      int w = warmup != null ? warmup : o.warmup();
+      int n = repeats != null ? repeats : o.repeats();
+      InvalidInputException.require(w >= 0, "--warmup must be >= 0, got %s", w);
+      InvalidInputException.require(n >= 1, "--repeats must be >= 1, got %s", n);
+      o = o.withRepeats(w, n);
+    }
+    if (chunkBytes != null) {
+      InvalidInputException.require(
+          chunkBytes >= 4
+              && chunkBytes % 4 == 0
+              && chunkBytes <= RingEndpoint.DEFAULT_MAX_CHUNK_BYTES,
+          "--chunk-bytes must be a multiple of 4 in [4, %s], got %s",
+          RingEndpoint.DEFAULT_MAX_CHUNK_BYTES,
+          chunkBytes);
+      o = o.withChunkBytes(chunkBytes);
+    }
+    return bf16 ? o.withEncoding(WireEncoding.BF16) : o;
+  }
+}

@@ -1,0 +1,166 @@
+package io.scoreflow.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * {@code bench allreduce} and {@code bench scaling} as a user runs them: real worker processes on
+ * loopback, JSON on stdout, progress on stderr, bad input as one line with exit code 2. The numbers
+ * themselves depend on the machine; here only their consistency is checked.
+ */
+class BenchClusterCliTest {
+
+  private static Set<String> keys(JsonNode j) {
+    Set<String> keys = new TreeSet<>();
+    j.fieldNames().forEachRemaining(keys::add);
+    return keys;
+  }
+
+  private static void assertOneLineError(CliTest.Result r, String expected) {
+    assertEquals(2, r.code(), r.err());
+    assertEquals(1, r.err().strip().lines().count(), r.err());
+    assertTrue(r.err().startsWith("scoreflow: error: "), r.err());
+    assertTrue(r.err().contains(expected), r.err());
+    assertEquals("", r.out());
+  }
+
+  @Test
+  @Timeout(value = 5, unit = TimeUnit.MINUTES)
+  void allReducePrintsBusBandwidthAgainstLoopbackMeasuredInTheSameRun() throws Exception {
+    CliTest.Result r =
+        CliTest.run(
+            "bench",
+            "allreduce",
+            "--workers",
+            "3",
+            "--mbytes",
+            "2",
+            "--warmup",
+            "3",
+            "--repeats",
+            "4",
+            "--bf16",
+            "--json");
+    assertEquals(0, r.code(), r.err());
+    assertTrue(r.err().contains("bench allreduce: raw TCP between two workers"), r.err());
+    JsonNode j = r.json();
+    assertTrue(
+        keys(j).containsAll(Set.of("busbw_gbps", "loopback_gbps", "ratio", "algbw_gbps")),
+        keys(j).toString());
+    assertEquals(3, j.get("workers").asInt());
+    assertEquals("bf16", j.get("encoding").asText());
+    assertEquals(4, j.get("seconds").size());
+    double busbw = j.get("busbw_gbps").asDouble();
+    double loopback = j.get("loopback_gbps").asDouble();
+    assertTrue(busbw > 0 && loopback > 0, j.toString());
+    // Bus bandwidth is algbw x 2(n-1)/n, and the ratio is against the loopback of the same run.
+    assertEquals(j.get("algbw_gbps").asDouble() * 4 / 3, busbw, 1e-9 * busbw);
+    assertEquals(busbw / loopback, j.get("ratio").asDouble(), 1e-9);
+    assertEquals(
+        Math.max(j.get("loopback_before_gbps").asDouble(), j.get("loopback_after_gbps").asDouble()),
+        loopback,
+        1e-12);
+  }
+
+  @Test
+  void allReduceRefusesBadInputInOneLine() {
+    assertOneLineError(
+        CliTest.run("bench", "allreduce", "--workers", "1", "--json"), "--workers must be >= 2");
+    assertOneLineError(
+        CliTest.run("bench", "allreduce", "--mbytes", "0"), "--mbytes must be in (0, 4096]");
+    assertOneLineError(CliTest.run("bench", "allreduce", "--mbytes", "lots"), "--mbytes");
+    assertOneLineError(
+        CliTest.run("bench", "allreduce", "--chunk-bytes", "6"), "--chunk-bytes must be");
+    assertOneLineError(CliTest.run("bench", "allreduce", "--repeats", "0"), "--repeats must be");
+  }
+
+  /** The small MLP on Gaussian data: the scaling machinery, not the U-Net's speed, is tested. */
+  private static Path mlpConfig(Path dir) throws Exception {
+    Path conf = dir.resolve("mlp.conf");
+    Files.writeString(
+        conf,
+        """
+        scoreflow {
+          job.name = mlp-scaling
+          sde.name = vp-linear
+          model { arch = mlp, mlp { hidden = 32, layers = 2 } }
+          data { source = gaussian, random-flip = false, gaussian { dim = 4, size = 4096 } }
+          train { batch-size = 24, log-every = 1000 }
+          cluster { form-timeout = 120s, step-timeout = 120s }
+        }
+        """);
+    return conf;
+  }
+
+  @Test
+  @Timeout(value = 10, unit = TimeUnit.MINUTES)
+  void scalingReportsImagesPerSecondOfRealClustersAgainstTheFirstCount(@TempDir Path dir)
+      throws Exception {
+    CliTest.Result r =
+        CliTest.run(
+            "bench",
+            "scaling",
+            mlpConfig(dir).toString(),
+            "--workers",
+            "1,2",
+            "--warmup-steps",
+            "2",
+            "--steps",
+            "5",
+            "--json");
+    assertEquals(0, r.code(), r.err());
+    assertTrue(r.err().contains("bench scaling: 2 workers"), r.err());
+    assertTrue(r.err().contains("ring of 2"), "progress of the runs on stderr: " + r.err());
+    JsonNode j = r.json();
+    assertEquals("ring", j.get("exchange").asText());
+    assertEquals(1, j.get("baseline_workers").asInt());
+    assertEquals(24, j.get("batch").asInt());
+    JsonNode rows = j.get("results");
+    assertEquals(2, rows.size());
+    for (int k = 0; k < 2; k++) {
+      JsonNode row = rows.get(k);
+      assertEquals(List.of(1, 2).get(k), row.get("workers").asInt());
+      double ips = row.get("images_per_second").asDouble();
+      assertTrue(ips > 0, row.toString());
+      assertEquals(24 / row.get("seconds_per_step").asDouble(), ips, 1e-6 * ips);
+      assertEquals(
+          ips / rows.get(0).get("images_per_second").asDouble(),
+          row.get("speedup").asDouble(),
+          1e-9);
+    }
+    assertEquals(1.0, rows.get(0).get("speedup").asDouble(), 0);
+    for (JsonNode row : rows) {
+      assertTrue(row.get("exchange_ms").asDouble() >= 0, row.toString());
+    }
+  }
+
+  @Test
+  void scalingRefusesBadInputInOneLine(@TempDir Path dir) throws Exception {
+    String conf = mlpConfig(dir).toString();
+    assertOneLineError(
+        CliTest.run("bench", "scaling", conf, "--workers", "1,x"),
+        "--workers must be a list of worker counts like 1,2,3, got '1,x'");
+    assertOneLineError(
+        CliTest.run("bench", "scaling", conf, "--workers", "0,2"), "must be in [1, 64], got 0");
+    assertOneLineError(CliTest.run("bench", "scaling", conf, "--workers", "2,2"), "lists 2 twice");
+    assertOneLineError(
+        CliTest.run("bench", "scaling", conf, "--workers", "1,5"),
+        "batch-size 24 is not divisible by 5 workers");
+    assertOneLineError(
+        CliTest.run("bench", "scaling", conf, "--steps", "0"), "--steps must be >= 1");
+    assertOneLineError(
+        CliTest.run("bench", "scaling", conf, "--set", "scoreflow.cluster.exchange=smoke"),
+        "scoreflow.cluster.exchange must be ring or star, got 'smoke'");
+  }
+}
