@@ -5,6 +5,7 @@ import static io.scoreflow.InvalidInputException.require;
 import com.typesafe.config.Config;
 import io.scoreflow.coordinator.CheckpointCatalog;
 import io.scoreflow.coordinator.CoordinatorNode;
+import io.scoreflow.coordinator.JobEvent;
 import io.scoreflow.coordinator.JobSpec;
 import io.scoreflow.train.RunDirectory;
 import java.io.IOException;
@@ -13,6 +14,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Locale;
 import java.util.Optional;
+import java.util.function.Consumer;
 
 /**
  * A distributed run driven from this process: the coordinator node in-process, the workers either
@@ -40,6 +42,15 @@ final class ClusterJob {
       String device) {}
 
   static int run(Plan plan, PrintWriter out, PrintWriter err)
+      throws IOException, InterruptedException {
+    return run(plan, out, err, event -> {});
+  }
+
+  /**
+   * As {@link #run(Plan, PrintWriter, PrintWriter)}, also showing every job event to {@code
+   * observer}.
+   */
+  static int run(Plan plan, PrintWriter out, PrintWriter err, Consumer<JobEvent> observer)
       throws IOException, InterruptedException {
     RunDirectory run = new RunDirectory(plan.dir());
     long start = run.startStep(plan.resume());
@@ -75,7 +86,7 @@ final class ClusterJob {
       }
       LocalWorkers launched = workers;
       ClusterProgress.Outcome outcome =
-          new ClusterProgress(err, plan.untilStep())
+          new ClusterProgress(err, plan.untilStep(), observer)
               .follow(node, launched == null ? Optional::empty : launched::firstFailure);
       if (outcome.finished()) {
         if (launched != null && !launched.awaitExit(Duration.ofSeconds(60))) {
