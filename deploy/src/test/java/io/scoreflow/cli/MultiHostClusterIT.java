@@ -180,7 +180,16 @@ class MultiHostClusterIT {
         "the coordinator's /metrics across the network:\n" + metrics);
     Host lost = WORKER_HOSTS.get(2);
     must("-n", SWITCH, "link", "set", lost.switchPort(), "down");
+    long cutAt = System.nanoTime();
     int secondExit = second.awaitCoordinator();
+    // Reported, never asserted (a loaded machine is slow): how long the loss took to end the job.
+    System.out.printf(
+        Locale.ROOT,
+        "multi-host: link of %s cut after checkpoint %d; coordinator exited %d after %.1f s%n",
+        lost.namespace(),
+        beforeCut,
+        secondExit,
+        (System.nanoTime() - cutAt) / 1e9);
 
     if (ELASTIC_RECOVERY) {
       assertRunFinishedOnTheWorkersLeft(second, secondExit, run);
