@@ -179,6 +179,9 @@ class DeployAssetsTest {
     assertEquals(worker.exchangePort, servicePort(headless, "exchange"));
     assertEquals(worker.port, servicePort(headless, "cluster"));
     assertTrue(worker.exchangePort > 0, "a fixed exchange port, so the pod can declare it");
+    Map<String, String> workerJvm = jvmProperties(workerContainer);
+    Config reference = ConfigFactory.defaultReference();
+    workerJvm.keySet().forEach(k -> assertTrue(reference.hasPath(k), "no setting " + k));
     Map<String, Object> resources = map(workerContainer.get("resources"));
     assertEquals(1, map(resources.get("limits")).get("nvidia.com/gpu"), "one GPU per worker");
     assertEquals(1, map(resources.get("requests")).get("nvidia.com/gpu"));
