@@ -7,6 +7,7 @@ import java.io.PrintWriter;
 import java.time.Duration;
 import java.util.Locale;
 import java.util.Optional;
+import java.util.function.Consumer;
 import java.util.function.Supplier;
 
 /**
@@ -24,13 +25,16 @@ final class ClusterProgress {
 
   private final PrintWriter err;
   private final long untilStep;
+  private final Consumer<JobEvent> observer;
   private Progress progress;
   private double loss = Double.NaN;
   private double rate = Double.NaN;
 
-  ClusterProgress(PrintWriter err, long untilStep) {
+  /** Shows progress on {@code err}; {@code observer} sees every event too (the metrics). */
+  ClusterProgress(PrintWriter err, long untilStep, Consumer<JobEvent> observer) {
     this.err = err;
     this.untilStep = untilStep;
+    this.observer = observer;
   }
 
   /**
@@ -44,6 +48,7 @@ final class ClusterProgress {
     while (true) {
       JobEvent e = node.poll(Duration.ofMillis(500));
       if (e != null) {
+        observer.accept(e);
         Outcome end = show(e);
         if (end != null) {
           return end;

@@ -56,6 +56,12 @@ final class CoordinatorCommand implements Callable<Integer> {
   @Option(names = "--resume", description = "Continue from the newest valid checkpoint in OUT.")
   boolean resume;
 
+  @Option(
+      names = "--metrics-port",
+      paramLabel = "PORT",
+      description = "Serve Prometheus metrics on http://HOST:PORT/metrics (0: a free port).")
+  Integer metricsPort;
+
   @Option(names = "--set", paramLabel = "KEY=VALUE", description = "Override a config key.")
   List<String> overrides = new ArrayList<>();
 
@@ -66,7 +72,17 @@ final class CoordinatorCommand implements Callable<Integer> {
     Path dir = out != null ? out : Path.of("runs", resolved.getString("scoreflow.job.name"));
     return ClusterJob.run(
         new ClusterJob.Plan(
-            resolved, dir, until, workers, minWorkers, resume, host, port, false, "auto"),
+            resolved,
+            dir,
+            until,
+            workers,
+            minWorkers,
+            resume,
+            host,
+            port,
+            false,
+            "auto",
+            metricsPort),
         spec.commandLine().getOut(),
         spec.commandLine().getErr());
   }

@@ -34,9 +34,17 @@ final class LocalWorkers implements AutoCloseable {
     return String.format(Locale.ROOT, "worker-%03d", k);
   }
 
-  /** Starts {@code count} workers that join {@code coordinator} and train on {@code device}. */
+  /**
+   * Starts {@code count} workers that join {@code coordinator} and train on {@code device}; worker
+   * {@code k} serves {@code /metrics} on {@code metricsPorts[k]} (none when the list is empty).
+   */
   static LocalWorkers launch(
-      ClusterNodes.HostPort coordinator, int count, Path logDir, String device) throws IOException {
+      ClusterNodes.HostPort coordinator,
+      int count,
+      Path logDir,
+      String device,
+      List<Integer> metricsPorts)
+      throws IOException {
     Files.createDirectories(logDir);
     String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
     String classpath = System.getProperty("java.class.path");
@@ -51,8 +59,9 @@ final class LocalWorkers implements AutoCloseable {
       for (int k = 0; k < count; k++) {
         String id = id(k);
         Path log = logDir.resolve(id + ".log");
-        ProcessBuilder pb =
-            new ProcessBuilder(
+        List<String> command =
+            new ArrayList<>(
+                List.of(
                     java,
                     "-Dai.djl.offline=true",
                     "-Xss4m",
@@ -69,7 +78,12 @@ final class LocalWorkers implements AutoCloseable {
                     "--host",
                     coordinator.host(),
                     "--device",
-                    device)
+                    device));
+        if (!metricsPorts.isEmpty()) {
+          command.addAll(List.of("--metrics-port", Integer.toString(metricsPorts.get(k))));
+        }
+        ProcessBuilder pb =
+            new ProcessBuilder(command)
                 .redirectErrorStream(true)
                 .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()));
         // libtorch's OpenMP threads must not spin with several processes on few cores.

@@ -5,7 +5,9 @@ import com.typesafe.config.ConfigFactory;
 import io.scoreflow.coordinator.ClusterNodes;
 import io.scoreflow.worker.exchange.ExchangeBackend;
 import io.scoreflow.worker.exchange.ExchangeServer;
+import io.scoreflow.worker.sampling.SamplerActor;
 import java.io.IOException;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
@@ -52,6 +54,15 @@ public final class WorkerProcess {
 
   /** Runs the worker until it ends; returns how. */
   public static WorkerExit run(Options o) throws IOException {
+    return run(o, WorkerMetrics.unserved());
+  }
+
+  /**
+   * Runs the worker until it ends, exporting its replicas' metrics to {@code metrics}; returns how.
+   * Besides the worker node, the system runs a sampler actor ({@link SamplerActor}) that the
+   * evaluator may ask for samples of a checkpoint.
+   */
+  public static WorkerExit run(Options o, WorkerMetrics metrics) throws IOException {
     Config defaults = ConfigFactory.load();
     Duration exchangeTimeout = defaults.getDuration("scoreflow.cluster.exchange-timeout");
     try (ExchangeServer server = o.exchange().start(o.host(), o.exchangePort(), exchangeTimeout)) {
@@ -60,9 +71,20 @@ public final class WorkerProcess {
       ActorSystem<WorkerNode.Command> system =
           ActorSystem.create(
               WorkerNode.create(
-                  settings, server.port(), TrainingReplica.launcher(server, o.device()), exit),
+                  settings,
+                  server.port(),
+                  TrainingReplica.launcher(server, o.device(), metrics),
+                  exit),
               ClusterNodes.SYSTEM_NAME,
               ClusterNodes.node(o.host(), o.port(), o.join(), "worker"));
+      system.systemActorOf(
+          SamplerActor.create(
+              o.workerId(),
+              Path.of(System.getProperty("java.io.tmpdir"), "scoreflow-sampler-" + o.workerId()),
+              o.device(),
+              defaults.getDuration("scoreflow.eval.sample-timeout")),
+          "sampler",
+          SamplerActor.DISPATCHER);
       system
           .getWhenTerminated()
           .thenRun(
