@@ -32,8 +32,8 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The evaluator with a probe as its sampler and real checkpoints on disk: it asks for the newest
- * checkpoint once it is due, exports what {@link SampleQuality} measures of the samples it is
- * told of, skips checkpoints closer than {@code every}, and gives up a sampler that never answers.
+ * checkpoint once it is due, exports what {@link SampleQuality} measures of the samples it is told
+ * of, skips checkpoints closer than {@code every}, and gives up a sampler that never answers.
  */
 class EvaluatorTest {
 
@@ -104,7 +104,9 @@ class EvaluatorTest {
       }
       Path npz = dir.resolve("samples-100.npz");
       Npz.write(npz, Map.of("samples", Npz.FloatArray.of(samples, 500, 4)));
-      asked.replyTo().tell(new Evaluator.SamplesWritten(JOB, 100, "probe", npz.toString(), 500, 2.0));
+      asked
+          .replyTo()
+          .tell(new Evaluator.SamplesWritten(JOB, 100, "probe", npz.toString(), 500, 2.0));
 
       double expected = quality.measure(samples, 500).value();
       assertTrue(expected > 0 && expected < 0.1, "W2 of 500 samples of the data law: " + expected);
