@@ -23,7 +23,9 @@ import java.nio.file.Path;
  */
 public final class TrainingEvaluation {
 
-  public record Result(SampleQuality.Kind kind, double value, int samples, double seconds) {}
+  /** What {@link #evaluate} measured; {@code inceptionScore} is NaN unless the kind is FID. */
+  public record Result(
+      SampleQuality.Kind kind, double value, double inceptionScore, int samples, double seconds) {}
 
   private final SampleQuality quality;
   private final Sampler sampler;
@@ -85,6 +87,7 @@ public final class TrainingEvaluation {
         flat.assign(saved);
       }
     }
-    return new Result(m.kind(), m.value(), count, (System.nanoTime() - start) / 1e9);
+    return new Result(
+        m.kind(), m.value(), m.inceptionScore(), count, (System.nanoTime() - start) / 1e9);
   }
 }

@@ -273,6 +273,10 @@ public final class Evaluator {
     switch (r.kind()) {
       case W2 -> metrics.onW2(m.step(), r.value());
       case FALLBACK_FD -> metrics.onFallbackFd(m.step(), r.value());
+      case FID -> {
+        metrics.onFid(m.step(), r.value());
+        metrics.onInceptionScore(m.step(), r.inceptionScore());
+      }
     }
     lastEvaluated = m.step();
     ctx.getLog()
@@ -292,8 +296,10 @@ public final class Evaluator {
   }
 
   private static String describe(SampleQuality.Kind kind) {
-    return kind == SampleQuality.Kind.W2
-        ? "w2"
-        : "fd_fallback (" + PooledPixels.NAME + ", not FID)";
+    return switch (kind) {
+      case W2 -> "w2";
+      case FID -> "fid";
+      case FALLBACK_FD -> "fd_fallback (" + PooledPixels.NAME + ", not FID)";
+    };
   }
 }

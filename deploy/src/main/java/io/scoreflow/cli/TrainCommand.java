@@ -151,14 +151,21 @@ final class TrainCommand implements Callable<Integer> {
         switch (r.kind()) {
           case W2 -> metrics.onW2(step, r.value());
           case FALLBACK_FD -> metrics.onFallbackFd(step, r.value());
+          case FID -> {
+            metrics.onFid(step, r.value());
+            metrics.onInceptionScore(step, r.inceptionScore());
+          }
         }
         err.printf(
             java.util.Locale.ROOT,
             "%neval step %d: %s = %.6g (%d EMA samples, %.1fs)%n",
             step,
-            r.kind() == io.scoreflow.eval.SampleQuality.Kind.W2
-                ? "w2"
-                : "fd_fallback (" + io.scoreflow.eval.PooledPixels.NAME + ", not FID)",
+            switch (r.kind()) {
+              case W2 -> "w2";
+              case FID -> "fid";
+              case FALLBACK_FD ->
+                  "fd_fallback (" + io.scoreflow.eval.PooledPixels.NAME + ", not FID)";
+            },
             r.value(),
             r.samples(),
             r.seconds());
