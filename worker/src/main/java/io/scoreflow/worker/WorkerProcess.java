@@ -7,6 +7,7 @@ import io.scoreflow.worker.exchange.ExchangeBackend;
 import io.scoreflow.worker.exchange.ExchangeServer;
 import io.scoreflow.worker.sampling.SamplerActor;
 import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Objects;
@@ -77,10 +78,14 @@ public final class WorkerProcess {
                   exit),
               ClusterNodes.SYSTEM_NAME,
               ClusterNodes.node(o.host(), o.port(), o.join(), "worker"));
+      // The sampler's checkpoint cache is this process's own: two workers (or two runs) on one
+      // machine never share it, and it goes when the process ends.
+      Path samplerCache = Files.createTempDirectory("scoreflow-sampler-" + o.workerId() + "-");
+      deleteOnExit(samplerCache);
       system.systemActorOf(
           SamplerActor.create(
               o.workerId(),
-              Path.of(System.getProperty("java.io.tmpdir"), "scoreflow-sampler-" + o.workerId()),
+              samplerCache,
               o.device(),
               defaults.getDuration("scoreflow.eval.sample-timeout")),
           "sampler",
@@ -105,5 +110,20 @@ public final class WorkerProcess {
       }
       return result;
     }
+  }
+
+  private static void deleteOnExit(Path dir) {
+    Runtime.getRuntime()
+        .addShutdownHook(
+            new Thread(
+                () -> {
+                  try (java.util.stream.Stream<Path> tree = Files.walk(dir)) {
+                    tree.sorted(java.util.Comparator.reverseOrder())
+                        .forEach(p -> p.toFile().delete());
+                  } catch (IOException e) {
+                    // Best effort: a leftover cache in the temp directory harms nobody.
+                  }
+                },
+                "sampler-cache-cleanup"));
   }
 }
