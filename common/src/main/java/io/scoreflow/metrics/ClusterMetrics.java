@@ -26,6 +26,11 @@ public final class ClusterMetrics {
             .register(registry);
   }
 
+  /** A membership change without a new ring (yet): the generation moved on. */
+  public void onGeneration(long generationNumber) {
+    generation.labelValues(run).set(generationNumber);
+  }
+
   public void onMembership(int workerCount, long generationNumber) {
     workers.labelValues(run).set(workerCount);
     generation.labelValues(run).set(generationNumber);

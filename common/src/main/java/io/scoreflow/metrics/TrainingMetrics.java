@@ -94,7 +94,8 @@ public final class TrainingMetrics {
     exchangeBytes =
         Counter.builder()
             .name("scoreflow_allreduce_bytes_total")
-            .help("Gradient bytes this replica sent in all-reduces")
+            .help(
+                "Bytes of the flat fp32 gradient this replica all-reduced (per step, not on the wire)")
             .unit(Unit.BYTES)
             .labelNames(labels)
             .register(registry);

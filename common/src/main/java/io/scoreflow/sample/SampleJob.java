@@ -9,6 +9,7 @@ import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.nn.Parameter;
+import ai.djl.pytorch.jni.JniUtils;
 import ai.djl.training.ParameterStore;
 import com.typesafe.config.Config;
 import io.scoreflow.InvalidInputException;
@@ -67,8 +68,23 @@ public final class SampleJob {
 
   private SampleJob() {}
 
-  /** Runs the request, reporting progress as (samples finished so far × sampler steps). */
+  /**
+   * Runs the request, reporting progress as (samples finished so far × sampler steps). Runs on any
+   * thread: libtorch's grad mode is per thread and on in a new one (where loading weights into
+   * parameters in place would fail, and sampling would record a graph), so it is off while this
+   * runs and restored afterwards.
+   */
   public static Result run(Request r, IntConsumer progress) {
+    boolean gradMode = JniUtils.isGradMode();
+    JniUtils.setGradMode(false);
+    try {
+      return runWithoutGrad(r, progress);
+    } finally {
+      JniUtils.setGradMode(gradMode);
+    }
+  }
+
+  private static Result runWithoutGrad(Request r, IntConsumer progress) {
     Path configFile = r.run().resolve("config.conf");
     if (!Files.isRegularFile(configFile)) {
       throw new InvalidInputException(r.run() + " is not a run directory (no config.conf)");

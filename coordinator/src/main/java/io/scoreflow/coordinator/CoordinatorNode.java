@@ -1,6 +1,7 @@
 package io.scoreflow.coordinator;
 
 import java.time.Duration;
+import java.util.Map;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
@@ -37,12 +38,26 @@ public final class CoordinatorNode implements AutoCloseable {
    */
   public static CoordinatorNode start(
       JobSpec spec, CheckpointCatalog catalog, String host, int port) {
+    return start(spec, catalog, host, port, Map.of());
+  }
+
+  /**
+   * As {@link #start(JobSpec, CheckpointCatalog, String, int)}, with {@code actors} (by name)
+   * running next to the coordinator: the evaluator.
+   */
+  public static CoordinatorNode start(
+      JobSpec spec,
+      CheckpointCatalog catalog,
+      String host,
+      int port,
+      Map<String, Behavior<?>> actors) {
     BlockingQueue<JobEvent> events = new LinkedBlockingQueue<>();
     Behavior<Void> guardian =
         Behaviors.setup(
             ctx -> {
               ActorRef<JobEvent> listener = ctx.spawn(queueing(events), "events");
               ctx.spawn(Coordinator.create(spec, catalog, listener), "coordinator");
+              actors.forEach((name, behavior) -> ctx.spawn(behavior, name));
               return Behaviors.empty();
             });
     ActorSystem<Void> system =

@@ -176,7 +176,17 @@ final class BenchScalingCommand implements Callable<Integer> {
       int code =
           ClusterJob.run(
               new ClusterJob.Plan(
-                  resolved, dir.resolve("run"), until, n, n, false, "127.0.0.1", 0, true, device),
+                  resolved,
+                  dir.resolve("run"),
+                  until,
+                  n,
+                  n,
+                  false,
+                  "127.0.0.1",
+                  0,
+                  true,
+                  device,
+                  null),
               err,
               err,
               e -> {

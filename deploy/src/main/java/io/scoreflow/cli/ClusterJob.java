@@ -13,6 +13,7 @@ import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
 import java.util.function.Consumer;
@@ -40,7 +41,8 @@ final class ClusterJob {
       String host,
       int port,
       boolean launchWorkers,
-      String device) {}
+      String device,
+      Integer metricsPort) {}
 
   static int run(Plan plan, PrintWriter out, PrintWriter err)
       throws IOException, InterruptedException {
@@ -75,8 +77,35 @@ final class ClusterJob {
         plan.workers(),
         exchange.configName());
     LocalWorkers workers = null;
-    try (CoordinatorNode node =
-        CoordinatorNode.start(spec, CheckpointCatalog.of(run), plan.host(), plan.port())) {
+    try (ClusterServices services =
+            ClusterServices.start(plan.config(), run, plan.host(), plan.metricsPort(), err);
+        CoordinatorNode node =
+            CoordinatorNode.start(
+                spec, CheckpointCatalog.of(run), plan.host(), plan.port(), services.actors())) {
+      List<Integer> metricsPorts =
+          plan.launchWorkers()
+              ? services.workerMetricsPorts(plan.workers(), plan.metricsPort())
+              : List.of();
+      if (services.metricsPort() >= 0) {
+        StringBuilder where =
+            new StringBuilder(
+                "metrics: coordinator http://"
+                    + plan.host()
+                    + ":"
+                    + services.metricsPort()
+                    + "/metrics");
+        for (int k = 0; k < metricsPorts.size(); k++) {
+          where
+              .append(", ")
+              .append(LocalWorkers.id(k))
+              .append(" http://")
+              .append(plan.host())
+              .append(':')
+              .append(metricsPorts.get(k))
+              .append("/metrics");
+        }
+        err.println(where);
+      }
       if (plan.launchWorkers()) {
         workers =
             LocalWorkers.launch(
@@ -84,7 +113,8 @@ final class ClusterJob {
                 plan.workers(),
                 run.path().resolve("logs"),
                 plan.device(),
-                exchange);
+                exchange,
+                metricsPorts);
       } else {
         err.printf(
             Locale.ROOT,
@@ -96,7 +126,13 @@ final class ClusterJob {
       LocalWorkers launched = workers;
       ClusterProgress.Outcome outcome =
           new ClusterProgress(err, plan.untilStep())
-              .follow(node, launched == null ? Optional::empty : launched::firstFailure, tap);
+              .follow(
+                  node,
+                  launched == null ? Optional::empty : launched::firstFailure,
+                  e -> {
+                    services.onEvent(e);
+                    tap.accept(e);
+                  });
       if (outcome.finished()) {
         if (launched != null && !launched.awaitExit(Duration.ofSeconds(60))) {
           err.println("scoreflow: warning: workers still running after the job; stopping them");

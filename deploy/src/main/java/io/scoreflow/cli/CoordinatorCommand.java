@@ -1,10 +1,7 @@
 package io.scoreflow.cli;
 
 import com.typesafe.config.Config;
-import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import io.scoreflow.config.Configs;
-import io.scoreflow.coordinator.JobEvent;
-import io.scoreflow.metrics.ClusterMetrics;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -59,46 +56,34 @@ final class CoordinatorCommand implements Callable<Integer> {
   @Option(names = "--resume", description = "Continue from the newest valid checkpoint in OUT.")
   boolean resume;
 
-  @Option(names = "--set", paramLabel = "KEY=VALUE", description = "Override a config key.")
-  List<String> overrides = new ArrayList<>();
-
   @Option(
       names = "--metrics-port",
       paramLabel = "PORT",
-      description =
-          "Serve Prometheus metrics (workers in the ring, generation) on"
-              + " http://HOST:PORT/metrics, all interfaces (0: a free port).")
+      description = "Serve Prometheus metrics on http://HOST:PORT/metrics (0: a free port).")
   Integer metricsPort;
+
+  @Option(names = "--set", paramLabel = "KEY=VALUE", description = "Override a config key.")
+  List<String> overrides = new ArrayList<>();
 
   @Override
   public Integer call() throws Exception {
     Config resolved = Configs.load(config, overrides);
     long until = steps != null ? steps : resolved.getLong("scoreflow.train.steps");
     Path dir = out != null ? out : Path.of("runs", resolved.getString("scoreflow.job.name"));
-    PrometheusRegistry registry = new PrometheusRegistry();
-    ClusterMetrics metrics = new ClusterMetrics(registry, resolved.getString("scoreflow.job.name"));
-    try (MetricsEndpoint endpoint =
-        metricsPort == null ? null : MetricsEndpoint.start(registry, metricsPort)) {
-      if (endpoint != null) {
-        spec.commandLine()
-            .getErr()
-            .println("metrics: http://" + host + ":" + endpoint.port() + "/metrics");
-      }
-      return ClusterJob.run(
-          new ClusterJob.Plan(
-              resolved, dir, until, workers, minWorkers, resume, host, port, false, "auto"),
-          spec.commandLine().getOut(),
-          spec.commandLine().getErr(),
-          event -> membership(metrics, event));
-    }
-  }
-
-  /** The ring's size and generation as gauges; 0 workers once the job ended either way. */
-  private static void membership(ClusterMetrics metrics, JobEvent event) {
-    if (event instanceof JobEvent.RingFormed r) {
-      metrics.onMembership(r.ring().size(), r.generation());
-    } else if (event instanceof JobEvent.JobFinished || event instanceof JobEvent.JobFailed) {
-      metrics.onMembership(0, event.generation());
-    }
+    return ClusterJob.run(
+        new ClusterJob.Plan(
+            resolved,
+            dir,
+            until,
+            workers,
+            minWorkers,
+            resume,
+            host,
+            port,
+            false,
+            "auto",
+            metricsPort),
+        spec.commandLine().getOut(),
+        spec.commandLine().getErr());
   }
 }

@@ -38,14 +38,16 @@ final class LocalWorkers implements AutoCloseable {
 
   /**
    * Starts {@code count} workers that join {@code coordinator}, train on {@code device} and average
-   * gradients through {@code exchange}.
+   * gradients through {@code exchange}; worker {@code k} serves {@code /metrics} on {@code
+   * metricsPorts[k]} (none when the list is empty).
    */
   static LocalWorkers launch(
       ClusterNodes.HostPort coordinator,
       int count,
       Path logDir,
       String device,
-      ExchangeKind exchange)
+      ExchangeKind exchange,
+      List<Integer> metricsPorts)
       throws IOException {
     Files.createDirectories(logDir);
     // Workers on one machine share its cores: libtorch's default (every core per process) would
@@ -59,6 +61,23 @@ final class LocalWorkers implements AutoCloseable {
       for (int k = 0; k < count; k++) {
         String id = id(k);
         Path log = logDir.resolve(id + ".log");
+        List<String> arguments =
+            new ArrayList<>(
+                List.of(
+                    "worker",
+                    "--join",
+                    coordinator.toString(),
+                    "--id",
+                    id,
+                    "--host",
+                    coordinator.host(),
+                    "--device",
+                    device,
+                    "--exchange",
+                    exchange.configName()));
+        if (!metricsPorts.isEmpty()) {
+          arguments.addAll(List.of("--metrics-port", Integer.toString(metricsPorts.get(k))));
+        }
         ProcessBuilder pb =
             ChildJvm.builder(
                     List.of(
@@ -66,18 +85,7 @@ final class LocalWorkers implements AutoCloseable {
                         "-Dai.djl.pytorch.num_threads=" + threads,
                         "-Dai.djl.pytorch.num_interop_threads=" + threads),
                     Main.class.getName(),
-                    List.of(
-                        "worker",
-                        "--join",
-                        coordinator.toString(),
-                        "--id",
-                        id,
-                        "--host",
-                        coordinator.host(),
-                        "--device",
-                        device,
-                        "--exchange",
-                        exchange.configName()))
+                    arguments)
                 .redirectErrorStream(true)
                 .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()));
         processes.add(pb.start());

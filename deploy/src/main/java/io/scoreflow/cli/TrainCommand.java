@@ -65,7 +65,9 @@ final class TrainCommand implements Callable<Integer> {
   @Option(
       names = "--metrics-port",
       paramLabel = "PORT",
-      description = "Serve Prometheus metrics on http://HOST:PORT/metrics (0: a free port).")
+      description =
+          "Serve Prometheus metrics on http://HOST:PORT/metrics (0: a free port); with --workers N"
+              + " the coordinator serves PORT and worker K serves PORT+1+K.")
   Integer metricsPort;
 
   @Option(names = "--list-presets", description = "List the presets and exit.")
@@ -98,7 +100,17 @@ final class TrainCommand implements Callable<Integer> {
     if (workers > 1) {
       return ClusterJob.run(
           new ClusterJob.Plan(
-              resolved, dir, until, workers, workers, resume, "127.0.0.1", 0, true, device),
+              resolved,
+              dir,
+              until,
+              workers,
+              workers,
+              resume,
+              "127.0.0.1",
+              0,
+              true,
+              device,
+              metricsPort),
           out,
           err);
     }
@@ -139,14 +151,21 @@ final class TrainCommand implements Callable<Integer> {
         switch (r.kind()) {
           case W2 -> metrics.onW2(step, r.value());
           case FALLBACK_FD -> metrics.onFallbackFd(step, r.value());
+          case FID -> {
+            metrics.onFid(step, r.value());
+            metrics.onInceptionScore(step, r.inceptionScore());
+          }
         }
         err.printf(
             java.util.Locale.ROOT,
             "%neval step %d: %s = %.6g (%d EMA samples, %.1fs)%n",
             step,
-            r.kind() == TrainingEvaluation.Kind.W2
-                ? "w2"
-                : "fd_fallback (" + io.scoreflow.eval.PooledPixels.NAME + ", not FID)",
+            switch (r.kind()) {
+              case W2 -> "w2";
+              case FID -> "fid";
+              case FALLBACK_FD ->
+                  "fd_fallback (" + io.scoreflow.eval.PooledPixels.NAME + ", not FID)";
+            },
             r.value(),
             r.samples(),
             r.seconds());

@@ -1,9 +1,11 @@
 package io.scoreflow.cli;
 
 import com.typesafe.config.ConfigFactory;
+import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import io.scoreflow.coordinator.ClusterNodes;
 import io.scoreflow.worker.ExchangeKind;
 import io.scoreflow.worker.WorkerExit;
+import io.scoreflow.worker.WorkerMetrics;
 import io.scoreflow.worker.WorkerProcess;
 import java.net.InetAddress;
 import java.util.concurrent.Callable;
@@ -57,6 +59,12 @@ final class WorkerCommand implements Callable<Integer> {
   @Option(names = "--device", paramLabel = "DEV", description = "cpu, gpu or auto (default).")
   String device = "auto";
 
+  @Option(
+      names = "--metrics-port",
+      paramLabel = "PORT",
+      description = "Serve Prometheus metrics on http://HOST:PORT/metrics (0: a free port).")
+  Integer metricsPort;
+
   @Override
   public Integer call() throws Exception {
     ClusterNodes.HostPort coordinator = ClusterNodes.parse(join, "--join");
@@ -73,10 +81,29 @@ final class WorkerCommand implements Callable<Integer> {
         id != null
             ? id
             : InetAddress.getLocalHost().getHostName() + "-" + ProcessHandle.current().pid();
-    WorkerExit exit =
-        WorkerProcess.run(
-            new WorkerProcess.Options(
-                coordinator, workerId, host, port, exchangePort, device, backend));
+    PrometheusRegistry registry = new PrometheusRegistry();
+    WorkerMetrics metrics = new WorkerMetrics(registry);
+    WorkerExit exit;
+    try (MetricsEndpoint endpoint =
+        metricsPort == null ? null : MetricsEndpoint.start(registry, metricsPort)) {
+      if (endpoint != null) {
+        spec.commandLine()
+            .getErr()
+            .println(
+                "worker "
+                    + workerId
+                    + " metrics: http://"
+                    + host
+                    + ":"
+                    + endpoint.port()
+                    + "/metrics");
+      }
+      exit =
+          WorkerProcess.run(
+              new WorkerProcess.Options(
+                  coordinator, workerId, host, port, exchangePort, device, backend),
+              metrics);
+    }
     (exit.code() == 0 ? spec.commandLine().getOut() : spec.commandLine().getErr())
         .println("worker " + workerId + ": " + exit.reason());
     return exit.code();

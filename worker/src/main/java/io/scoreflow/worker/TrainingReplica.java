@@ -6,6 +6,7 @@ import io.scoreflow.config.Devices;
 import io.scoreflow.coordinator.Coordinator;
 import io.scoreflow.coordinator.RingMember;
 import io.scoreflow.coordinator.WorkerProtocol;
+import io.scoreflow.metrics.TrainingMetrics;
 import io.scoreflow.train.StepResult;
 import io.scoreflow.train.TrainJob;
 import io.scoreflow.worker.exchange.ExchangeReducer;
@@ -30,6 +31,7 @@ public final class TrainingReplica implements Replica {
   private final ExchangeKind exchange;
   private final String device;
   private final Events events;
+  private final WorkerMetrics metrics;
   private final Thread thread;
   private volatile ExchangeReducer reducer;
   private volatile boolean stopRequested;
@@ -40,8 +42,10 @@ public final class TrainingReplica implements Replica {
       ReducerFactory reducers,
       ExchangeKind exchange,
       String device,
-      Events events) {
+      Events events,
+      WorkerMetrics metrics) {
     this.job = job;
+    this.metrics = metrics;
     this.reducers = reducers;
     this.exchange = exchange;
     this.device = device;
@@ -55,8 +59,17 @@ public final class TrainingReplica implements Replica {
    * train on {@code device}.
    */
   public static Launcher launcher(ReducerFactory reducers, ExchangeKind exchange, String device) {
+    return launcher(reducers, exchange, device, WorkerMetrics.unserved());
+  }
+
+  /**
+   * As {@link #launcher(ReducerFactory, ExchangeKind, String)}, exporting each replica's metrics.
+   */
+  public static Launcher launcher(
+      ReducerFactory reducers, ExchangeKind exchange, String device, WorkerMetrics metrics) {
     return (job, events) -> {
-      TrainingReplica replica = new TrainingReplica(job, reducers, exchange, device, events);
+      TrainingReplica replica =
+          new TrainingReplica(job, reducers, exchange, device, events, metrics);
       replica.thread.start();
       return replica;
     };
@@ -108,7 +121,10 @@ public final class TrainingReplica implements Replica {
                 .replica(job.rank(), job.ring().size(), opened)
                 .generation(job.generation())
                 .open()) {
-          train.run(job.untilStep(), new Reporting());
+          train.run(
+              job.untilStep(),
+              new Reporting(
+                  metrics.replica(job.job(), job.rank()), 4 * train.trainer().parameters().size()));
         }
       }
     } catch (Throwable t) {
@@ -138,9 +154,24 @@ public final class TrainingReplica implements Replica {
 
   /** Turns every step into a report for the coordinator. */
   private final class Reporting implements TrainJob.Listener {
+    private final TrainingMetrics metrics;
+    private final long gradientBytes;
+
+    Reporting(TrainingMetrics metrics, long gradientBytes) {
+      this.metrics = metrics;
+      this.gradientBytes = gradientBytes;
+    }
+
+    @Override
+    public void onCheckpoint(io.scoreflow.ckpt.CompletedCheckpoint checkpoint) {
+      metrics.onCheckpoint(checkpoint.step());
+    }
+
     @Override
     public void onStep(StepResult r) {
       stepsDone = r.step() + 1;
+      metrics.onStep(r);
+      metrics.onAllReduce(gradientBytes, r.exchangeNanos());
       events.onStep(
           new Coordinator.StepReport(
               job.job(),

@@ -4,7 +4,10 @@ import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
 import io.scoreflow.coordinator.ClusterNodes;
 import io.scoreflow.worker.exchange.ExchangeServer;
+import io.scoreflow.worker.sampling.SamplerActor;
 import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
@@ -51,6 +54,15 @@ public final class WorkerProcess {
 
   /** Runs the worker until it ends; returns how. */
   public static WorkerExit run(Options o) throws IOException {
+    return run(o, WorkerMetrics.unserved());
+  }
+
+  /**
+   * Runs the worker until it ends, exporting its replicas' metrics to {@code metrics}; returns how.
+   * Besides the worker node, the system runs a sampler actor ({@link SamplerActor}) that the
+   * evaluator may ask for samples of a checkpoint.
+   */
+  public static WorkerExit run(Options o, WorkerMetrics metrics) throws IOException {
     Config defaults = ConfigFactory.load();
     Duration exchangeTimeout = defaults.getDuration("scoreflow.cluster.exchange-timeout");
     try (ExchangeServer server =
@@ -62,10 +74,22 @@ public final class WorkerProcess {
               WorkerNode.create(
                   settings,
                   server.port(),
-                  TrainingReplica.launcher(server, o.exchange(), o.device()),
+                  TrainingReplica.launcher(server, o.exchange(), o.device(), metrics),
                   exit),
               ClusterNodes.SYSTEM_NAME,
               ClusterNodes.node(o.host(), o.port(), o.join(), "worker"));
+      // The sampler's checkpoint cache is this process's own: two workers (or two runs) on one
+      // machine never share it, and it goes when the process ends.
+      Path samplerCache = Files.createTempDirectory("scoreflow-sampler-" + o.workerId() + "-");
+      deleteOnExit(samplerCache);
+      system.systemActorOf(
+          SamplerActor.create(
+              o.workerId(),
+              samplerCache,
+              o.device(),
+              defaults.getDuration("scoreflow.eval.sample-timeout")),
+          "sampler",
+          SamplerActor.DISPATCHER);
       system
           .getWhenTerminated()
           .thenRun(
@@ -86,5 +110,20 @@ public final class WorkerProcess {
       }
       return result;
     }
+  }
+
+  private static void deleteOnExit(Path dir) {
+    Runtime.getRuntime()
+        .addShutdownHook(
+            new Thread(
+                () -> {
+                  try (java.util.stream.Stream<Path> tree = Files.walk(dir)) {
+                    tree.sorted(java.util.Comparator.reverseOrder())
+                        .forEach(p -> p.toFile().delete());
+                  } catch (IOException e) {
+                    // Best effort: a leftover cache in the temp directory harms nobody.
+                  }
+                },
+                "sampler-cache-cleanup"));
   }
 }

@@ -147,7 +147,9 @@ class RingExchangeTest {
 
   @Test
   void anotherWorkerAtTheNeighboursAddressIsNotTakenForIt() {
-    List<PeerAddress> ring = ring(2, Duration.ofSeconds(3));
+    // The deadline bounds how long rank 0 keeps asking; it must leave room for the stranger's
+    // answer to arrive on a loaded 2-core machine (3 s was seen to expire before the first answer).
+    List<PeerAddress> ring = ring(2, Duration.ofSeconds(15));
     // The coordinator says worker-001 listens at rank 1's port; a stranger answers there.
     List<PeerAddress> wrong =
         List.of(ring.get(0), new PeerAddress(1, "worker-009", "127.0.0.1", ring.get(1).port()));
