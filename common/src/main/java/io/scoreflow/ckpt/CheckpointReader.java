@@ -293,8 +293,27 @@ public final class CheckpointReader {
   }
 
   private <T> Optional<T> newest(Function<Path, T> open) {
+    // A live writer's retention may delete checkpoints while they are read (it keeps the last K
+    // and writes a new one every few steps): when every candidate failed and the committed set
+    // changed meanwhile, read the new set rather than conclude there is none.
+    List<Long> before = candidates();
+    for (int attempt = 0; ; attempt++) {
+      Optional<T> found = newestOf(before, open);
+      if (found.isPresent() || attempt == 4) {
+        return found;
+      }
+      List<Long> now = candidates();
+      if (now.equals(before)) {
+        return found;
+      }
+      LOG.info("Checkpoints under {} changed while being read; reading them again", root);
+      before = now;
+    }
+  }
+
+  private <T> Optional<T> newestOf(List<Long> candidates, Function<Path, T> open) {
     int skipped = 0;
-    for (long step : candidates()) {
+    for (long step : candidates) {
       Path dir = root.resolve(CheckpointLayout.directoryName(step));
       try {
         return Optional.of(open.apply(dir));

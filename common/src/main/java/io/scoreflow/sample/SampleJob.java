@@ -9,7 +9,6 @@ import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.nn.Parameter;
-import ai.djl.pytorch.jni.JniUtils;
 import ai.djl.training.ParameterStore;
 import com.typesafe.config.Config;
 import io.scoreflow.InvalidInputException;
@@ -75,13 +74,7 @@ public final class SampleJob {
    * runs and restored afterwards.
    */
   public static Result run(Request r, IntConsumer progress) {
-    boolean gradMode = JniUtils.isGradMode();
-    JniUtils.setGradMode(false);
-    try {
-      return runWithoutGrad(r, progress);
-    } finally {
-      JniUtils.setGradMode(gradMode);
-    }
+    return io.scoreflow.math.GradMode.off(() -> runWithoutGrad(r, progress));
   }
 
   private static Result runWithoutGrad(Request r, IntConsumer progress) {

@@ -174,8 +174,20 @@ public final class TrainJob implements AutoCloseable {
     return rank == 0;
   }
 
-  /** Trains until {@code untilStep} steps are done, checkpointing on the way and at the end. */
+  /**
+   * Trains until {@code untilStep} steps are done, checkpointing on the way and at the end. Runs on
+   * any thread: the optimizer's in-place updates need grad mode off ({@link
+   * io.scoreflow.math.GradMode}), which only the engine's first thread has by default.
+   */
   public void run(long untilStep, Listener listener) {
+    io.scoreflow.math.GradMode.off(
+        () -> {
+          runSteps(untilStep, listener);
+          return null;
+        });
+  }
+
+  private void runSteps(long untilStep, Listener listener) {
     long from = trainer.step();
     require(
         untilStep >= from,
@@ -295,7 +307,12 @@ public final class TrainJob implements AutoCloseable {
 
   private void restore(LoadedCheckpoint checkpoint) {
     RunDirectory.checkCompatible(config, checkpoint);
-    TrainState.fromCheckpoint(checkpoint).restoreInto(trainer);
+    // Writes into the parameters in place: refused with grad mode on, as on a replica's thread.
+    io.scoreflow.math.GradMode.off(
+        () -> {
+          TrainState.fromCheckpoint(checkpoint).restoreInto(trainer);
+          return null;
+        });
     LOG.info(
         "job {} generation {} step {}: rank {} resumed from {}",
         jobId,

@@ -1,8 +1,11 @@
 package io.scoreflow.coordinator;
 
+import io.scoreflow.ckpt.CheckpointReader;
 import io.scoreflow.ckpt.CompletedCheckpoint;
 import io.scoreflow.train.RunDirectory;
+import java.util.List;
 import java.util.OptionalLong;
+import org.slf4j.LoggerFactory;
 
 /**
  * Where a generation starts: the step of the newest checkpoint that passes its checksums. Asked
@@ -13,13 +16,47 @@ public interface CheckpointCatalog {
 
   OptionalLong newestValidStep();
 
+  /**
+   * The newest valid checkpoint of a step no later than {@code bound}: the newest one the
+   * coordinator saw every rank agree on. Rank 0 may have written a newer one for a step that a rank
+   * lost before reporting; that one is consistent too, but no record of the run vouches for it.
+   */
+  default OptionalLong newestValidStepAtMost(long bound) {
+    OptionalLong newest = newestValidStep();
+    return newest.isPresent() && newest.getAsLong() <= bound ? newest : OptionalLong.empty();
+  }
+
   /** The checkpoints of a run directory, read without the writer's lock. */
   static CheckpointCatalog of(RunDirectory dir) {
-    return () ->
-        dir.newestValid()
+    return new CheckpointCatalog() {
+      @Override
+      public OptionalLong newestValidStep() {
+        return dir.newestValid()
             .map(CompletedCheckpoint::step)
             .map(OptionalLong::of)
             .orElseGet(OptionalLong::empty);
+      }
+
+      @Override
+      public OptionalLong newestValidStepAtMost(long bound) {
+        CheckpointReader reader = dir.reader();
+        List<Long> steps = reader.committedSteps();
+        for (int i = steps.size() - 1; i >= 0; i--) {
+          long step = steps.get(i);
+          if (step > bound) {
+            continue;
+          }
+          try {
+            reader.verify(step);
+            return OptionalLong.of(step);
+          } catch (RuntimeException e) {
+            LoggerFactory.getLogger(CheckpointCatalog.class)
+                .warn("skipping the checkpoint of step {}: {}", step, e.getMessage());
+          }
+        }
+        return OptionalLong.empty();
+      }
+    };
   }
 
   /** No checkpoints: every generation starts at step 0. */

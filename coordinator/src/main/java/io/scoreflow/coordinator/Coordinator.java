@@ -3,6 +3,7 @@ package io.scoreflow.coordinator;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.OptionalLong;
 import java.util.Set;
 import java.util.TreeSet;
 import org.apache.pekko.actor.Address;
@@ -24,12 +25,24 @@ import org.apache.pekko.cluster.typed.Subscribe;
  * declares the job finished when every rank reported the last step.
  *
  * <p>Generations: the first ring is generation 1; every membership change that touches the
- * registered workers (a member removed, unreachable, or its actor gone) bumps it. Reports of
- * another generation are refused. Losing a ring member while training fails the job for now (a
- * later generation restarting from the newest checkpoint is future work); the run can be resumed.
+ * registered workers (a member removed, unreachable, or its actor gone; a replacement joining)
+ * bumps it, and messages of another generation are refused.
  *
- * <p>Deadlines: registration ({@link JobSpec#formTimeout()}) and progress ({@link
- * JobSpec#stepTimeout()}, restarted at every completed step), so a job never hangs.
+ * <p>Regrouping, after Flink's checkpoint coordinator: when a ring member is lost, or a rank's
+ * gradient exchange fails (a peer died before the cluster noticed), the ring is dissolved under a
+ * new generation. Every registered worker is told to {@link WorkerProtocol.Abort abort} and must
+ * confirm it {@link Stopped stopped} (rank 0's checkpoint writer drained), so nothing of the old
+ * ring still runs or writes. Then a new ring forms, as at the start, from the newest complete
+ * checkpoint: the newest checkpoint is the truth, steps after it are trained again. A replacement
+ * that registers while the ring trains waits as a standby and joins at the next checkpoint step, so
+ * no work is lost to let it in. With fewer workers than asked for, the ring re-forms after {@link
+ * JobSpec#regroupTimeout()} if at least {@link JobSpec#minWorkers()} are there (elastic); a fault
+ * that every new ring hits again fails the job after {@link JobSpec#maxRegroups()} regroups without
+ * progress.
+ *
+ * <p>Deadlines: registration ({@link JobSpec#formTimeout()}; {@link JobSpec#regroupTimeout()} after
+ * a regroup) and progress ({@link JobSpec#stepTimeout()}, restarted at every completed step), so a
+ * job never hangs.
  */
 public final class Coordinator {
 
@@ -46,6 +59,7 @@ public final class Coordinator {
           StepReport,
           RankDone,
           RankFailed,
+          Stopped,
           WorkerTerminated,
           MemberGone,
           FormationDeadline,
@@ -86,8 +100,21 @@ public final class Coordinator {
   public record RankDone(String job, long generation, int rank, long step)
       implements Command, CborSerializable {}
 
-  /** Rank {@code rank}'s training failed before {@code step}. */
-  public record RankFailed(String job, long generation, int rank, long step, String reason)
+  /**
+   * Rank {@code rank}'s training failed before {@code step}.
+   *
+   * @param inExchange the gradient exchange failed (a peer gone, stalled or refusing): a new ring
+   *     can get past it; any other failure (bad data, a full disk, diverged training) fails the job
+   */
+  public record RankFailed(
+      String job, long generation, int rank, long step, String reason, boolean inExchange)
+      implements Command, CborSerializable {}
+
+  /**
+   * The worker {@code workerId} obeyed the {@link WorkerProtocol.Abort} of {@code generation}: its
+   * training thread ended, its checkpoints are written.
+   */
+  public record Stopped(String job, long generation, String workerId)
       implements Command, CborSerializable {}
 
   private record WorkerTerminated(String workerId, ActorRef<WorkerProtocol.Command> worker)
@@ -107,11 +134,30 @@ public final class Coordinator {
   private final CheckpointCatalog catalog;
   private final ActorRef<JobEvent> listener;
   private final Registrations registered = new Registrations();
-  private long generation = 1;
+  private long generation;
   private List<RingMember> ring = List.of();
   private long startStep;
   private StepAggregator steps;
   private final Set<Integer> ranksDone = new TreeSet<>();
+
+  /** Workers told to abort that have not confirmed their stop: no ring forms before they do. */
+  private final Set<String> stopping = new TreeSet<>();
+
+  /**
+   * Whether a ring ever formed: the first formation waits formTimeout, later ones regroupTimeout.
+   */
+  private boolean regrouping;
+
+  private int regroupsWithoutProgress;
+
+  /** The newest step every rank agreed on, over all generations (-1: none yet). */
+  private long newestAgreedStep = -1;
+
+  /**
+   * How many steps are done for certain: the first ring's start, then every agreed step + 1. A ring
+   * after a regroup starts from the newest checkpoint at or before it (-1: no ring yet).
+   */
+  private long committedSteps = -1;
 
   private Coordinator(
       ActorContext<Command> ctx,
@@ -124,6 +170,7 @@ public final class Coordinator {
     this.spec = spec;
     this.catalog = catalog;
     this.listener = listener;
+    this.generation = spec.firstGeneration();
   }
 
   /**
@@ -176,6 +223,7 @@ public final class Coordinator {
   private Behavior<Command> forming() {
     return Behaviors.receive(Command.class)
         .onMessage(Register.class, this::onRegisterWhileForming)
+        .onMessage(Stopped.class, this::onStopped)
         .onMessage(WorkerTerminated.class, m -> onLostWhileForming(m.worker(), "its actor stopped"))
         .onMessage(MemberGone.class, this::onMemberGoneWhileForming)
         .onMessage(FormationDeadline.class, m -> onFormationDeadline())
@@ -210,6 +258,8 @@ public final class Coordinator {
               m.worker().path(),
               existing.worker().path());
       ctx.unwatch(existing.worker());
+      // The old incarnation is gone (a restarted process reuses its id): nothing to wait for.
+      stopping.remove(m.workerId());
     }
     registered.put(m);
     ctx.watchWith(m.worker(), new WorkerTerminated(m.workerId(), m.worker()));
@@ -225,7 +275,28 @@ public final class Coordinator {
             m.device(),
             registered.size(),
             spec.workers());
-    return registered.size() == spec.workers() ? form() : Behaviors.same();
+    return formIfComplete();
+  }
+
+  /** A ring forms as soon as every wanted worker is registered and none still runs an old ring. */
+  private Behavior<Command> formIfComplete() {
+    return registered.size() == spec.workers() && stopping.isEmpty() ? form() : Behaviors.same();
+  }
+
+  private Behavior<Command> onStopped(Stopped m) {
+    if (!m.job().equals(spec.job())
+        || m.generation() > generation
+        || !stopping.remove(m.workerId())) {
+      return Behaviors.same();
+    }
+    ctx.getLog()
+        .info(
+            "job {} generation {}: worker {} stopped; {} still stopping",
+            spec.job(),
+            generation,
+            m.workerId(),
+            stopping.size());
+    return formIfComplete();
   }
 
   private Behavior<Command> onMemberGoneWhileForming(MemberGone m) {
@@ -240,12 +311,39 @@ public final class Coordinator {
       return Behaviors.same();
     }
     registered.remove(lost.get().workerId());
+    stopping.remove(lost.get().workerId());
     ctx.unwatch(worker);
     bumpGeneration("worker " + lost.get().workerId() + " left before the ring formed: " + how);
-    return Behaviors.same();
+    return formIfComplete();
   }
 
   private Behavior<Command> onFormationDeadline() {
+    // A survivor that never confirmed its stop (frozen, or its training thread stuck) cannot be
+    // trusted in a new ring: it is dropped, and told so in case it wakes up.
+    for (String id : List.copyOf(stopping)) {
+      registered
+          .get(id)
+          .ifPresent(
+              r -> {
+                r.worker()
+                    .tell(
+                        new WorkerProtocol.Release(
+                            spec.job(),
+                            generation,
+                            false,
+                            "did not confirm its stop within " + spec.regroupTimeout()));
+                ctx.unwatch(r.worker());
+              });
+      registered.remove(id);
+      ctx.getLog()
+          .warn(
+              "job {} generation {}: dropped worker {}: it did not confirm its stop within {}",
+              spec.job(),
+              generation,
+              id,
+              spec.regroupTimeout());
+    }
+    stopping.clear();
     if (registered.size() >= spec.minWorkers()) {
       return form();
     }
@@ -253,7 +351,10 @@ public final class Coordinator {
         FailureReason.NOT_ENOUGH_WORKERS,
         String.format(
             "only %d of %d workers (at least %d needed) registered within %s",
-            registered.size(), spec.workers(), spec.minWorkers(), spec.formTimeout()));
+            registered.size(),
+            spec.workers(),
+            spec.minWorkers(),
+            regrouping ? spec.regroupTimeout() : spec.formTimeout()));
   }
 
   private Behavior<Command> form() {
@@ -268,7 +369,7 @@ public final class Coordinator {
               spec.minWorkers(), registered.size(), spec.globalBatchSize()));
     }
     ring = formed.get();
-    startStep = catalog.newestValidStep().orElse(0);
+    startStep = startingPoint();
     steps = new StepAggregator(spec.job(), generation, ring.size(), startStep);
     ranksDone.clear();
     for (RingMember member : ring) {
@@ -321,6 +422,7 @@ public final class Coordinator {
         .onMessage(StepReport.class, this::onStepReport)
         .onMessage(RankDone.class, this::onRankDone)
         .onMessage(RankFailed.class, this::onRankFailed)
+        .onMessage(Stopped.class, m -> Behaviors.same())
         .onMessage(WorkerTerminated.class, m -> onLostWhileRunning(m.worker(), "its actor stopped"))
         .onMessage(MemberGone.class, this::onMemberGoneWhileRunning)
         .onMessage(StepDeadline.class, this::onStepDeadline)
@@ -332,7 +434,23 @@ public final class Coordinator {
     Register existing = registered.get(m.workerId()).orElse(null);
     if (existing != null && existing.worker().equals(m.worker())) {
       m.worker().tell(new WorkerProtocol.Registered(spec.job(), m.workerId(), ctx.getSelf()));
-    } else {
+      return Behaviors.same();
+    }
+    if (existing != null) {
+      // A restarted process under the same id: its earlier incarnation is dead, even if the
+      // cluster has not noticed yet. The new one takes its place in the next ring.
+      ctx.unwatch(existing.worker());
+      registered.remove(m.workerId());
+      accept(m);
+      if (rankOf(m.workerId()) >= 0) {
+        return regroup(
+            String.format(
+                "worker %s (rank %d) restarted at step %d",
+                m.workerId(), rankOf(m.workerId()), steps.lastAgreed() + 1));
+      }
+      return Behaviors.same();
+    }
+    if (registered.size() >= spec.workers()) {
       m.worker()
           .tell(
               new WorkerProtocol.RegistrationRefused(
@@ -343,8 +461,22 @@ public final class Coordinator {
                       + ring.size()
                       + " at generation "
                       + generation));
+      return Behaviors.same();
     }
+    accept(m);
+    ctx.getLog()
+        .info(
+            "job {} generation {}: worker {} waits to join the ring at the next checkpoint step",
+            spec.job(),
+            generation,
+            m.workerId());
     return Behaviors.same();
+  }
+
+  private void accept(Register m) {
+    registered.put(m);
+    ctx.watchWith(m.worker(), new WorkerTerminated(m.workerId(), m.worker()));
+    m.worker().tell(new WorkerProtocol.Registered(spec.job(), m.workerId(), ctx.getSelf()));
   }
 
   private Behavior<Command> onStepReport(StepReport m) {
@@ -353,9 +485,22 @@ public final class Coordinator {
     }
     StepAggregator.Outcome outcome = steps.add(m);
     if (outcome instanceof StepAggregator.Agreed agreed) {
-      timers.startSingleTimer(
-          STEP_TIMER, new StepDeadline(generation, agreed.progress().step()), spec.stepTimeout());
+      long step = agreed.progress().step();
+      timers.startSingleTimer(STEP_TIMER, new StepDeadline(generation, step), spec.stepTimeout());
       listener.tell(agreed.progress());
+      if (step > newestAgreedStep) {
+        newestAgreedStep = step;
+        regroupsWithoutProgress = 0;
+      }
+      committedSteps = Math.max(committedSteps, step + 1);
+      long done = step + 1;
+      if (registered.size() > ring.size()
+          && done % spec.checkpointEvery() == 0
+          && done < spec.untilStep()) {
+        // Rank 0 checkpoints this step; the regroup waits for it to be written, and the new ring
+        // starts from it: the standbys join without a step lost.
+        return regroup(String.format("%s joining at step %d", String.join(", ", standbys()), done));
+      }
     } else if (outcome instanceof StepAggregator.Diverged diverged) {
       return fail(FailureReason.REPLICAS_DIVERGED, diverged.message());
     } else if (outcome instanceof StepAggregator.Rejected rejected) {
@@ -396,6 +541,14 @@ public final class Coordinator {
     if (!current(m.job(), m.generation(), "failure report", m.step())) {
       return Behaviors.same();
     }
+    if (m.inExchange()) {
+      // Usually a peer died and its neighbours noticed before the cluster did; the regroup waits
+      // for every worker to stop or to be declared lost, so it forms around the dead one.
+      return regroup(
+          String.format(
+              "the gradient exchange of rank %d (%s) failed at step %d: %s",
+              m.rank(), ring.get(m.rank()).workerId(), m.step(), m.reason()));
+    }
     return fail(
         FailureReason.WORKER_FAILED,
         String.format(
@@ -415,20 +568,102 @@ public final class Coordinator {
       return Behaviors.same();
     }
     registered.remove(lost.get().workerId());
+    ctx.unwatch(worker);
     int rank = rankOf(lost.get().workerId());
     if (rank < 0) {
+      ctx.getLog()
+          .warn(
+              "job {} generation {}: standby worker {} lost: {}",
+              spec.job(),
+              generation,
+              lost.get().workerId(),
+              how);
       return Behaviors.same();
     }
-    long step = steps.lastAgreed() + 1;
-    bumpGeneration(
+    return regroup(
         String.format(
-            "worker %s (rank %d) lost at step %d: %s", lost.get().workerId(), rank, step, how));
-    return fail(
-        FailureReason.WORKER_LOST,
-        String.format(
-            "worker %s (rank %d, exchange %s) was lost at step %d (%s); resume the run from its"
-                + " newest checkpoint with --resume",
-            lost.get().workerId(), rank, ring.get(rank).exchangeAddress(), step, how));
+            "worker %s (rank %d, exchange %s) lost at step %d: %s",
+            lost.get().workerId(),
+            rank,
+            ring.get(rank).exchangeAddress(),
+            steps.lastAgreed() + 1,
+            how));
+  }
+
+  /**
+   * Dissolves the ring under a new generation: every registered worker is told to abort, and the
+   * next ring forms once all of them confirmed their stop (or were lost, or the regroup deadline
+   * passed), from the newest complete checkpoint.
+   */
+  private Behavior<Command> regroup(String why) {
+    if (++regroupsWithoutProgress > spec.maxRegroups()) {
+      return fail(
+          FailureReason.NO_PROGRESS,
+          String.format(
+              "%d regroups in a row without a completed step (scoreflow.cluster.max-regroups);"
+                  + " the last: %s",
+              regroupsWithoutProgress - 1, why));
+    }
+    timers.cancel(STEP_TIMER);
+    bumpGeneration(why);
+    regrouping = true;
+    stopping.clear();
+    for (Register r : registered.all()) {
+      r.worker().tell(new WorkerProtocol.Abort(spec.job(), generation, why));
+      stopping.add(r.workerId());
+    }
+    timers.startSingleTimer(FORMATION_TIMER, FormationDeadline.INSTANCE, spec.regroupTimeout());
+    ctx.getLog()
+        .info(
+            "job {} generation {}: waiting for {} workers to stop and for {} workers in all (at"
+                + " least {}) for up to {}",
+            spec.job(),
+            generation,
+            stopping.size(),
+            spec.workers(),
+            spec.minWorkers(),
+            spec.regroupTimeout());
+    return forming();
+  }
+
+  /**
+   * Where the next ring starts. The first: the newest valid checkpoint. After a regroup: the newest
+   * one at or before the steps every rank agreed on, as in Flink a checkpoint counts once every
+   * participant acknowledged it (rank 0 may have written one for a step a dying rank never
+   * reported); if retention left none, the newest valid one, which is consistent too.
+   */
+  private long startingPoint() {
+    OptionalLong at =
+        committedSteps < 0
+            ? catalog.newestValidStep()
+            : catalog.newestValidStepAtMost(committedSteps);
+    if (at.isEmpty() && committedSteps >= 0) {
+      at = catalog.newestValidStep();
+      if (at.isPresent() && at.getAsLong() > committedSteps) {
+        ctx.getLog()
+            .warn(
+                "job {} generation {}: no checkpoint at or before step {} (agreed by every rank)"
+                    + " is left; starting from step {}, whose last steps no rank reported",
+                spec.job(),
+                generation,
+                committedSteps,
+                at.getAsLong());
+      }
+    }
+    long step = at.orElse(0);
+    // The steps after it are trained again: only what this ring agrees on counts from here.
+    committedSteps = step;
+    return step;
+  }
+
+  private List<String> standbys() {
+    List<String> out = new ArrayList<>();
+    for (Register r : registered.all()) {
+      if (rankOf(r.workerId()) < 0) {
+        out.add(r.workerId());
+      }
+    }
+    return out;
   }
 
   private Behavior<Command> onStepDeadline(StepDeadline m) {

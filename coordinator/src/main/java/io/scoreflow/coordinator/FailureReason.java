@@ -3,7 +3,7 @@ package io.scoreflow.coordinator;
 /** Why a job failed; each reason with what it means for the user. */
 public enum FailureReason {
   NOT_ENOUGH_WORKERS("too few workers registered before the formation deadline"),
-  WORKER_LOST("a worker of the ring left the cluster or became unreachable"),
+  NO_PROGRESS("the ring was re-formed again and again without completing a step"),
   WORKER_FAILED("a worker reported that its training failed"),
   REPLICAS_DIVERGED("the replicas' parameter checksums differ"),
   STALLED("no training step completed within the step deadline"),

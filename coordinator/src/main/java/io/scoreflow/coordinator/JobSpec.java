@@ -20,6 +20,13 @@ import java.util.Objects;
  * @param globalBatchSize the batch of one step over all workers; a ring size must divide it
  * @param formTimeout how long to wait for registrations
  * @param stepTimeout the longest time without a completed step (includes the first step's set-up)
+ * @param checkpointEvery rank 0 checkpoints after every this many steps: the step boundaries at
+ *     which a replacement worker joins without losing work
+ * @param regroupTimeout after a ring dissolved, how long to wait for the survivors to stop and for
+ *     replacements to register before forming a ring of whoever is there (at least {@code
+ *     minWorkers})
+ * @param maxRegroups how many regroups in a row may pass without a newly completed step before the
+ *     job fails (a fault that every new ring hits again)
  */
 public record JobSpec(
     String job,
@@ -30,7 +37,11 @@ public record JobSpec(
     int minWorkers,
     int globalBatchSize,
     Duration formTimeout,
-    Duration stepTimeout) {
+    Duration stepTimeout,
+    int checkpointEvery,
+    Duration regroupTimeout,
+    int maxRegroups,
+    long firstGeneration) {
 
   public JobSpec {
     Objects.requireNonNull(job, "job");
@@ -48,6 +59,12 @@ public record JobSpec(
         globalBatchSize,
         workers);
     require(untilStep >= 0, "--steps must be >= 0, got %s", untilStep);
+    require(
+        checkpointEvery >= 1,
+        "scoreflow.train.checkpoint-every must be >= 1, got %s",
+        checkpointEvery);
+    require(firstGeneration >= 1, "the first generation must be >= 1, got %s", firstGeneration);
+    require(maxRegroups >= 0, "scoreflow.cluster.max-regroups must be >= 0, got %s", maxRegroups);
   }
 
   /**
@@ -57,6 +74,12 @@ public record JobSpec(
   public static JobSpec of(
       Config resolved, Path runDirectory, long untilStep, int workers, int minWorkers) {
     Config cluster = resolved.getConfig("scoreflow.cluster");
+    String elastic = cluster.getString("elastic-batch");
+    require(
+        elastic.equals("keep"),
+        "scoreflow.cluster.elastic-batch must be keep (the global batch split over the ring);"
+            + " got '%s'",
+        elastic);
     int min = minWorkers > 0 ? minWorkers : cluster.getInt("min-workers");
     return new JobSpec(
         resolved.getString("scoreflow.job.name"),
@@ -67,6 +90,28 @@ public record JobSpec(
         min > 0 ? min : workers,
         resolved.getInt("scoreflow.train.batch-size"),
         cluster.getDuration("form-timeout"),
-        cluster.getDuration("step-timeout"));
+        cluster.getDuration("step-timeout"),
+        resolved.getInt("scoreflow.train.checkpoint-every"),
+        cluster.getDuration("regroup-timeout"),
+        cluster.getInt("max-regroups"),
+        1);
+  }
+
+  /** This spec, its first ring at {@code generation} (a restarted coordinator continues). */
+  public JobSpec startingAtGeneration(long generation) {
+    return new JobSpec(
+        job,
+        config,
+        runDirectory,
+        untilStep,
+        workers,
+        minWorkers,
+        globalBatchSize,
+        formTimeout,
+        stepTimeout,
+        checkpointEvery,
+        regroupTimeout,
+        maxRegroups,
+        generation);
   }
 }

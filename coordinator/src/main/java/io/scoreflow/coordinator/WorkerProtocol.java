@@ -16,7 +16,7 @@ public final class WorkerProtocol {
 
   /** A message from the coordinator to a worker. */
   public sealed interface Command extends CborSerializable
-      permits Registered, RegistrationRefused, StartJob, Release {}
+      permits Registered, RegistrationRefused, StartJob, Abort, Release {}
 
   /** The registration is accepted; wait for {@link StartJob}. */
   public record Registered(String job, String workerId, ActorRef<Coordinator.Command> coordinator)
@@ -47,6 +47,14 @@ public final class WorkerProtocol {
       ring = List.copyOf(ring);
     }
   }
+
+  /**
+   * The ring of an earlier generation is dissolved (a member was lost, a replacement joins): stop
+   * training at once (abort the step in flight, let the checkpoint writer finish), then answer
+   * {@link Coordinator.Stopped} and wait for the {@link StartJob} of {@code generation}. A worker
+   * that is not training answers at once.
+   */
+  public record Abort(String job, long generation, String reason) implements Command {}
 
   /**
    * The job is over for this worker (finished, failed, or no place in the ring): stop training if

@@ -43,7 +43,11 @@ class CoordinatorTest {
         minWorkers,
         12,
         Duration.ofSeconds(60),
-        Duration.ofSeconds(30));
+        Duration.ofSeconds(30),
+        10,
+        Duration.ofSeconds(20),
+        2,
+        1);
   }
 
   /** A probe that registered as {@code id}, and saw its registration accepted. */
@@ -123,35 +127,216 @@ class CoordinatorTest {
     assertEquals(1, b.probe().expectMessageClass(WorkerProtocol.StartJob.class).rank());
   }
 
-  @Test
-  void aRingMemberLeavingBumpsTheGenerationAndFailsTheJobLoudly() {
-    TestProbe<JobEvent> events = KIT.createTestProbe();
-    ActorRef<Coordinator.Command> c =
-        KIT.spawn(Coordinator.create(spec(2, 2), CheckpointCatalog.EMPTY, events.ref()));
+  /** Two registered workers, their ring formed and step 0 agreed. */
+  private static List<Worker> trainingPair(ActorRef<Coordinator.Command> c, TestProbe<JobEvent> e) {
     Worker a = register(c, "worker-000");
     Worker b = register(c, "worker-001");
-    events.expectMessageClass(JobEvent.RingFormed.class, WAIT);
+    e.expectMessageClass(JobEvent.RingFormed.class, WAIT);
     a.probe().expectMessageClass(WorkerProtocol.StartJob.class);
     b.probe().expectMessageClass(WorkerProtocol.StartJob.class);
     c.tell(report(1, 0, 0, 1.0, "aa"));
     c.tell(report(1, 1, 0, 1.0, "aa"));
-    events.expectMessageClass(JobEvent.StepProgress.class, WAIT);
+    e.expectMessageClass(JobEvent.StepProgress.class, WAIT);
+    return List.of(a, b);
+  }
 
-    b.probe().stop();
+  /** Checkpoints at the given steps, all valid. */
+  private record Checkpoints(java.util.NavigableSet<Long> steps) implements CheckpointCatalog {
+    @Override
+    public OptionalLong newestValidStep() {
+      return steps.isEmpty() ? OptionalLong.empty() : OptionalLong.of(steps.last());
+    }
+
+    @Override
+    public OptionalLong newestValidStepAtMost(long bound) {
+      Long at = steps.floor(bound);
+      return at == null ? OptionalLong.empty() : OptionalLong.of(at);
+    }
+  }
+
+  @Test
+  void aLostRingMemberDissolvesTheRingAndItsReplacementFormsTheNextFromTheNewestAgreedCheckpoint() {
+    TestProbe<JobEvent> events = KIT.createTestProbe();
+    Checkpoints checkpoints = new Checkpoints(new java.util.concurrent.ConcurrentSkipListSet<>());
+    ActorRef<Coordinator.Command> c =
+        KIT.spawn(Coordinator.create(spec(2, 2), checkpoints, events.ref()));
+    List<Worker> pair = trainingPair(c, events);
+    Worker a = pair.get(0);
+    for (long step = 1; step < 10; step++) {
+      c.tell(report(1, 0, step, 1.0, "aa"));
+      c.tell(report(1, 1, step, 1.0, "aa"));
+      events.expectMessageClass(JobEvent.StepProgress.class, WAIT);
+    }
+
+    pair.get(1).probe().stop();
     JobEvent.GenerationChanged changed =
         events.expectMessageClass(JobEvent.GenerationChanged.class, WAIT);
     assertEquals(2, changed.generation());
-    JobEvent.JobFailed failed = events.expectMessageClass(JobEvent.JobFailed.class, WAIT);
-    assertEquals(FailureReason.WORKER_LOST, failed.reason());
-    assertEquals(2, failed.generation());
-    assertTrue(failed.message().contains("worker-001 (rank 1"), failed.message());
-    assertTrue(failed.message().contains("lost at step 1"), failed.message());
-    WorkerProtocol.Release release = a.probe().expectMessageClass(WorkerProtocol.Release.class);
-    assertFalse(release.succeeded());
-    assertEquals(2, release.generation());
-    // Reports of the old generation are refused now.
-    c.tell(report(1, 0, 1, 1.0, "bb"));
+    assertTrue(changed.why().contains("worker-001 (rank 1"), changed.why());
+    assertTrue(changed.why().contains("lost at step 10"), changed.why());
+    WorkerProtocol.Abort abort = a.probe().expectMessageClass(WorkerProtocol.Abort.class);
+    assertEquals(2, abort.generation());
+    // Reports of the dissolved ring are refused.
+    c.tell(report(1, 0, 10, 1.0, "bb"));
     events.expectNoMessage(Duration.ofMillis(200));
+
+    // The replacement registers first; the ring still waits for the survivor to stop.
+    Worker replacement = register(c, "worker-001");
+    events.expectNoMessage(Duration.ofMillis(200));
+    // Rank 0 wrote step 10 (agreed: steps 0..9 are done) and, before it stopped, step 20, whose
+    // last steps worker-001 never reported: the ring goes back to 10.
+    checkpoints.steps().addAll(List.of(10L, 20L));
+    c.tell(new Coordinator.Stopped("job-a", 2, "worker-000"));
+    JobEvent.RingFormed formed = events.expectMessageClass(JobEvent.RingFormed.class, WAIT);
+    assertEquals(2, formed.generation());
+    assertEquals(10, formed.startStep());
+    WorkerProtocol.StartJob start = a.probe().expectMessageClass(WorkerProtocol.StartJob.class);
+    assertEquals(2, start.generation());
+    assertEquals(10, start.startStep());
+    assertEquals(1, replacement.probe().expectMessageClass(WorkerProtocol.StartJob.class).rank());
+  }
+
+  @Test
+  void aRestartedCoordinatorContinuesTheGenerationsOfTheRun() {
+    TestProbe<JobEvent> events = KIT.createTestProbe();
+    ActorRef<Coordinator.Command> c =
+        KIT.spawn(
+            Coordinator.create(
+                spec(2, 2).startingAtGeneration(8), () -> OptionalLong.of(40), events.ref()));
+    Worker a = register(c, "worker-000");
+    register(c, "worker-001");
+    assertEquals(8, events.expectMessageClass(JobEvent.RingFormed.class, WAIT).generation());
+    assertEquals(8, a.probe().expectMessageClass(WorkerProtocol.StartJob.class).generation());
+  }
+
+  @Test
+  void onlyAFailureOfTheGradientExchangeIsRetriedWithANewRing() {
+    TestProbe<JobEvent> events = KIT.createTestProbe();
+    ActorRef<Coordinator.Command> c =
+        KIT.spawn(Coordinator.create(spec(2, 2), CheckpointCatalog.EMPTY, events.ref()));
+    List<Worker> pair = trainingPair(c, events);
+    c.tell(new Coordinator.RankFailed("job-a", 1, 0, 1, "stream from rank 1 cancelled", true));
+    assertTrue(
+        events
+            .expectMessageClass(JobEvent.GenerationChanged.class, WAIT)
+            .why()
+            .contains("gradient exchange of rank 0 (worker-000) failed at step 1"));
+    for (Worker w : pair) {
+      assertEquals(2, w.probe().expectMessageClass(WorkerProtocol.Abort.class).generation());
+      c.tell(new Coordinator.Stopped("job-a", 2, w.id()));
+    }
+    JobEvent.RingFormed formed = events.expectMessageClass(JobEvent.RingFormed.class, WAIT);
+    assertEquals(2, formed.generation());
+    assertEquals(2, formed.ring().size());
+
+    c.tell(new Coordinator.RankFailed("job-a", 2, 1, 4, "out of disk", false));
+    JobEvent.JobFailed failed = events.expectMessageClass(JobEvent.JobFailed.class, WAIT);
+    assertEquals(FailureReason.WORKER_FAILED, failed.reason());
+  }
+
+  @Test
+  void withMinWorkersTheRingGoesOnSmallerAfterTheRegroupDeadlineAndATardySurvivorIsDropped() {
+    TestProbe<JobEvent> events = KIT.createTestProbe();
+    ActorRef<Coordinator.Command> c =
+        KIT.spawn(Coordinator.create(spec(3, 2), () -> OptionalLong.of(5), events.ref()));
+    Worker a = register(c, "worker-000");
+    Worker b = register(c, "worker-001");
+    Worker d = register(c, "worker-002");
+    events.expectMessageClass(JobEvent.RingFormed.class, WAIT);
+    for (Worker w : List.of(a, b, d)) {
+      w.probe().expectMessageClass(WorkerProtocol.StartJob.class);
+    }
+    d.probe().stop();
+    events.expectMessageClass(JobEvent.GenerationChanged.class, WAIT);
+    a.probe().expectMessageClass(WorkerProtocol.Abort.class);
+    b.probe().expectMessageClass(WorkerProtocol.Abort.class);
+    c.tell(new Coordinator.Stopped("job-a", 2, "worker-000"));
+    // worker-001 never confirms: at the deadline it is dropped, and 1 < min-workers 2.
+    TIME.expectNoMessageFor(Duration.ofSeconds(19), events);
+    TIME.timePasses(Duration.ofSeconds(2));
+    JobEvent.JobFailed failed = events.expectMessageClass(JobEvent.JobFailed.class, WAIT);
+    assertEquals(FailureReason.NOT_ENOUGH_WORKERS, failed.reason());
+    assertTrue(failed.message().contains("only 1 of 3"), failed.message());
+    assertFalse(b.probe().expectMessageClass(WorkerProtocol.Release.class).succeeded());
+  }
+
+  @Test
+  void aSmallerRingFormsAtTheRegroupDeadlineWhenMinWorkersAreThere() {
+    TestProbe<JobEvent> events = KIT.createTestProbe();
+    ActorRef<Coordinator.Command> c =
+        KIT.spawn(Coordinator.create(spec(3, 2), () -> OptionalLong.of(5), events.ref()));
+    Worker a = register(c, "worker-000");
+    Worker b = register(c, "worker-001");
+    Worker d = register(c, "worker-002");
+    events.expectMessageClass(JobEvent.RingFormed.class, WAIT);
+    d.probe().stop();
+    events.expectMessageClass(JobEvent.GenerationChanged.class, WAIT);
+    c.tell(new Coordinator.Stopped("job-a", 2, "worker-000"));
+    c.tell(new Coordinator.Stopped("job-a", 2, "worker-001"));
+    TIME.expectNoMessageFor(Duration.ofSeconds(19), events);
+    TIME.timePasses(Duration.ofSeconds(2));
+    JobEvent.RingFormed formed = events.expectMessageClass(JobEvent.RingFormed.class, WAIT);
+    assertEquals(
+        List.of("worker-000", "worker-001"),
+        formed.ring().stream().map(RingMember::workerId).toList());
+    assertEquals(5, formed.startStep());
+    a.probe().expectMessageClass(WorkerProtocol.StartJob.class);
+    a.probe().expectMessageClass(WorkerProtocol.Abort.class);
+    assertEquals(2, a.probe().expectMessageClass(WorkerProtocol.StartJob.class).ring().size());
+  }
+
+  @Test
+  void aWorkerRegisteringDuringTrainingJoinsAtTheNextCheckpointStep() {
+    TestProbe<JobEvent> events = KIT.createTestProbe();
+    ActorRef<Coordinator.Command> c =
+        KIT.spawn(Coordinator.create(spec(3, 2), () -> OptionalLong.of(10), events.ref()));
+    Worker a = register(c, "worker-000");
+    Worker b = register(c, "worker-002");
+    TIME.timePasses(Duration.ofSeconds(61));
+    assertEquals(2, events.expectMessageClass(JobEvent.RingFormed.class, WAIT).ring().size());
+    Worker late = register(c, "worker-001");
+    // Steps 10..18 (1-based 11..19) pass; the step that completes 20 is a checkpoint step.
+    for (long step = 10; step < 19; step++) {
+      c.tell(report(1, 0, step, 1.0, "cc"));
+      c.tell(report(1, 1, step, 1.0, "cc"));
+      events.expectMessageClass(JobEvent.StepProgress.class, WAIT);
+    }
+    events.expectNoMessage(Duration.ofMillis(100));
+    c.tell(report(1, 0, 19, 1.0, "cc"));
+    c.tell(report(1, 1, 19, 1.0, "cc"));
+    events.expectMessageClass(JobEvent.StepProgress.class, WAIT);
+    JobEvent.GenerationChanged changed =
+        events.expectMessageClass(JobEvent.GenerationChanged.class, WAIT);
+    assertEquals("worker-001 joining at step 20", changed.why());
+    late.probe().expectMessageClass(WorkerProtocol.Abort.class);
+    for (Worker w : List.of(a, b, late)) {
+      c.tell(new Coordinator.Stopped("job-a", 2, w.id()));
+    }
+    JobEvent.RingFormed formed = events.expectMessageClass(JobEvent.RingFormed.class, WAIT);
+    assertEquals(3, formed.ring().size());
+    assertEquals("worker-001", formed.ring().get(1).workerId());
+  }
+
+  @Test
+  void regroupsWithoutProgressEndTheJob() {
+    TestProbe<JobEvent> events = KIT.createTestProbe();
+    ActorRef<Coordinator.Command> c =
+        KIT.spawn(Coordinator.create(spec(2, 2), CheckpointCatalog.EMPTY, events.ref()));
+    register(c, "worker-000");
+    register(c, "worker-001");
+    for (long g = 1; g <= 3; g++) {
+      events.expectMessageClass(JobEvent.RingFormed.class, WAIT);
+      c.tell(new Coordinator.RankFailed("job-a", g, 0, 0, "peer refused", true));
+      if (g < 3) {
+        events.expectMessageClass(JobEvent.GenerationChanged.class, WAIT);
+        c.tell(new Coordinator.Stopped("job-a", g + 1, "worker-000"));
+        c.tell(new Coordinator.Stopped("job-a", g + 1, "worker-001"));
+      }
+    }
+    JobEvent.JobFailed failed = events.expectMessageClass(JobEvent.JobFailed.class, WAIT);
+    assertEquals(FailureReason.NO_PROGRESS, failed.reason());
+    assertTrue(failed.message().contains("2 regroups in a row"), failed.message());
+    assertTrue(failed.message().contains("peer refused"), failed.message());
   }
 
   @Test
@@ -219,7 +404,7 @@ class CoordinatorTest {
     register(c, "worker-000");
     register(c, "worker-001");
     events.expectMessageClass(JobEvent.RingFormed.class, WAIT);
-    c.tell(new Coordinator.RankFailed("job-a", 1, 1, 3, "disk full"));
+    c.tell(new Coordinator.RankFailed("job-a", 1, 1, 3, "disk full", false));
     JobEvent.JobFailed failed = events.expectMessageClass(JobEvent.JobFailed.class, WAIT);
     assertEquals(FailureReason.WORKER_FAILED, failed.reason());
     assertEquals("rank 1 (worker-001) failed at step 3: disk full", failed.message());

@@ -6,6 +6,7 @@ import com.typesafe.config.Config;
 import io.scoreflow.coordinator.CheckpointCatalog;
 import io.scoreflow.coordinator.CoordinatorNode;
 import io.scoreflow.coordinator.JobEvent;
+import io.scoreflow.coordinator.JobJournal;
 import io.scoreflow.coordinator.JobSpec;
 import io.scoreflow.train.RunDirectory;
 import io.scoreflow.worker.ExchangeKind;
@@ -44,6 +45,22 @@ final class ClusterJob {
       String device,
       Integer metricsPort) {}
 
+  /**
+   * Restarts the local workers that died (the coordinator takes them back); names one that has no
+   * restart left.
+   */
+  private static Optional<String> restartOrReport(LocalWorkers workers, PrintWriter err) {
+    try {
+      for (String line : workers.restartDead()) {
+        err.printf(Locale.ROOT, "%n%s%n", line);
+        err.flush();
+      }
+    } catch (IOException e) {
+      return Optional.of("could not restart a worker: " + e.getMessage());
+    }
+    return workers.firstFailure();
+  }
+
   static int run(Plan plan, PrintWriter out, PrintWriter err)
       throws IOException, InterruptedException {
     return run(plan, out, err, e -> {});
@@ -59,14 +76,19 @@ final class ClusterJob {
       throw new io.scoreflow.InvalidInputException(e.getMessage());
     }
     RunDirectory run = new RunDirectory(plan.dir());
-    long start = run.startStep(plan.resume());
+    // A coordinator serving machines elsewhere is restarted with the command that started it: it
+    // continues the run in OUT (the workers check that the checkpoint trains the same thing).
+    // train --workers N owns its workers and, like a single process, wants --resume.
+    long start = run.startStep(plan.resume() || !plan.launchWorkers());
     require(
         plan.untilStep() >= start,
         "--steps %s is before the step this run already reached (%s)",
         plan.untilStep(),
         start);
+    // Workers of an earlier coordinator of this run fence by generation: never reuse one.
     JobSpec spec =
-        JobSpec.of(plan.config(), run.path(), plan.untilStep(), plan.workers(), plan.minWorkers());
+        JobSpec.of(plan.config(), run.path(), plan.untilStep(), plan.workers(), plan.minWorkers())
+            .startingAtGeneration(JobJournal.lastGeneration(run.path()) + 1);
     err.printf(
         Locale.ROOT,
         "%s %s: steps %d..%d on %d workers (%s exchange)%n",
@@ -77,7 +99,8 @@ final class ClusterJob {
         plan.workers(),
         exchange.configName());
     LocalWorkers workers = null;
-    try (ClusterServices services =
+    try (JobJournal journal = new JobJournal(run.path());
+        ClusterServices services =
             ClusterServices.start(plan.config(), run, plan.host(), plan.metricsPort(), err);
         CoordinatorNode node =
             CoordinatorNode.start(
@@ -114,7 +137,8 @@ final class ClusterJob {
                 run.path().resolve("logs"),
                 plan.device(),
                 exchange,
-                metricsPorts);
+                metricsPorts,
+                plan.config().getInt("scoreflow.cluster.max-restarts"));
       } else {
         err.printf(
             Locale.ROOT,
@@ -124,12 +148,19 @@ final class ClusterJob {
             node.address());
       }
       LocalWorkers launched = workers;
+      // The ring that finished: smaller than --workers after an elastic change.
+      java.util.concurrent.atomic.AtomicInteger ringSize =
+          new java.util.concurrent.atomic.AtomicInteger(plan.workers());
       ClusterProgress.Outcome outcome =
           new ClusterProgress(err, plan.untilStep())
               .follow(
                   node,
-                  launched == null ? Optional::empty : launched::firstFailure,
+                  launched == null ? Optional::empty : () -> restartOrReport(launched, err),
                   e -> {
+                    if (e instanceof JobEvent.RingFormed formed) {
+                      ringSize.set(formed.ring().size());
+                    }
+                    journal.record(e);
                     services.onEvent(e);
                     tap.accept(e);
                   });
@@ -142,7 +173,7 @@ final class ClusterJob {
             "run %s: %d steps done on %d workers (generation %d)%n",
             run.path(),
             outcome.step(),
-            plan.workers(),
+            ringSize.get(),
             outcome.generation());
         return 0;
       }

@@ -53,7 +53,12 @@ final class CoordinatorCommand implements Callable<Integer> {
   @Option(names = "--out", paramLabel = "DIR", description = "Run directory (default runs/JOB).")
   Path out;
 
-  @Option(names = "--resume", description = "Continue from the newest valid checkpoint in OUT.")
+  @Option(
+      names = "--resume",
+      description =
+          "Continue from the newest valid checkpoint in OUT. Implied: a coordinator always"
+              + " continues the run in OUT, so that starting it again with the same command after"
+              + " a crash resumes the job (its workers rejoin by themselves).")
   boolean resume;
 
   @Option(

@@ -17,18 +17,25 @@ import java.util.concurrent.TimeUnit;
 /**
  * The worker processes of {@code train --workers N} on this machine: child JVMs ({@link ChildJvm})
  * running {@code scoreflow worker}, each logging to {@code LOGS/worker-K.log}. They are the
- * launcher's children: closing this destroys any still alive.
+ * launcher's children: closing this destroys any still alive. A worker that dies while the job runs
+ * is started again under the same id ({@link #restartDead}), up to a number of times per worker:
+ * the coordinator takes it back into the ring.
  */
 final class LocalWorkers implements AutoCloseable {
 
   private final List<Process> processes;
   private final List<String> ids;
   private final List<Path> logs;
+  private final List<ProcessBuilder> builders = new ArrayList<>();
+  private final List<Integer> restarts = new ArrayList<>();
+  private final int maxRestarts;
 
-  private LocalWorkers(List<Process> processes, List<String> ids, List<Path> logs) {
+  private LocalWorkers(
+      List<Process> processes, List<String> ids, List<Path> logs, int maxRestarts) {
     this.processes = processes;
     this.ids = ids;
     this.logs = logs;
+    this.maxRestarts = maxRestarts;
   }
 
   /** The id of worker {@code k}: zero-padded, so string order is rank order. */
@@ -39,7 +46,8 @@ final class LocalWorkers implements AutoCloseable {
   /**
    * Starts {@code count} workers that join {@code coordinator}, train on {@code device} and average
    * gradients through {@code exchange}; worker {@code k} serves {@code /metrics} on {@code
-   * metricsPorts[k]} (none when the list is empty).
+   * metricsPorts[k]} (none when the list is empty); each may be restarted {@code maxRestarts}
+   * times.
    */
   static LocalWorkers launch(
       ClusterNodes.HostPort coordinator,
@@ -47,7 +55,8 @@ final class LocalWorkers implements AutoCloseable {
       Path logDir,
       String device,
       ExchangeKind exchange,
-      List<Integer> metricsPorts)
+      List<Integer> metricsPorts,
+      int maxRestarts)
       throws IOException {
     Files.createDirectories(logDir);
     // Workers on one machine share its cores: libtorch's default (every core per process) would
@@ -56,7 +65,7 @@ final class LocalWorkers implements AutoCloseable {
     List<Process> processes = new ArrayList<>();
     List<String> ids = new ArrayList<>();
     List<Path> logs = new ArrayList<>();
-    LocalWorkers workers = new LocalWorkers(processes, ids, logs);
+    LocalWorkers workers = new LocalWorkers(processes, ids, logs, maxRestarts);
     try {
       for (int k = 0; k < count; k++) {
         String id = id(k);
@@ -82,6 +91,9 @@ final class LocalWorkers implements AutoCloseable {
             ChildJvm.builder(
                     List.of(
                         "-Xss4m",
+                        // The coordinator is this process: if it dies, a new train --resume
+                        // starts new workers, so these must not linger trying to rejoin it.
+                        "-Dscoreflow.cluster.reconnect-timeout=0s",
                         "-Dai.djl.pytorch.num_threads=" + threads,
                         "-Dai.djl.pytorch.num_interop_threads=" + threads),
                     Main.class.getName(),
@@ -91,6 +103,8 @@ final class LocalWorkers implements AutoCloseable {
         processes.add(pb.start());
         ids.add(id);
         logs.add(log);
+        workers.builders.add(pb);
+        workers.restarts.add(0);
       }
       return workers;
     } catch (IOException | RuntimeException e) {
@@ -99,11 +113,40 @@ final class LocalWorkers implements AutoCloseable {
     }
   }
 
-  /** The first worker that exited with a failure, described with the end of its log. */
+  /**
+   * Starts again, under its id, every worker that died (a non-zero exit, a signal) and still has
+   * restarts left; returns a line for each.
+   */
+  List<String> restartDead() throws IOException {
+    List<String> restarted = new ArrayList<>();
+    for (int k = 0; k < processes.size(); k++) {
+      Process p = processes.get(k);
+      if (p.isAlive() || p.exitValue() == 0 || restarts.get(k) >= maxRestarts) {
+        continue;
+      }
+      restarts.set(k, restarts.get(k) + 1);
+      processes.set(k, builders.get(k).start());
+      restarted.add(
+          String.format(
+              Locale.ROOT,
+              "%s exited with code %d (%s); started it again (%d of %d restarts)",
+              ids.get(k),
+              p.exitValue(),
+              lastLine(logs.get(k)),
+              restarts.get(k),
+              maxRestarts));
+    }
+    return restarted;
+  }
+
+  /**
+   * The first worker that exited with a failure and has no restart left, described with the end of
+   * its log.
+   */
   Optional<String> firstFailure() {
     for (int k = 0; k < processes.size(); k++) {
       Process p = processes.get(k);
-      if (!p.isAlive() && p.exitValue() != 0) {
+      if (!p.isAlive() && p.exitValue() != 0 && restarts.get(k) >= maxRestarts) {
         return Optional.of(
             ids.get(k)
                 + " exited with code "

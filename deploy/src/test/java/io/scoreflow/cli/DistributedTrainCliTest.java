@@ -319,7 +319,8 @@ class DistributedTrainCliTest {
 
   @Test
   @Timeout(value = 10, unit = TimeUnit.MINUTES)
-  void aKilledWorkerFailsTheRunLoudlyInsteadOfHanging(@TempDir Path dir) throws Exception {
+  void aKilledWorkerWithoutRestartsLeftFailsTheRunLoudlyInsteadOfHanging(@TempDir Path dir)
+      throws Exception {
     Path conf = mlpConfig(dir);
     Path run = dir.resolve("run");
     CompletableFuture<CliTest.Result> training =
@@ -333,7 +334,12 @@ class DistributedTrainCliTest {
                     "--steps",
                     "1000000",
                     "--out",
-                    run.toString()));
+                    run.toString(),
+                    // No restart, and all workers wanted: the ring cannot re-form.
+                    "--set",
+                    "scoreflow.cluster.max-restarts=0",
+                    "--set",
+                    "scoreflow.cluster.regroup-timeout=10s"));
     Path rank1 = run.resolve("events-rank-1.jsonl");
     long deadline = System.nanoTime() + Duration.ofMinutes(5).toNanos();
     while (!(Files.exists(rank1) && events(rank1, "params").size() >= 20)) {

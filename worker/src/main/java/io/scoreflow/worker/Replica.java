@@ -13,9 +13,10 @@ public interface Replica {
 
     /**
      * The training thread ended: at {@code step} steps done, with {@code failure} null on success,
-     * else what went wrong, in one line.
+     * else what went wrong, in one line; {@code inExchange} when it was the gradient exchange that
+     * failed (a peer gone or stalled), which a new ring can get past.
      */
-    void onEnd(long step, String failure);
+    void onEnd(long step, String failure, boolean inExchange);
   }
 
   /** Starts replicas; the real one trains with DJL, a test's may only pretend to. */
@@ -29,4 +30,12 @@ public interface Replica {
    * the all-reduce fails at once. Returns immediately; {@link Events#onEnd} follows.
    */
   void stop();
+
+  /**
+   * Waits up to {@code timeout} for the training thread to end (after {@link #stop()}); true if it
+   * did. A replica whose work needs no thread of its own has nothing to wait for.
+   */
+  default boolean awaitEnd(java.time.Duration timeout) throws InterruptedException {
+    return true;
+  }
 }

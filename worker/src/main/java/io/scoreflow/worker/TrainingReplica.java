@@ -85,8 +85,15 @@ public final class TrainingReplica implements Replica {
     }
   }
 
+  @Override
+  public boolean awaitEnd(java.time.Duration timeout) throws InterruptedException {
+    thread.join(Math.max(1, timeout.toMillis()));
+    return !thread.isAlive();
+  }
+
   private void run() {
     String failure = null;
+    boolean inExchange = false;
     try {
       Config config =
           ConfigFactory.parseString(job.config())
@@ -129,6 +136,7 @@ public final class TrainingReplica implements Replica {
       }
     } catch (Throwable t) {
       failure = oneLine(t);
+      inExchange = causedByExchange(t);
       if (!stopRequested) {
         LOG.error(
             "job {} generation {} step {}: rank {} failed",
@@ -139,8 +147,17 @@ public final class TrainingReplica implements Replica {
             t);
       }
     } finally {
-      events.onEnd(stepsDone, failure);
+      events.onEnd(stepsDone, failure, inExchange);
     }
+  }
+
+  private static boolean causedByExchange(Throwable t) {
+    for (Throwable c = t; c != null; c = c.getCause()) {
+      if (c instanceof io.scoreflow.worker.exchange.ExchangeException) {
+        return true;
+      }
+    }
+    return false;
   }
 
   private static String oneLine(Throwable t) {

@@ -14,9 +14,12 @@ import org.apache.pekko.actor.typed.receptionist.Receptionist;
 /**
  * A worker node's actor: finds the coordinator through the receptionist, registers (repeating until
  * acknowledged, within a deadline), starts its replica when told, relays the replica's step
- * reports, and ends when released, when the coordinator is gone, or when a deadline passes. The
- * outcome completes the {@code exit} future the process waits on; the process then leaves the
- * cluster and terminates.
+ * reports, stops it when the coordinator dissolves the ring ({@link WorkerProtocol.Abort}: it
+ * answers {@link Coordinator.Stopped} once the training thread ended, then waits for the next
+ * ring), and ends when released, when the coordinator is gone, or when a deadline passes. The
+ * outcome completes the {@code exit} future the process waits on (and {@code registered} the first
+ * time the coordinator accepts it); the process then leaves the cluster and terminates, or rejoins
+ * a restarted coordinator.
  *
  * <p>Training never runs on the actor's thread: the {@link Replica} has its own, and talks back
  * through messages to this actor, so all messages to the coordinator leave from one place, in order
@@ -50,7 +53,7 @@ public final class WorkerNode {
 
   private record StepDone(Coordinator.StepReport report) implements Command {}
 
-  private record RunEnded(long step, String failure) implements Command {}
+  private record RunEnded(long step, String failure, boolean inExchange) implements Command {}
 
   private enum CoordinatorGone implements Command {
     INSTANCE
@@ -62,6 +65,7 @@ public final class WorkerNode {
   private final int exchangePort;
   private final Replica.Launcher launcher;
   private final CompletableFuture<WorkerExit> exit;
+  private final CompletableFuture<Void> registeredOnce;
   private final ActorRef<WorkerProtocol.Command> inbox;
   private ActorRef<Coordinator.Command> coordinator;
   private WorkerProtocol.StartJob job;
@@ -73,13 +77,15 @@ public final class WorkerNode {
       WorkerSettings settings,
       int exchangePort,
       Replica.Launcher launcher,
-      CompletableFuture<WorkerExit> exit) {
+      CompletableFuture<WorkerExit> exit,
+      CompletableFuture<Void> registeredOnce) {
     this.ctx = ctx;
     this.timers = timers;
     this.settings = settings;
     this.exchangePort = exchangePort;
     this.launcher = launcher;
     this.exit = exit;
+    this.registeredOnce = registeredOnce;
     this.inbox = ctx.messageAdapter(WorkerProtocol.Command.class, FromCoordinator::new);
   }
 
@@ -92,11 +98,23 @@ public final class WorkerNode {
       int exchangePort,
       Replica.Launcher launcher,
       CompletableFuture<WorkerExit> exit) {
+    return create(settings, exchangePort, launcher, exit, new CompletableFuture<>());
+  }
+
+  /** As above; {@code registeredOnce} completes when the coordinator first accepts this worker. */
+  public static Behavior<Command> create(
+      WorkerSettings settings,
+      int exchangePort,
+      Replica.Launcher launcher,
+      CompletableFuture<WorkerExit> exit,
+      CompletableFuture<Void> registeredOnce) {
     return Behaviors.setup(
         ctx ->
             Behaviors.withTimers(
                 timers ->
-                    new WorkerNode(ctx, timers, settings, exchangePort, launcher, exit).start()));
+                    new WorkerNode(
+                            ctx, timers, settings, exchangePort, launcher, exit, registeredOnce)
+                        .start()));
   }
 
   private Behavior<Command> start() {
@@ -122,8 +140,12 @@ public final class WorkerNode {
         .onMessage(RegisterTick.class, m -> register())
         .onMessage(FromCoordinator.class, this::onReplyToRegistration)
         .onMessage(Deadline.class, m -> end(WorkerExit.failed(m.what())))
-        .onMessage(CoordinatorGone.class, m -> end(WorkerExit.failed("the coordinator is gone")))
+        .onMessage(CoordinatorGone.class, m -> end(coordinatorLost()))
         .build();
+  }
+
+  private static WorkerExit coordinatorLost() {
+    return WorkerExit.coordinatorLost("the coordinator is gone");
   }
 
   private Behavior<Command> onListing(CoordinatorListing m) {
@@ -155,6 +177,7 @@ public final class WorkerNode {
       timers.cancel(DEADLINE);
       coordinator = registered.coordinator();
       ctx.watchWith(coordinator, CoordinatorGone.INSTANCE);
+      registeredOnce.complete(null);
       ctx.getLog()
           .info(
               "job {}: worker {} registered (exchange port {}); waiting for the ring",
@@ -177,7 +200,9 @@ public final class WorkerNode {
   private Behavior<Command> waiting() {
     return Behaviors.receive(Command.class)
         .onMessage(FromCoordinator.class, this::onCoordinatorWhileWaiting)
-        .onMessage(CoordinatorGone.class, m -> end(WorkerExit.failed("the coordinator is gone")))
+        .onMessage(CoordinatorGone.class, m -> end(coordinatorLost()))
+        .onMessage(StepDone.class, m -> Behaviors.same())
+        .onMessage(RunEnded.class, m -> Behaviors.same())
         .onMessage(RegisterTick.class, m -> Behaviors.same())
         .onMessage(CoordinatorListing.class, m -> Behaviors.same())
         .onMessage(Deadline.class, m -> Behaviors.same())
@@ -201,10 +226,28 @@ public final class WorkerNode {
       replica = launcher.start(start, new RelayingEvents(self));
       return training();
     }
+    if (m.message() instanceof WorkerProtocol.Abort abort) {
+      return confirmStopped(abort);
+    }
     if (m.message() instanceof WorkerProtocol.Release release) {
       return onRelease(release);
     }
     return Behaviors.same();
+  }
+
+  /** Nothing of an old ring runs here any more: say so, and wait for the next ring. */
+  private Behavior<Command> confirmStopped(WorkerProtocol.Abort abort) {
+    timers.cancel(DEADLINE);
+    replica = null;
+    coordinator.tell(new Coordinator.Stopped(abort.job(), abort.generation(), settings.workerId()));
+    ctx.getLog()
+        .info(
+            "job {} generation {}: worker {} stopped ({}); waiting for the next ring",
+            abort.job(),
+            abort.generation(),
+            settings.workerId(),
+            abort.reason());
+    return waiting();
   }
 
   private Behavior<Command> onRelease(WorkerProtocol.Release release) {
@@ -219,7 +262,7 @@ public final class WorkerNode {
         .onMessage(StepDone.class, this::onStepDone)
         .onMessage(RunEnded.class, this::onRunEnded)
         .onMessage(FromCoordinator.class, this::onCoordinatorWhileTraining)
-        .onMessage(CoordinatorGone.class, m -> stopReplica(WorkerExit.failed("coordinator gone")))
+        .onMessage(CoordinatorGone.class, m -> stopReplica(coordinatorLost()))
         .onMessage(RegisterTick.class, m -> Behaviors.same())
         .onMessage(CoordinatorListing.class, m -> Behaviors.same())
         .onMessage(Deadline.class, m -> Behaviors.same())
@@ -244,7 +287,7 @@ public final class WorkerNode {
     } else {
       coordinator.tell(
           new Coordinator.RankFailed(
-              job.job(), job.generation(), job.rank(), m.step(), m.failure()));
+              job.job(), job.generation(), job.rank(), m.step(), m.failure(), m.inExchange()));
       ctx.getLog()
           .error(
               "job {} generation {} step {}: rank {} failed: {}",
@@ -262,6 +305,9 @@ public final class WorkerNode {
   }
 
   private Behavior<Command> onCoordinatorWhileTraining(FromCoordinator m) {
+    if (m.message() instanceof WorkerProtocol.Abort abort) {
+      return abortReplica(abort);
+    }
     if (m.message() instanceof WorkerProtocol.Release release) {
       String why = "released by the coordinator while training: " + release.reason();
       return stopReplica(release.succeeded() ? WorkerExit.ok(why) : WorkerExit.failed(why));
@@ -289,18 +335,51 @@ public final class WorkerNode {
         .build();
   }
 
+  /**
+   * Stops the replica of a dissolved ring; confirms once its thread ended (rank 0's checkpoints are
+   * written by then). A thread that does not stop in time ends the worker: the coordinator then
+   * forms the next ring without it.
+   */
+  private Behavior<Command> abortReplica(WorkerProtocol.Abort abort) {
+    replica.stop();
+    timers.startSingleTimer(
+        DEADLINE,
+        new Deadline("the training thread did not stop within " + settings.stopTimeout()),
+        settings.stopTimeout());
+    return Behaviors.receive(Command.class)
+        .onMessage(RunEnded.class, m -> confirmStopped(abort))
+        .onMessage(Deadline.class, m -> end(WorkerExit.failed(m.what())))
+        .onMessage(CoordinatorGone.class, m -> stopReplica(coordinatorLost()))
+        .onMessage(FromCoordinator.class, this::onCoordinatorWhileAborting)
+        .onAnyMessage(m -> Behaviors.same())
+        .build();
+  }
+
+  private Behavior<Command> onCoordinatorWhileAborting(FromCoordinator m) {
+    if (m.message() instanceof WorkerProtocol.Release release) {
+      String why = "released by the coordinator while stopping: " + release.reason();
+      return stopReplica(release.succeeded() ? WorkerExit.ok(why) : WorkerExit.failed(why));
+    }
+    // A newer Abort while this one is still stopping: the confirmation will carry the older
+    // generation, which the coordinator accepts from a worker it waits for.
+    return Behaviors.same();
+  }
+
   // ---- ran: the replica's thread ended, waiting for the coordinator's release ----
 
   private Behavior<Command> ranDone() {
     return Behaviors.receive(Command.class)
         .onMessage(FromCoordinator.class, this::onCoordinatorAfterRun)
-        .onMessage(CoordinatorGone.class, m -> end(WorkerExit.failed("the coordinator is gone")))
+        .onMessage(CoordinatorGone.class, m -> end(coordinatorLost()))
         .onMessage(Deadline.class, m -> end(WorkerExit.failed(m.what())))
         .onAnyMessage(m -> Behaviors.same())
         .build();
   }
 
   private Behavior<Command> onCoordinatorAfterRun(FromCoordinator m) {
+    if (m.message() instanceof WorkerProtocol.Abort abort) {
+      return confirmStopped(abort);
+    }
     if (m.message() instanceof WorkerProtocol.Release release) {
       return onRelease(release);
     }
@@ -309,7 +388,7 @@ public final class WorkerNode {
 
   private Behavior<Command> end(WorkerExit outcome) {
     timers.cancelAll();
-    if (outcome.code() == WorkerExit.OK) {
+    if (outcome.code() != WorkerExit.FAILED) {
       ctx.getLog().info("worker {}: ending: {}", settings.workerId(), outcome.reason());
     } else {
       ctx.getLog().error("worker {}: ending: {}", settings.workerId(), outcome.reason());
@@ -328,8 +407,8 @@ public final class WorkerNode {
     }
 
     @Override
-    public void onEnd(long step, String failure) {
-      self.tell(new RunEnded(step, failure));
+    public void onEnd(long step, String failure, boolean inExchange) {
+      self.tell(new RunEnded(step, failure, inExchange));
     }
   }
 }

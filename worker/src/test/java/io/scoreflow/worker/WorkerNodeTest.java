@@ -120,7 +120,7 @@ class WorkerNodeTest {
         new Coordinator.StepReport("job", 3, 1, 10, 0.5, 8, 1, 2, 3, "abcd", 1.0);
     events.onStep(step);
     assertEquals(step, s.coordinator().fishForMessage(WAIT, WorkerNodeTest::skipRegister).get(0));
-    events.onEnd(12, null);
+    events.onEnd(12, null, false);
     assertEquals(
         new Coordinator.RankDone("job", 3, 1, 12),
         s.coordinator().fishForMessage(WAIT, WorkerNodeTest::skipRegister).get(0));
@@ -137,9 +137,9 @@ class WorkerNodeTest {
     var inbox = s.registration().worker();
     inbox.tell(new WorkerProtocol.Registered("job", "worker-b", s.coordinator().ref()));
     inbox.tell(start(0));
-    s.replicas().awaitStart().onEnd(11, "exchange broke");
+    s.replicas().awaitStart().onEnd(11, "exchange broke", true);
     assertEquals(
-        new Coordinator.RankFailed("job", 3, 0, 11, "exchange broke"),
+        new Coordinator.RankFailed("job", 3, 0, 11, "exchange broke", true),
         s.coordinator().fishForMessage(WAIT, WorkerNodeTest::skipRegister).get(0));
     inbox.tell(new WorkerProtocol.Release("job", 3, false, "rank 0 failed"));
     assertEquals(WorkerExit.FAILED, s.exit().get(10, TimeUnit.SECONDS).code());
@@ -156,14 +156,14 @@ class WorkerNodeTest {
     assertEquals("rank 1", s.replicas().stopped.poll(10, TimeUnit.SECONDS));
     Thread.sleep(200);
     assertTrue(!s.exit().isDone(), "must wait for the training thread");
-    events.onEnd(11, "stopped");
+    events.onEnd(11, "stopped", false);
     WorkerExit exit = s.exit().get(10, TimeUnit.SECONDS);
     assertEquals(WorkerExit.FAILED, exit.code());
     assertTrue(exit.reason().contains("worker lost"), exit.reason());
   }
 
   @Test
-  void losingTheCoordinatorEndsTheWorker() throws Exception {
+  void losingTheCoordinatorEndsTheNodeForTheProcessToRejoin() throws Exception {
     Setup s = registered("worker-d");
     s.registration()
         .worker()
@@ -171,8 +171,39 @@ class WorkerNodeTest {
     Thread.sleep(200);
     s.coordinator().stop();
     WorkerExit exit = s.exit().get(10, TimeUnit.SECONDS);
-    assertEquals(WorkerExit.FAILED, exit.code());
+    assertEquals(WorkerExit.COORDINATOR_LOST, exit.code());
     assertTrue(exit.reason().contains("coordinator is gone"), exit.reason());
+  }
+
+  @Test
+  void anAbortStopsTheReplicaConfirmsOnlyOnceItsThreadEndedAndTheNextRingStartsAnew()
+      throws Exception {
+    Setup s = registered("worker-g");
+    var inbox = s.registration().worker();
+    inbox.tell(new WorkerProtocol.Registered("job", "worker-g", s.coordinator().ref()));
+    inbox.tell(start(1));
+    Replica.Events first = s.replicas().awaitStart();
+    inbox.tell(new WorkerProtocol.Abort("job", 4, "worker-h lost"));
+    assertEquals("rank 1", s.replicas().stopped.poll(10, TimeUnit.SECONDS));
+    // The dying replica's last report is not relayed, and no confirmation before its thread ends.
+    first.onStep(new Coordinator.StepReport("job", 3, 1, 11, 0.5, 8, 1, 2, 3, "abcd", 1.0));
+    s.coordinator().expectNoMessage(Duration.ofMillis(300));
+    first.onEnd(11, "stopped", true);
+    assertEquals(
+        new Coordinator.Stopped("job", 4, "worker-g"),
+        s.coordinator().fishForMessage(WAIT, WorkerNodeTest::skipRegister).get(0));
+    // A second abort while waiting is confirmed at once.
+    inbox.tell(new WorkerProtocol.Abort("job", 5, "again"));
+    assertEquals(
+        new Coordinator.Stopped("job", 5, "worker-g"),
+        s.coordinator().fishForMessage(WAIT, WorkerNodeTest::skipRegister).get(0));
+    inbox.tell(
+        new WorkerProtocol.StartJob(
+            "job", 5, 0, start(0).ring(), 10, 12, "scoreflow {}", "/tmp/r"));
+    s.replicas().awaitStart().onEnd(12, null, false);
+    assertEquals(
+        new Coordinator.RankDone("job", 5, 0, 12),
+        s.coordinator().fishForMessage(WAIT, WorkerNodeTest::skipRegister).get(0));
   }
 
   @Test
