@@ -119,7 +119,15 @@ public final class RunDirectory {
               + " holds an unreadable config: "
               + e.getMessage());
     }
+    // A distributed run with elastic-batch = scale trains each ring at a global batch of its own
+    // size (every rank keeps its shard): the batch may differ from the checkpoint's by design.
+    boolean batchFollowsRing =
+        config.hasPath("scoreflow.cluster.elastic-batch")
+            && config.getString("scoreflow.cluster.elastic-batch").equals("scale");
     for (String path : MUST_MATCH) {
+      if (batchFollowsRing && path.equals("scoreflow.train.batch-size")) {
+        continue;
+      }
       String was = stored.hasPath(path) ? render(stored.getValue(path)) : "(absent)";
       String now = config.hasPath(path) ? render(config.getValue(path)) : "(absent)";
       if (!was.equals(now)) {

@@ -1,5 +1,8 @@
 package io.scoreflow.coordinator;
 
+import com.typesafe.config.ConfigFactory;
+import com.typesafe.config.ConfigValueFactory;
+import io.scoreflow.train.RunDirectory;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
@@ -360,7 +363,8 @@ public final class Coordinator {
   private Behavior<Command> form() {
     timers.cancel(FORMATION_TIMER);
     Optional<List<RingMember>> formed =
-        Ring.form(registered.candidates(), spec.minWorkers(), spec.globalBatchSize());
+        Ring.form(
+            registered.candidates(), spec.minWorkers(), spec.globalBatchFor(registered.size()));
     if (formed.isEmpty()) {
       return fail(
           FailureReason.NOT_ENOUGH_WORKERS,
@@ -369,6 +373,15 @@ public final class Coordinator {
               spec.minWorkers(), registered.size(), spec.globalBatchSize()));
     }
     ring = formed.get();
+    String config = spec.config();
+    int batch = spec.globalBatchFor(ring.size());
+    if (batch != spec.globalBatchSize()) {
+      // elastic-batch = scale: this ring trains a global batch of its own size.
+      config =
+          RunDirectory.render(
+              ConfigFactory.parseString(config)
+                  .withValue("scoreflow.train.batch-size", ConfigValueFactory.fromAnyRef(batch)));
+    }
     startStep = startingPoint();
     steps = new StepAggregator(spec.job(), generation, ring.size(), startStep);
     ranksDone.clear();
@@ -385,7 +398,7 @@ public final class Coordinator {
                   ring,
                   startStep,
                   spec.untilStep(),
-                  spec.config(),
+                  config,
                   spec.runDirectory().toString()));
     }
     for (Register r : registered.all()) {

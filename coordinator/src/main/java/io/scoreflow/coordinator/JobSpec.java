@@ -27,6 +27,10 @@ import java.util.Objects;
  *     minWorkers})
  * @param maxRegroups how many regroups in a row may pass without a newly completed step before the
  *     job fails (a fault that every new ring hits again)
+ * @param firstGeneration the generation of the first ring: 1 for a new run; after the generations
+ *     an earlier coordinator of the run used, so that workers which served it (and fence their
+ *     exchange by generation) never see a generation twice
+ * @param elasticBatch what a ring of another size than {@code workers} trains
  */
 public record JobSpec(
     String job,
@@ -41,7 +45,28 @@ public record JobSpec(
     int checkpointEvery,
     Duration regroupTimeout,
     int maxRegroups,
-    long firstGeneration) {
+    long firstGeneration,
+    ElasticBatch elasticBatch) {
+
+  /**
+   * What a ring of another size than asked for trains ({@code scoreflow.cluster.elastic-batch}).
+   */
+  public enum ElasticBatch {
+    /** The same global batch, split over the ring: the run stays the one-process run. */
+    KEEP,
+    /**
+     * Every rank keeps its shard ({@code batch-size / workers}); the global batch follows the ring
+     * size: throughput is kept, the optimisation changes (the learning rate is not touched).
+     */
+    SCALE
+  }
+
+  /** The global batch of a ring of {@code ringSize}. */
+  public int globalBatchFor(int ringSize) {
+    return elasticBatch == ElasticBatch.SCALE
+        ? globalBatchSize / workers * ringSize
+        : globalBatchSize;
+  }
 
   public JobSpec {
     Objects.requireNonNull(job, "job");
@@ -63,6 +88,7 @@ public record JobSpec(
         checkpointEvery >= 1,
         "scoreflow.train.checkpoint-every must be >= 1, got %s",
         checkpointEvery);
+    Objects.requireNonNull(elasticBatch, "elasticBatch");
     require(firstGeneration >= 1, "the first generation must be >= 1, got %s", firstGeneration);
     require(maxRegroups >= 0, "scoreflow.cluster.max-regroups must be >= 0, got %s", maxRegroups);
   }
@@ -76,9 +102,9 @@ public record JobSpec(
     Config cluster = resolved.getConfig("scoreflow.cluster");
     String elastic = cluster.getString("elastic-batch");
     require(
-        elastic.equals("keep"),
-        "scoreflow.cluster.elastic-batch must be keep (the global batch split over the ring);"
-            + " got '%s'",
+        elastic.equals("keep") || elastic.equals("scale"),
+        "scoreflow.cluster.elastic-batch must be keep (the global batch split over the ring) or"
+            + " scale (each rank keeps its shard), got '%s'",
         elastic);
     int min = minWorkers > 0 ? minWorkers : cluster.getInt("min-workers");
     return new JobSpec(
@@ -94,7 +120,8 @@ public record JobSpec(
         resolved.getInt("scoreflow.train.checkpoint-every"),
         cluster.getDuration("regroup-timeout"),
         cluster.getInt("max-regroups"),
-        1);
+        1,
+        elastic.equals("scale") ? ElasticBatch.SCALE : ElasticBatch.KEEP);
   }
 
   /** This spec, its first ring at {@code generation} (a restarted coordinator continues). */
@@ -112,6 +139,7 @@ public record JobSpec(
         checkpointEvery,
         regroupTimeout,
         maxRegroups,
-        generation);
+        generation,
+        elasticBatch);
   }
 }

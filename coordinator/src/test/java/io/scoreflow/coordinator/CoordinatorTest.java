@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.typesafe.config.ConfigFactory;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -47,7 +48,8 @@ class CoordinatorTest {
         10,
         Duration.ofSeconds(20),
         2,
-        1);
+        1,
+        JobSpec.ElasticBatch.KEEP);
   }
 
   /** A probe that registered as {@code id}, and saw its registration accepted. */
@@ -283,6 +285,50 @@ class CoordinatorTest {
     a.probe().expectMessageClass(WorkerProtocol.StartJob.class);
     a.probe().expectMessageClass(WorkerProtocol.Abort.class);
     assertEquals(2, a.probe().expectMessageClass(WorkerProtocol.StartJob.class).ring().size());
+  }
+
+  @Test
+  void withElasticBatchScaleASmallerRingTrainsItsOwnShareOfTheBatch() {
+    TestProbe<JobEvent> events = KIT.createTestProbe();
+    JobSpec base = spec(3, 2);
+    JobSpec scale =
+        new JobSpec(
+            base.job(),
+            "scoreflow { train { batch-size = 12 }, cluster { elastic-batch = scale } }",
+            base.runDirectory(),
+            base.untilStep(),
+            base.workers(),
+            base.minWorkers(),
+            base.globalBatchSize(),
+            base.formTimeout(),
+            base.stepTimeout(),
+            base.checkpointEvery(),
+            base.regroupTimeout(),
+            base.maxRegroups(),
+            1,
+            JobSpec.ElasticBatch.SCALE);
+    ActorRef<Coordinator.Command> c =
+        KIT.spawn(Coordinator.create(scale, () -> OptionalLong.of(5), events.ref()));
+    Worker a = register(c, "worker-000");
+    register(c, "worker-001");
+    Worker d = register(c, "worker-002");
+    events.expectMessageClass(JobEvent.RingFormed.class, WAIT);
+    WorkerProtocol.StartJob full = a.probe().expectMessageClass(WorkerProtocol.StartJob.class);
+    assertEquals(12, ConfigFactory.parseString(full.config()).getInt("scoreflow.train.batch-size"));
+    d.probe().stop();
+    events.expectMessageClass(JobEvent.GenerationChanged.class, WAIT);
+    c.tell(new Coordinator.Stopped("job-a", 2, "worker-000"));
+    c.tell(new Coordinator.Stopped("job-a", 2, "worker-001"));
+    TIME.timePasses(Duration.ofSeconds(21));
+    assertEquals(2, events.expectMessageClass(JobEvent.RingFormed.class, WAIT).ring().size());
+    a.probe().expectMessageClass(WorkerProtocol.Abort.class);
+    WorkerProtocol.StartJob smaller = a.probe().expectMessageClass(WorkerProtocol.StartJob.class);
+    // Each rank keeps its 4 samples: the ring of 2 trains a global batch of 8.
+    assertEquals(
+        8, ConfigFactory.parseString(smaller.config()).getInt("scoreflow.train.batch-size"));
+    assertEquals(
+        "scale",
+        ConfigFactory.parseString(smaller.config()).getString("scoreflow.cluster.elastic-batch"));
   }
 
   @Test

@@ -20,9 +20,6 @@ final class ClusterProgress {
   /** How the job ended: {@code message} is the user's one line. */
   record Outcome(boolean finished, long generation, long step, String message) {}
 
-  /** After a worker died, how long to wait for the coordinator's own verdict (it names why). */
-  private static final Duration VERDICT_GRACE = Duration.ofSeconds(15);
-
   private final PrintWriter err;
   private final long untilStep;
   private Progress progress;
@@ -35,13 +32,14 @@ final class ClusterProgress {
   }
 
   /**
-   * Shows the job's events until it ends; {@code deadWorker} names a worker process that died (or
-   * is empty), checked between events; {@code tap} sees every event first.
+   * Shows the job's events until it ends; {@code deadWorker} names a worker process that died for
+   * good (or is empty), checked between events and shown once: the coordinator decides what its
+   * loss means (a smaller ring, or the job fails at the regroup deadline), so nothing waits on it.
+   * {@code tap} sees every event first.
    */
   Outcome follow(
       CoordinatorNode node, Supplier<Optional<String>> deadWorker, Consumer<JobEvent> tap)
       throws InterruptedException {
-    long deadSince = 0;
     String dead = null;
     while (true) {
       JobEvent e = node.poll(Duration.ofMillis(500));
@@ -52,16 +50,11 @@ final class ClusterProgress {
           return end;
         }
       }
-      if (dead == null) {
-        Optional<String> d = deadWorker.get();
-        if (d.isPresent()) {
-          dead = d.get();
-          deadSince = System.nanoTime();
-          err.printf(Locale.ROOT, "%n%s%n", dead);
-          err.flush();
-        }
-      } else if (System.nanoTime() - deadSince > VERDICT_GRACE.toNanos()) {
-        return new Outcome(false, -1, -1, "a worker died: " + dead);
+      Optional<String> d = deadWorker.get();
+      if (d.isPresent() && !d.get().equals(dead)) {
+        dead = d.get();
+        err.printf(Locale.ROOT, "%n%s%n", dead);
+        err.flush();
       }
     }
   }

@@ -79,6 +79,15 @@ final class TrainCommand implements Callable<Integer> {
       description = "Data-parallel worker processes on this machine (default 1: this process).")
   int workers = 1;
 
+  @Option(
+      names = "--min-workers",
+      paramLabel = "M",
+      description =
+          "With --workers: go on with a ring of at least M when workers are lost and not back"
+              + " within scoreflow.cluster.regroup-timeout (default scoreflow.cluster.min-workers;"
+              + " 0 = all N).")
+  int minWorkers;
+
   @Override
   public Integer call() throws Exception {
     PrintWriter out = spec.commandLine().getOut();
@@ -104,7 +113,7 @@ final class TrainCommand implements Callable<Integer> {
               dir,
               until,
               workers,
-              workers,
+              minWorkers,
               resume,
               "127.0.0.1",
               0,

@@ -272,6 +272,74 @@ class FaultToleranceCliTest {
   }
 
   /**
+   * Elastic, with {@code elastic-batch = scale}: 3 workers, no restarts, at least 2. A killed
+   * worker is not replaced; after the regroup deadline the 2 left form a ring from the newest
+   * agreed checkpoint and train the rest at a global batch of 8 (each rank keeps its 4), which the
+   * last checkpoint records. The history still holds every step once.
+   */
+  @Test
+  @Timeout(value = 10, unit = TimeUnit.MINUTES)
+  void withoutAReplacementTheWorkersLeftGoOnWithTheirShareOfTheBatch(@TempDir Path dir)
+      throws Exception {
+    Path conf = mlpConfig(dir);
+    long steps = 700;
+    Path run = dir.resolve("elastic");
+    CompletableFuture<CliTest.Result> training =
+        CompletableFuture.supplyAsync(
+            () ->
+                CliTest.run(
+                    "train",
+                    conf.toString(),
+                    "--workers",
+                    "3",
+                    "--steps",
+                    Long.toString(steps),
+                    "--out",
+                    run.toString(),
+                    "--min-workers",
+                    "2",
+                    "--set",
+                    "scoreflow.cluster.max-restarts=0",
+                    "--set",
+                    "scoreflow.cluster.regroup-timeout=5s",
+                    "--set",
+                    "scoreflow.cluster.elastic-batch=scale"));
+    await(
+        "step 100",
+        Duration.ofMinutes(4),
+        () -> {
+          assertFalse(training.isDone(), () -> "ended early: " + training.join().err());
+          return unchecked(() -> newestStep(run) >= 100);
+        });
+    ProcessHandle victim =
+        ProcessHandle.current()
+            .children()
+            .filter(p -> commandLine(p).contains("--id worker-001"))
+            .findFirst()
+            .orElseThrow();
+    assertTrue(victim.destroyForcibly());
+    CliTest.Result r = training.get(6, TimeUnit.MINUTES);
+    assertEquals(0, r.code(), r.err());
+    assertTrue(r.err().contains("worker-001 exited with code"), r.err());
+    assertTrue(r.out().contains(steps + " steps done on 2 workers"), r.out());
+
+    List<JsonNode> journal = journal(run);
+    List<JsonNode> rings =
+        journal.stream().filter(e -> e.get("event").asText().equals("ring")).toList();
+    assertEquals(2, rings.size(), rings.toString());
+    assertEquals(
+        List.of("worker-000", "worker-002"),
+        JSON.convertValue(rings.get(1).get("workers"), List.class));
+    assertEquals(steps, history(journal).size());
+    CompletedCheckpoint last = new RunDirectory(run).newestValid().orElseThrow();
+    assertEquals(steps, last.step());
+    assertEquals(
+        8,
+        com.typesafe.config.ConfigFactory.parseString(last.manifest().config())
+            .getInt("scoreflow.train.batch-size"));
+  }
+
+  /**
    * Exactness with unchanged membership, through the commands of a run across machines: a
    * coordinator process and two worker processes. Worker 1 is killed and started again; later the
    * coordinator is killed and started again with the same command, and the workers rejoin it by
