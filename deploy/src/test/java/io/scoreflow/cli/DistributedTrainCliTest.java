@@ -8,7 +8,6 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import io.scoreflow.ckpt.CheckpointReader;
 import io.scoreflow.ckpt.LoadedCheckpoint;
 import io.scoreflow.train.TrainState;
@@ -16,7 +15,6 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
@@ -33,8 +31,6 @@ import org.junit.jupiter.api.io.TempDir;
  * on loopback, exchanging gradients through the ring all-reduce (the default) or the star fallback.
  */
 class DistributedTrainCliTest {
-
-  private static final ObjectMapper JSON = new ObjectMapper();
 
   /** The small MLP of {@link TrainCliTest}, keeping every checkpoint. */
   private static Path mlpConfig(Path dir) throws IOException {
@@ -89,14 +85,7 @@ class DistributedTrainCliTest {
   }
 
   private static List<JsonNode> events(Path file, String kind) throws IOException {
-    List<JsonNode> out = new ArrayList<>();
-    for (String line : Files.readAllLines(file)) {
-      JsonNode e = JSON.readTree(line);
-      if (e.get("event").asText().equals(kind)) {
-        out.add(e);
-      }
-    }
-    return out;
+    return RunRecords.events(file, kind);
   }
 
   /** step → crc32c of one rank's parameters after that step. */
@@ -347,13 +336,7 @@ class DistributedTrainCliTest {
       assertFalse(training.isDone(), () -> "ended early: " + training.join().err());
       Thread.sleep(200);
     }
-    ProcessHandle worker1 =
-        ProcessHandle.current()
-            .children()
-            .filter(p -> commandLine(p).contains("worker-001"))
-            .findFirst()
-            .orElseThrow();
-    assertTrue(worker1.destroyForcibly());
+    assertTrue(RunRecords.worker("worker-001").destroyForcibly());
 
     CliTest.Result r;
     List<ProcessHandle> leftBehind;
@@ -369,18 +352,5 @@ class DistributedTrainCliTest {
     assertTrue(r.err().contains("worker-001"), r.err());
     assertTrue(r.err().contains("worker logs: "), r.err());
     assertEquals(List.of(), leftBehind, "worker processes left behind");
-  }
-
-  /**
-   * The command line of a process, from {@code /proc} (the JDK's {@code ProcessHandle.Info} has
-   * none for command lines as long as a worker's).
-   */
-  private static String commandLine(ProcessHandle p) {
-    try {
-      return Files.readString(Path.of("/proc", Long.toString(p.pid()), "cmdline"))
-          .replace('\0', ' ');
-    } catch (IOException e) {
-      return "";
-    }
   }
 }

@@ -82,17 +82,7 @@ class FaultToleranceCliTest {
   }
 
   private static List<JsonNode> journal(Path run) throws IOException {
-    Path file = run.resolve("events.jsonl");
-    List<JsonNode> out = new ArrayList<>();
-    if (!Files.exists(file)) {
-      return out;
-    }
-    for (String line : Files.readAllLines(file)) {
-      if (!line.isBlank()) {
-        out.add(JSON.readTree(line));
-      }
-    }
-    return out;
+    return RunRecords.events(run.resolve("events.jsonl"), null);
   }
 
   private static long count(List<JsonNode> journal, String event) {
@@ -154,17 +144,21 @@ class FaultToleranceCliTest {
     boolean get() throws IOException;
   }
 
-  /**
-   * The command line of a process, from {@code /proc} (the JDK's {@code ProcessHandle.Info} has
-   * none for command lines as long as a worker's).
-   */
-  private static String commandLine(ProcessHandle p) {
-    try {
-      return Files.readString(Path.of("/proc", Long.toString(p.pid()), "cmdline"))
-          .replace('\0', ' ');
-    } catch (IOException e) {
-      return "";
-    }
+  /** {@code train ARGS} on a thread of its own, as a user starts it. */
+  private static CompletableFuture<CliTest.Result> train(String... args) {
+    return CompletableFuture.supplyAsync(() -> CliTest.run(args));
+  }
+
+  /** Waits until the journal of {@code run} holds {@code step}; fails if training ended first. */
+  private static void awaitStep(Path run, CompletableFuture<CliTest.Result> training, long step)
+      throws InterruptedException {
+    await(
+        "step " + step,
+        Duration.ofMinutes(4),
+        () -> {
+          assertFalse(training.isDone(), () -> "ended early: " + training.join().err());
+          return unchecked(() -> newestStep(run) >= step);
+        });
   }
 
   /** The single-process loss at every step: the reference the cluster's curve must follow. */
@@ -176,11 +170,8 @@ class FaultToleranceCliTest {
             "train", conf.toString(), "--steps", Long.toString(steps), "--out", ref.toString());
     assertEquals(0, r.code(), r.err());
     Map<Long, Double> losses = new TreeMap<>();
-    for (String line : Files.readAllLines(ref.resolve("events.jsonl"))) {
-      JsonNode e = JSON.readTree(line);
-      if (e.get("event").asText().equals("step")) {
-        losses.put(e.get("step").asLong(), e.get("loss").asDouble());
-      }
+    for (JsonNode e : RunRecords.events(ref.resolve("events.jsonl"), "step")) {
+      losses.put(e.get("step").asLong(), e.get("loss").asDouble());
     }
     return losses;
   }
@@ -205,17 +196,15 @@ class FaultToleranceCliTest {
     Map<Long, Double> reference = referenceLosses(conf, dir, steps);
     Path run = dir.resolve("chaos");
     CompletableFuture<CliTest.Result> training =
-        CompletableFuture.supplyAsync(
-            () ->
-                CliTest.run(
-                    "train",
-                    conf.toString(),
-                    "--workers",
-                    "3",
-                    "--steps",
-                    Long.toString(steps),
-                    "--out",
-                    run.toString()));
+        train(
+            "train",
+            conf.toString(),
+            "--workers",
+            "3",
+            "--steps",
+            Long.toString(steps),
+            "--out",
+            run.toString());
     Random random = new Random(20261123);
     long lastKill = -1;
     int kills = 0;
@@ -223,21 +212,9 @@ class FaultToleranceCliTest {
       100 + random.nextInt(200), 400 + random.nextInt(200), 650 + random.nextInt(150)
     };
     for (long at : killSteps) {
-      long killAt = Math.max(at, lastKill + 5);
-      await(
-          "step " + killAt,
-          Duration.ofMinutes(4),
-          () -> {
-            assertFalse(training.isDone(), () -> "ended early: " + training.join().err());
-            return unchecked(() -> newestStep(run) >= killAt);
-          });
+      awaitStep(run, training, Math.max(at, lastKill + 5));
       String victim = LocalWorkers.id(random.nextInt(3));
-      ProcessHandle worker =
-          ProcessHandle.current()
-              .children()
-              .filter(p -> commandLine(p).contains("--id " + victim))
-              .findFirst()
-              .orElseThrow(() -> new AssertionError(victim + " is not running"));
+      ProcessHandle worker = RunRecords.worker(victim);
       long ringsBefore = count(journal(run), "ring");
       assertTrue(worker.destroyForcibly());
       kills++;
@@ -285,39 +262,25 @@ class FaultToleranceCliTest {
     long steps = 700;
     Path run = dir.resolve("elastic");
     CompletableFuture<CliTest.Result> training =
-        CompletableFuture.supplyAsync(
-            () ->
-                CliTest.run(
-                    "train",
-                    conf.toString(),
-                    "--workers",
-                    "3",
-                    "--steps",
-                    Long.toString(steps),
-                    "--out",
-                    run.toString(),
-                    "--min-workers",
-                    "2",
-                    "--set",
-                    "scoreflow.cluster.max-restarts=0",
-                    "--set",
-                    "scoreflow.cluster.regroup-timeout=5s",
-                    "--set",
-                    "scoreflow.cluster.elastic-batch=scale"));
-    await(
-        "step 100",
-        Duration.ofMinutes(4),
-        () -> {
-          assertFalse(training.isDone(), () -> "ended early: " + training.join().err());
-          return unchecked(() -> newestStep(run) >= 100);
-        });
-    ProcessHandle victim =
-        ProcessHandle.current()
-            .children()
-            .filter(p -> commandLine(p).contains("--id worker-001"))
-            .findFirst()
-            .orElseThrow();
-    assertTrue(victim.destroyForcibly());
+        train(
+            "train",
+            conf.toString(),
+            "--workers",
+            "3",
+            "--steps",
+            Long.toString(steps),
+            "--out",
+            run.toString(),
+            "--min-workers",
+            "2",
+            "--set",
+            "scoreflow.cluster.max-restarts=0",
+            "--set",
+            "scoreflow.cluster.regroup-timeout=5s",
+            "--set",
+            "scoreflow.cluster.elastic-batch=scale");
+    awaitStep(run, training, 100);
+    assertTrue(RunRecords.worker("worker-001").destroyForcibly());
     CliTest.Result r = training.get(6, TimeUnit.MINUTES);
     assertEquals(0, r.code(), r.err());
     assertTrue(r.err().contains("worker-001 exited with code"), r.err());

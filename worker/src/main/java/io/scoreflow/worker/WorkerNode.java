@@ -323,16 +323,21 @@ public final class WorkerNode {
   }
 
   private Behavior<Command> stopReplica(WorkerExit outcome) {
-    replica.stop();
-    timers.startSingleTimer(
-        DEADLINE,
-        new Deadline("the training thread did not stop within " + settings.stopTimeout()),
-        settings.stopTimeout());
+    askReplicaToStop();
     return Behaviors.receive(Command.class)
         .onMessage(RunEnded.class, m -> end(outcome))
         .onMessage(Deadline.class, m -> end(outcome.withNote(m.what())))
         .onAnyMessage(m -> Behaviors.same())
         .build();
+  }
+
+  /** Stops the replica (at once; its thread then ends) with a deadline for the thread to end. */
+  private void askReplicaToStop() {
+    replica.stop();
+    timers.startSingleTimer(
+        DEADLINE,
+        new Deadline("the training thread did not stop within " + settings.stopTimeout()),
+        settings.stopTimeout());
   }
 
   /**
@@ -341,11 +346,7 @@ public final class WorkerNode {
    * forms the next ring without it.
    */
   private Behavior<Command> abortReplica(WorkerProtocol.Abort abort) {
-    replica.stop();
-    timers.startSingleTimer(
-        DEADLINE,
-        new Deadline("the training thread did not stop within " + settings.stopTimeout()),
-        settings.stopTimeout());
+    askReplicaToStop();
     return Behaviors.receive(Command.class)
         .onMessage(RunEnded.class, m -> confirmStopped(abort))
         .onMessage(Deadline.class, m -> end(WorkerExit.failed(m.what())))

@@ -1,0 +1,60 @@
+package io.scoreflow.cli;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+
+/** What the tests read of a run as it goes: its event logs and its worker processes. */
+final class RunRecords {
+
+  private static final ObjectMapper JSON = new ObjectMapper();
+
+  private RunRecords() {}
+
+  /**
+   * The events of {@code kind} in a JSON-lines log ({@code events.jsonl}, {@code
+   * events-rank-K.jsonl}), every event for a null kind; none when the file does not exist yet.
+   */
+  static List<JsonNode> events(Path file, String kind) throws IOException {
+    List<JsonNode> out = new ArrayList<>();
+    if (!Files.exists(file)) {
+      return out;
+    }
+    for (String line : Files.readAllLines(file)) {
+      if (line.isBlank()) {
+        continue;
+      }
+      JsonNode e = JSON.readTree(line);
+      if (kind == null || e.get("event").asText().equals(kind)) {
+        out.add(e);
+      }
+    }
+    return out;
+  }
+
+  /** This JVM's child process running the worker {@code workerId} (train --workers N). */
+  static ProcessHandle worker(String workerId) {
+    return ProcessHandle.current()
+        .children()
+        .filter(p -> commandLine(p).contains("--id " + workerId))
+        .findFirst()
+        .orElseThrow(() -> new AssertionError(workerId + " is not running"));
+  }
+
+  /**
+   * The command line of a process, from {@code /proc} (the JDK's {@code ProcessHandle.Info} has
+   * none for command lines as long as a worker's).
+   */
+  private static String commandLine(ProcessHandle p) {
+    try {
+      return Files.readString(Path.of("/proc", Long.toString(p.pid()), "cmdline"))
+          .replace('\0', ' ');
+    } catch (IOException e) {
+      return "";
+    }
+  }
+}
