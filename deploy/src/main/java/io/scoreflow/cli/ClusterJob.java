@@ -61,6 +61,37 @@ final class ClusterJob {
     return workers.firstFailure();
   }
 
+  /** Something that opens a listening socket. */
+  @FunctionalInterface
+  private interface Listener<T> {
+    T open() throws IOException;
+  }
+
+  /**
+   * Opens {@code listener}; a socket that cannot be bound (an address not of this machine, a port
+   * in use) is bad input, said in one line, not a stack trace.
+   */
+  private static <T> T listening(Plan plan, Listener<T> listener) throws IOException {
+    try {
+      return listener.open();
+    } catch (IOException | RuntimeException e) {
+      for (Throwable c = e; c != null; c = c.getCause()) {
+        String m = String.valueOf(c.getMessage());
+        if (c instanceof java.net.BindException || m.contains("bind(..) failed")) {
+          throw new io.scoreflow.InvalidInputException(
+              String.format(
+                  Locale.ROOT,
+                  "cannot listen on %s (port %d, or a free port for a service): %s; --host must"
+                      + " be an address of this machine and the port free",
+                  plan.host(),
+                  plan.port(),
+                  m));
+        }
+      }
+      throw e;
+    }
+  }
+
   static int run(Plan plan, PrintWriter out, PrintWriter err)
       throws IOException, InterruptedException {
     return run(plan, out, err, e -> {});
@@ -99,12 +130,24 @@ final class ClusterJob {
         plan.workers(),
         exchange.configName());
     LocalWorkers workers = null;
-    try (JobJournal journal = new JobJournal(run.path());
-        ClusterServices services =
-            ClusterServices.start(plan.config(), run, plan.host(), plan.metricsPort(), err);
+    try (ClusterServices services =
+            listening(
+                plan,
+                () ->
+                    ClusterServices.start(
+                        plan.config(), run, plan.host(), plan.metricsPort(), err));
         CoordinatorNode node =
-            CoordinatorNode.start(
-                spec, CheckpointCatalog.of(run), plan.host(), plan.port(), services.actors())) {
+            listening(
+                plan,
+                () ->
+                    CoordinatorNode.start(
+                        spec,
+                        CheckpointCatalog.of(run),
+                        plan.host(),
+                        plan.port(),
+                        services.actors()));
+        // Opened once the sockets are bound: a refused start leaves nothing in OUT.
+        JobJournal journal = new JobJournal(run.path())) {
       List<Integer> metricsPorts =
           plan.launchWorkers()
               ? services.workerMetricsPorts(plan.workers(), plan.metricsPort())

@@ -121,6 +121,34 @@ class DistributedTrainCliTest {
         CliTest.run("worker", "--join", "127.0.0.1:1", "--exchange", "carrier-pigeon");
     assertEquals(2, exchange.code(), exchange.err());
     assertTrue(exchange.err().contains("--exchange must be ring or star"), exchange.err());
+    // 192.0.2.1 (TEST-NET-1) is never an address of this machine.
+    Path elsewhere = dir.resolve("elsewhere");
+    CliTest.Result host =
+        CliTest.run(
+            "coordinator",
+            conf.toString(),
+            "--workers",
+            "2",
+            "--host",
+            "192.0.2.1",
+            "--out",
+            elsewhere.toString());
+    assertEquals(2, host.code(), host.err());
+    assertTrue(host.err().contains("scoreflow: error: cannot listen on 192.0.2.1"), host.err());
+    assertFalse(host.err().contains("\tat "), "a stack trace: " + host.err());
+    assertFalse(Files.exists(elsewhere), "a refused start left " + elsewhere);
+    CliTest.Result elastic =
+        CliTest.run(
+            "train",
+            conf.toString(),
+            "--workers",
+            "2",
+            "--out",
+            dir.resolve("e").toString(),
+            "--set",
+            "scoreflow.cluster.elastic-batch=grow");
+    assertEquals(2, elastic.code(), elastic.err());
+    assertTrue(elastic.err().contains("elastic-batch must be keep"), elastic.err());
   }
 
   @Test
