@@ -25,6 +25,9 @@ final class CheckpointLayout {
   static final String SAFETENSORS_SUFFIX = ".safetensors";
   static final String LOCK = ".lock";
 
+  /** The generation of the distributed run's ring that owns the root (see CheckpointStore). */
+  static final String FENCE = ".generation";
+
   /** Left behind only by a crash; removed when a writer opens the root. */
   static final String TMP_PREFIX = ".tmp-";
 

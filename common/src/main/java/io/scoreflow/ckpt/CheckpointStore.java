@@ -6,8 +6,10 @@ import java.io.IOException;
 import java.nio.channels.FileChannel;
 import java.nio.channels.FileLock;
 import java.nio.channels.OverlappingFileLockException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.time.Clock;
 import java.util.List;
@@ -47,7 +49,13 @@ public final class CheckpointStore implements AutoCloseable {
   private CheckpointStore(Builder b, FileChannel lockChannel, FileLock lock) {
     this.root = b.root;
     this.retention = b.retention;
-    this.writer = new CheckpointWriter(b.root, b.io, b.clock);
+    long generation = b.generation;
+    this.writer =
+        new CheckpointWriter(
+            b.root,
+            b.io,
+            b.clock,
+            generation == 0 ? () -> {} : () -> requireOwner(b.root, generation));
     this.reader = CheckpointReader.of(b.root);
     this.lockChannel = lockChannel;
     this.lock = lock;
@@ -133,11 +141,62 @@ public final class CheckpointStore implements AutoCloseable {
       return;
     }
     closed = true;
+    if (lock == null) {
+      return;
+    }
     try {
       lock.release();
       lockChannel.close();
     } catch (IOException e) {
       LOG.warn("Could not release the lock on {}: {}", root, CheckpointLayout.describe(e));
+    }
+  }
+
+  /**
+   * The generation recorded as the root's owner ({@code .generation}), 0 if none. A distributed
+   * run's rank 0 records its ring's generation when it opens the store.
+   */
+  static long owner(Path root) {
+    try {
+      return Long.parseLong(
+          Files.readString(root.resolve(CheckpointLayout.FENCE), StandardCharsets.UTF_8).strip());
+    } catch (java.nio.file.NoSuchFileException e) {
+      return 0;
+    } catch (IOException | NumberFormatException e) {
+      throw new InvalidInputException(
+          "cannot read the owner of checkpoint root "
+              + root
+              + " ("
+              + root.resolve(CheckpointLayout.FENCE)
+              + "): "
+              + e.getMessage());
+    }
+  }
+
+  /** Refuses to commit for a ring that a newer generation replaced (a stale, woken-up rank 0). */
+  private static void requireOwner(Path root, long generation) {
+    long owner = owner(root);
+    if (owner != generation) {
+      throw new IllegalStateException(
+          "checkpoint root "
+              + root
+              + " now belongs to generation "
+              + owner
+              + " of the run; this writer of generation "
+              + generation
+              + " is stale and commits nothing");
+    }
+  }
+
+  private static void recordOwner(Path root, long generation) {
+    Path fence = root.resolve(CheckpointLayout.FENCE);
+    Path tmp = root.resolve(CheckpointLayout.FENCE + ".tmp");
+    try {
+      Files.writeString(tmp, generation + "\n", StandardCharsets.UTF_8);
+      Files.move(tmp, fence, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+    } catch (IOException e) {
+      throw new InvalidInputException(
+          "cannot record generation " + generation + " as the owner of " + root + ": " + e, e);
     }
   }
 
@@ -194,6 +253,7 @@ public final class CheckpointStore implements AutoCloseable {
     private RetentionPolicy retention = RetentionPolicy.defaultPolicy();
     private CheckpointIo io = CheckpointIo.local();
     private Clock clock = Clock.systemUTC();
+    private long generation;
 
     private Builder(Path root) {
       this.root = Objects.requireNonNull(root, "root").toAbsolutePath().normalize();
@@ -201,6 +261,21 @@ public final class CheckpointStore implements AutoCloseable {
 
     public Builder retention(RetentionPolicy retention) {
       this.retention = Objects.requireNonNull(retention, "retention");
+      return this;
+    }
+
+    /**
+     * The writer is rank 0 of a distributed run's ring of {@code generation} (≥ 1): it records the
+     * generation as the root's owner, takes the root over from a writer of an older generation that
+     * still holds the lock (a frozen or cut-off rank 0 the coordinator dropped), refuses to open
+     * for an older generation than the owner's, and commits nothing once a newer one owns the root.
+     * 0 (the default): one process, the lock alone decides.
+     */
+    public Builder fencedBy(long generation) {
+      if (generation < 0) {
+        throw new IllegalArgumentException("generation must be >= 0, got " + generation);
+      }
+      this.generation = generation;
       return this;
     }
 
@@ -249,16 +324,46 @@ public final class CheckpointStore implements AutoCloseable {
       } catch (OverlappingFileLockException | IOException e) {
         lock = null;
       }
-      if (lock == null) {
+      long owner = generation == 0 ? 0 : owner(root);
+      if (generation > 0 && owner > generation) {
         closeQuietly(channel);
         throw new InvalidInputException(
-            "checkpoint root " + root + " is in use by another writer (it holds " + lockFile + ")");
+            String.format(
+                "checkpoint root %s belongs to generation %d of the run; a writer of generation"
+                    + " %d is stale",
+                root, owner, generation));
+      }
+      if (lock == null) {
+        closeQuietly(channel);
+        if (generation == 0 || owner == generation) {
+          throw new InvalidInputException(
+              "checkpoint root "
+                  + root
+                  + " is in use by another writer (it holds "
+                  + lockFile
+                  + ")");
+        }
+        // The lock's holder is rank 0 of an older ring of this run that was dropped while it
+        // still lived (frozen, cut off): a newer generation takes over. The fence recorded below
+        // keeps the old writer from committing anything if it ever wakes up.
+        LOG.warn(
+            "checkpoint root {}: the lock is held by a writer of generation {}; generation {}"
+                + " takes over",
+            root,
+            owner,
+            generation);
+        channel = null;
       }
       try {
+        if (generation > 0) {
+          recordOwner(root, generation);
+        }
         removeLeftovers(root, io);
         return new CheckpointStore(this, channel, lock);
       } catch (RuntimeException e) {
-        closeQuietly(channel);
+        if (channel != null) {
+          closeQuietly(channel);
+        }
         throw e;
       }
     }

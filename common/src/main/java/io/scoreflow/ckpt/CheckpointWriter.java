@@ -36,11 +36,22 @@ final class CheckpointWriter {
   private final Path root;
   private final CheckpointIo io;
   private final Clock clock;
+  private final Runnable beforeCommit;
 
   CheckpointWriter(Path root, CheckpointIo io, Clock clock) {
+    this(root, io, clock, () -> {});
+  }
+
+  /**
+   * As above; {@code beforeCommit} runs once a checkpoint is complete in its temporary directory,
+   * just before it is renamed into sight, and may refuse the commit by throwing (the temporary
+   * directory is then removed).
+   */
+  CheckpointWriter(Path root, CheckpointIo io, Clock clock, Runnable beforeCommit) {
     this.root = root;
     this.io = io;
     this.clock = clock;
+    this.beforeCommit = beforeCommit;
   }
 
   /** An I/O failure with the path and the operation it happened in. */
@@ -99,6 +110,7 @@ final class CheckpointWriter {
       byte[] json = ManifestJson.write(manifest);
       writeFile(tmp.resolve(CheckpointLayout.MANIFEST), out -> out.write(ByteBuffer.wrap(json)));
       run(tmp, "fsync directory", () -> io.syncDirectory(tmp));
+      beforeCommit.run();
       if (Files.exists(target, LinkOption.NOFOLLOW_LINKS)) {
         // Only possible after resuming from an older checkpoint: this step's directory is from
         // an abandoned line of steps, damaged, or never committed. Renaming cannot replace a

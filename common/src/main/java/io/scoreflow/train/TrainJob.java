@@ -121,6 +121,8 @@ public final class TrainJob implements AutoCloseable {
         openedStore =
             CheckpointStore.builder(dir.checkpoints())
                 .retention(RetentionPolicy.keepLast(train.getInt("keep-checkpoints")))
+                // A replica's rank 0 owns the root for its ring's generation only.
+                .fencedBy(b.replica ? b.generation : 0)
                 .open();
         openedWriter = AsyncCheckpointWriter.create(openedStore, 1);
       }

@@ -191,6 +191,33 @@ class CheckpointWriteFailureTest {
     CheckpointStore.open(root).close();
   }
 
+  @Test
+  void aNewerGenerationTakesTheRootOverFromAStaleRankZeroThatStillHoldsTheLock() {
+    // Generation 1's rank 0 froze with the lock held; the coordinator formed generation 2.
+    try (CheckpointStore stale = CheckpointStore.builder(root).fencedBy(1).open()) {
+      stale.write(Snapshots.of(100));
+      try (CheckpointStore current = CheckpointStore.builder(root).fencedBy(2).open()) {
+        current.write(Snapshots.of(110));
+        // The stale writer wakes up: it commits nothing, and the newer checkpoint stays the truth.
+        IllegalStateException e =
+            assertThrows(IllegalStateException.class, () -> stale.write(Snapshots.of(120)));
+        assertTrue(e.getMessage().contains("now belongs to generation 2"), e.getMessage());
+        assertEquals(List.of(100L, 110L), CheckpointReader.of(root).committedSteps());
+        assertEquals(110, CheckpointReader.of(root).newestValid().orElseThrow().step());
+        // An older generation cannot open it any more; one process (no fence) still needs the lock.
+        InvalidInputException older =
+            assertThrows(
+                InvalidInputException.class,
+                () -> CheckpointStore.builder(root).fencedBy(1).open());
+        assertTrue(older.getMessage().contains("belongs to generation 2"), older.getMessage());
+        assertThrows(InvalidInputException.class, () -> CheckpointStore.open(root));
+        // The same generation twice is two writers of one ring: refused as before.
+        assertThrows(
+            InvalidInputException.class, () -> CheckpointStore.builder(root).fencedBy(2).open());
+      }
+    }
+  }
+
   private void writeStep100() {
     writeStep100(root);
   }

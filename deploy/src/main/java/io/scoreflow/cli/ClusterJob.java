@@ -8,6 +8,7 @@ import io.scoreflow.coordinator.CoordinatorNode;
 import io.scoreflow.coordinator.JobEvent;
 import io.scoreflow.coordinator.JobJournal;
 import io.scoreflow.coordinator.JobSpec;
+import io.scoreflow.coordinator.RingMember;
 import io.scoreflow.train.RunDirectory;
 import io.scoreflow.worker.ExchangeKind;
 import java.io.IOException;
@@ -192,8 +193,8 @@ final class ClusterJob {
       }
       LocalWorkers launched = workers;
       // The ring that finished: smaller than --workers after an elastic change.
-      java.util.concurrent.atomic.AtomicInteger ringSize =
-          new java.util.concurrent.atomic.AtomicInteger(plan.workers());
+      java.util.concurrent.atomic.AtomicReference<List<String>> lastRing =
+          new java.util.concurrent.atomic.AtomicReference<>(List.of());
       ClusterProgress.Outcome outcome =
           new ClusterProgress(err, plan.untilStep())
               .follow(
@@ -201,14 +202,16 @@ final class ClusterJob {
                   launched == null ? Optional::empty : () -> restartOrReport(launched, err),
                   e -> {
                     if (e instanceof JobEvent.RingFormed formed) {
-                      ringSize.set(formed.ring().size());
+                      lastRing.set(formed.ring().stream().map(RingMember::workerId).toList());
                     }
                     journal.record(e);
                     services.onEvent(e);
                     tap.accept(e);
                   });
       if (outcome.finished()) {
-        if (launched != null && !launched.awaitExit(Duration.ofSeconds(60))) {
+        // The last ring's workers leave once released; one dropped from it (frozen, say) never
+        // will, and close() ends it.
+        if (launched != null && !launched.awaitExit(lastRing.get(), Duration.ofSeconds(60))) {
           err.println("scoreflow: warning: workers still running after the job; stopping them");
         }
         out.printf(
@@ -216,12 +219,12 @@ final class ClusterJob {
             "run %s: %d steps done on %d workers (generation %d)%n",
             run.path(),
             outcome.step(),
-            ringSize.get(),
+            lastRing.get().size(),
             outcome.generation());
         return 0;
       }
       if (launched != null) {
-        launched.awaitExit(Duration.ofSeconds(10));
+        launched.awaitExit(lastRing.get(), Duration.ofSeconds(10));
       }
       err.println();
       err.println("scoreflow: error: " + outcome.message());

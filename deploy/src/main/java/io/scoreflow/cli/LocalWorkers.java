@@ -160,10 +160,14 @@ final class LocalWorkers implements AutoCloseable {
     return Optional.empty();
   }
 
-  /** Waits until every worker exited, up to {@code timeout}; true if they all did. */
-  boolean awaitExit(Duration timeout) throws InterruptedException {
+  /** Waits until the workers {@code ids} exited, up to {@code timeout}; true if they all did. */
+  boolean awaitExit(List<String> ids, Duration timeout) throws InterruptedException {
     long until = System.nanoTime() + timeout.toNanos();
-    for (Process p : processes) {
+    for (int k = 0; k < processes.size(); k++) {
+      if (!ids.contains(this.ids.get(k))) {
+        continue;
+      }
+      Process p = processes.get(k);
       long left = until - System.nanoTime();
       if (left <= 0 || !p.waitFor(left, TimeUnit.NANOSECONDS)) {
         return false;
