@@ -147,7 +147,7 @@ public final class Coordinator {
   private final Set<String> stopping = new TreeSet<>();
 
   /**
-   * Whether a ring ever formed: the first formation waits formTimeout, later ones regroupTimeout.
+   * Whether a ring was dissolved: the first formation waits formTimeout, later ones regroupTimeout.
    */
   private boolean regrouping;
 
