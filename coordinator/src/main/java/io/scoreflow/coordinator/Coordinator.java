@@ -19,6 +19,7 @@ import org.apache.pekko.actor.typed.receptionist.Receptionist;
 import org.apache.pekko.actor.typed.receptionist.ServiceKey;
 import org.apache.pekko.cluster.ClusterEvent;
 import org.apache.pekko.cluster.typed.Cluster;
+import org.apache.pekko.cluster.typed.Down;
 import org.apache.pekko.cluster.typed.Subscribe;
 
 /**
@@ -123,7 +124,7 @@ public final class Coordinator {
   private record WorkerTerminated(String workerId, ActorRef<WorkerProtocol.Command> worker)
       implements Command {}
 
-  private record MemberGone(Address address, String how) implements Command {}
+  private record MemberGone(Address address, String how, boolean unreachable) implements Command {}
 
   private enum FormationDeadline implements Command {
     INSTANCE
@@ -198,7 +199,7 @@ public final class Coordinator {
               Subscribe.create(
                   ctx.messageAdapter(
                       ClusterEvent.MemberRemoved.class,
-                      e -> new MemberGone(e.member().address(), "removed from the cluster")),
+                      e -> new MemberGone(e.member().address(), "removed from the cluster", false)),
                   ClusterEvent.MemberRemoved.class));
       cluster
           .subscriptions()
@@ -206,7 +207,7 @@ public final class Coordinator {
               Subscribe.create(
                   ctx.messageAdapter(
                       ClusterEvent.UnreachableMember.class,
-                      e -> new MemberGone(e.member().address(), "unreachable")),
+                      e -> new MemberGone(e.member().address(), "unreachable", true)),
                   ClusterEvent.UnreachableMember.class));
     }
     timers.startSingleTimer(FORMATION_TIMER, FormationDeadline.INSTANCE, spec.formTimeout());
@@ -302,7 +303,21 @@ public final class Coordinator {
     return formIfComplete();
   }
 
+  /**
+   * The coordinator is the cluster's only downing authority (no split-brain resolver): a member it
+   * cannot reach is taken out, so the cluster converges and replacements can join. A worker that
+   * was only slow finds itself downed, rejoins and is taken back at the next regroup.
+   */
+  private void takeOut(MemberGone m) {
+    if (m.unreachable()) {
+      ctx.getLog()
+          .warn("job {}: taking unreachable node {} out of the cluster", spec.job(), m.address());
+      Cluster.get(ctx.getSystem()).manager().tell(new Down(m.address()));
+    }
+  }
+
   private Behavior<Command> onMemberGoneWhileForming(MemberGone m) {
+    takeOut(m);
     Optional<Register> lost = registered.byAddress(m.address());
     return lost.isPresent() ? onLostWhileForming(lost.get().worker(), m.how()) : Behaviors.same();
   }
@@ -570,6 +585,7 @@ public final class Coordinator {
   }
 
   private Behavior<Command> onMemberGoneWhileRunning(MemberGone m) {
+    takeOut(m);
     Optional<Register> lost = registered.byAddress(m.address());
     return lost.isPresent() ? onLostWhileRunning(lost.get().worker(), m.how()) : Behaviors.same();
   }
@@ -700,6 +716,12 @@ public final class Coordinator {
   private Behavior<Command> ended() {
     return Behaviors.receive(Command.class)
         .onMessage(Register.class, this::onRegisterWhenOver)
+        .onMessage(
+            MemberGone.class,
+            m -> {
+              takeOut(m);
+              return Behaviors.same();
+            })
         .onAnyMessage(m -> Behaviors.same())
         .build();
   }

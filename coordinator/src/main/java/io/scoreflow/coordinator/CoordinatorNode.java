@@ -9,6 +9,7 @@ import java.util.concurrent.TimeoutException;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.actor.typed.Terminated;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.cluster.typed.Cluster;
 import org.apache.pekko.cluster.typed.Down;
@@ -56,13 +57,38 @@ public final class CoordinatorNode implements AutoCloseable {
         Behaviors.setup(
             ctx -> {
               ActorRef<JobEvent> listener = ctx.spawn(queueing(events), "events");
-              ctx.spawn(Coordinator.create(spec, catalog, listener), "coordinator");
+              ActorRef<Coordinator.Command> coordinator =
+                  ctx.spawn(Coordinator.create(spec, catalog, listener), "coordinator");
               actors.forEach((name, behavior) -> ctx.spawn(behavior, name));
-              return Behaviors.empty();
+              // A coordinator that dies (a bug) must end the job, not leave its follower waiting.
+              ctx.watch(coordinator);
+              return Behaviors.receive(Void.class)
+                  .onSignal(
+                      Terminated.class,
+                      t -> {
+                        events.add(
+                            new JobEvent.JobFailed(
+                                spec.job(),
+                                0,
+                                FailureReason.COORDINATOR_STOPPED,
+                                "the coordinator actor stopped before the job ended (see its log)"));
+                        return Behaviors.same();
+                      })
+                  .build();
             });
     ActorSystem<Void> system =
         ActorSystem.create(
             guardian, ClusterNodes.SYSTEM_NAME, ClusterNodes.node(host, port, null, "coordinator"));
+    system
+        .getWhenTerminated()
+        .thenRun(
+            () ->
+                events.add(
+                    new JobEvent.JobFailed(
+                        spec.job(),
+                        0,
+                        FailureReason.COORDINATOR_STOPPED,
+                        "the coordinator's node stopped before the job ended")));
     return new CoordinatorNode(system, events);
   }
 

@@ -7,7 +7,8 @@ public enum FailureReason {
   WORKER_FAILED("a worker reported that its training failed"),
   REPLICAS_DIVERGED("the replicas' parameter checksums differ"),
   STALLED("no training step completed within the step deadline"),
-  PROTOCOL("a worker reported something impossible for the job");
+  PROTOCOL("a worker reported something impossible for the job"),
+  COORDINATOR_STOPPED("the coordinator itself stopped");
 
   private final String meaning;
 

@@ -4,12 +4,16 @@ import io.scoreflow.coordinator.Coordinator;
 import io.scoreflow.coordinator.WorkerProtocol;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
+import org.apache.pekko.actor.Address;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.javadsl.ActorContext;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
 import org.apache.pekko.actor.typed.receptionist.Receptionist;
+import org.apache.pekko.cluster.ClusterEvent;
+import org.apache.pekko.cluster.typed.Cluster;
+import org.apache.pekko.cluster.typed.Subscribe;
 
 /**
  * A worker node's actor: finds the coordinator through the receptionist, registers (repeating until
@@ -29,6 +33,7 @@ public final class WorkerNode {
 
   private static final String REGISTER_TICK = "register-tick";
   private static final String DEADLINE = "deadline";
+  private static final String COORDINATOR_UNREACHABLE = "coordinator-unreachable";
 
   /** The worker's protocol: the coordinator's messages, adapted, and its own. */
   public sealed interface Command
@@ -38,6 +43,7 @@ public final class WorkerNode {
           Deadline,
           StepDone,
           RunEnded,
+          Reachability,
           CoordinatorGone {}
 
   private record FromCoordinator(WorkerProtocol.Command message) implements Command {}
@@ -54,6 +60,9 @@ public final class WorkerNode {
   private record StepDone(Coordinator.StepReport report) implements Command {}
 
   private record RunEnded(long step, String failure, boolean inExchange) implements Command {}
+
+  /** The cluster's failure detector changed its mind about the node at {@code address}. */
+  private record Reachability(Address address, boolean reachable) implements Command {}
 
   private enum CoordinatorGone implements Command {
     INSTANCE
@@ -118,6 +127,21 @@ public final class WorkerNode {
   }
 
   private Behavior<Command> start() {
+    if ("cluster".equals(ctx.getSystem().settings().config().getString("pekko.actor.provider"))) {
+      var subscriptions = Cluster.get(ctx.getSystem()).subscriptions();
+      subscriptions.tell(
+          Subscribe.create(
+              ctx.messageAdapter(
+                  ClusterEvent.UnreachableMember.class,
+                  e -> new Reachability(e.member().address(), false)),
+              ClusterEvent.UnreachableMember.class));
+      subscriptions.tell(
+          Subscribe.create(
+              ctx.messageAdapter(
+                  ClusterEvent.ReachableMember.class,
+                  e -> new Reachability(e.member().address(), true)),
+              ClusterEvent.ReachableMember.class));
+    }
     ctx.getSystem()
         .receptionist()
         .tell(
@@ -140,8 +164,31 @@ public final class WorkerNode {
         .onMessage(RegisterTick.class, m -> register())
         .onMessage(FromCoordinator.class, this::onReplyToRegistration)
         .onMessage(Deadline.class, m -> end(WorkerExit.failed(m.what())))
+        .onMessage(Reachability.class, this::onReachability)
         .onMessage(CoordinatorGone.class, m -> end(coordinatorLost()))
         .build();
+  }
+
+  /**
+   * Nobody downs the coordinator (it is the cluster's only downing authority), so its loss shows as
+   * unreachability that lasts: after {@code coordinatorTimeout} the worker counts it as gone.
+   */
+  private Behavior<Command> onReachability(Reachability m) {
+    if (coordinator == null || !m.address().equals(coordinator.path().address())) {
+      return Behaviors.same();
+    }
+    if (m.reachable()) {
+      timers.cancel(COORDINATOR_UNREACHABLE);
+    } else {
+      ctx.getLog()
+          .warn(
+              "worker {}: the coordinator is unreachable; counting it as gone after {}",
+              settings.workerId(),
+              settings.coordinatorTimeout());
+      timers.startSingleTimer(
+          COORDINATOR_UNREACHABLE, CoordinatorGone.INSTANCE, settings.coordinatorTimeout());
+    }
+    return Behaviors.same();
   }
 
   private static WorkerExit coordinatorLost() {
@@ -200,6 +247,7 @@ public final class WorkerNode {
   private Behavior<Command> waiting() {
     return Behaviors.receive(Command.class)
         .onMessage(FromCoordinator.class, this::onCoordinatorWhileWaiting)
+        .onMessage(Reachability.class, this::onReachability)
         .onMessage(CoordinatorGone.class, m -> end(coordinatorLost()))
         .onMessage(StepDone.class, m -> Behaviors.same())
         .onMessage(RunEnded.class, m -> Behaviors.same())
@@ -262,6 +310,7 @@ public final class WorkerNode {
         .onMessage(StepDone.class, this::onStepDone)
         .onMessage(RunEnded.class, this::onRunEnded)
         .onMessage(FromCoordinator.class, this::onCoordinatorWhileTraining)
+        .onMessage(Reachability.class, this::onReachability)
         .onMessage(CoordinatorGone.class, m -> stopReplica(coordinatorLost()))
         .onMessage(RegisterTick.class, m -> Behaviors.same())
         .onMessage(CoordinatorListing.class, m -> Behaviors.same())
@@ -350,6 +399,7 @@ public final class WorkerNode {
     return Behaviors.receive(Command.class)
         .onMessage(RunEnded.class, m -> confirmStopped(abort))
         .onMessage(Deadline.class, m -> end(WorkerExit.failed(m.what())))
+        .onMessage(Reachability.class, this::onReachability)
         .onMessage(CoordinatorGone.class, m -> stopReplica(coordinatorLost()))
         .onMessage(FromCoordinator.class, this::onCoordinatorWhileAborting)
         .onAnyMessage(m -> Behaviors.same())
@@ -371,6 +421,7 @@ public final class WorkerNode {
   private Behavior<Command> ranDone() {
     return Behaviors.receive(Command.class)
         .onMessage(FromCoordinator.class, this::onCoordinatorAfterRun)
+        .onMessage(Reachability.class, this::onReachability)
         .onMessage(CoordinatorGone.class, m -> end(coordinatorLost()))
         .onMessage(Deadline.class, m -> end(WorkerExit.failed(m.what())))
         .onAnyMessage(m -> Behaviors.same())

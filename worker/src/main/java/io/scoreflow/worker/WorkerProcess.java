@@ -98,7 +98,8 @@ public final class WorkerProcess {
                   settings.device(),
                   settings.registerRetry(),
                   left,
-                  settings.stopTimeout());
+                  settings.stopTimeout(),
+                  settings.coordinatorTimeout());
         }
         Attempt a = runOnce(o, attempt, server.port(), training, samplerCache, defaults);
         if (a.exit().code() != WorkerExit.COORDINATOR_LOST) {

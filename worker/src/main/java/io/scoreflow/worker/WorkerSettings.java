@@ -13,6 +13,8 @@ import java.util.Objects;
  * @param registerRetry how often it repeats its registration until acknowledged
  * @param registerTimeout when it gives up finding or registering with a coordinator
  * @param stopTimeout how long it waits for its training thread to stop
+ * @param coordinatorTimeout how long the coordinator may stay unreachable before this worker counts
+ *     it as lost (and rejoins); the coordinator alone takes nodes out of the cluster
  */
 public record WorkerSettings(
     String workerId,
@@ -20,7 +22,8 @@ public record WorkerSettings(
     String device,
     Duration registerRetry,
     Duration registerTimeout,
-    Duration stopTimeout) {
+    Duration stopTimeout,
+    Duration coordinatorTimeout) {
 
   public WorkerSettings {
     Objects.requireNonNull(workerId, "workerId");
@@ -37,6 +40,7 @@ public record WorkerSettings(
         device,
         c.getDuration("register-retry"),
         c.getDuration("register-timeout"),
-        c.getDuration("stop-timeout"));
+        c.getDuration("stop-timeout"),
+        c.getDuration("coordinator-timeout"));
   }
 }

@@ -66,7 +66,8 @@ class WorkerNodeTest {
         "cpu",
         Duration.ofMillis(200),
         Duration.ofSeconds(5),
-        Duration.ofSeconds(2));
+        Duration.ofSeconds(2),
+        Duration.ofSeconds(15));
   }
 
   /** A probe registered as the coordinator, and the worker's first registration with it. */
