@@ -77,7 +77,15 @@ public final class CheckpointReader {
    *     has another format: falling back past it would silently discard that run's progress
    */
   public Optional<CompletedCheckpoint> newestValid() {
-    return newest(CheckpointReader::verifyDirectory);
+    return newest(CheckpointReader::verifyDirectory, Long.MAX_VALUE);
+  }
+
+  /**
+   * As {@link #newestValid()}, among the committed checkpoints of a step no later than {@code
+   * bound}: a distributed run goes back to the newest one every rank vouched for.
+   */
+  public Optional<CompletedCheckpoint> newestValidAtMost(long bound) {
+    return newest(CheckpointReader::verifyDirectory, bound);
   }
 
   /**
@@ -85,7 +93,7 @@ public final class CheckpointReader {
    * damaged ones as {@link #newestValid()} does.
    */
   public Optional<LoadedCheckpoint> newestValid(NDManager manager) {
-    return newest(dir -> loadDirectory(dir, manager));
+    return newest(dir -> loadDirectory(dir, manager), Long.MAX_VALUE);
   }
 
   /** Verifies the checkpoint of {@code step}; any problem is an error, never a fallback. */
@@ -292,17 +300,17 @@ public final class CheckpointReader {
     return dir;
   }
 
-  private <T> Optional<T> newest(Function<Path, T> open) {
+  private <T> Optional<T> newest(Function<Path, T> open, long bound) {
     // A live writer's retention may delete checkpoints while they are read (it keeps the last K
     // and writes a new one every few steps): when every candidate failed and the committed set
     // changed meanwhile, read the new set rather than conclude there is none.
-    List<Long> before = candidates();
+    List<Long> before = candidatesAtMost(bound);
     for (int attempt = 0; ; attempt++) {
       Optional<T> found = newestOf(before, open);
       if (found.isPresent() || attempt == 4) {
         return found;
       }
-      List<Long> now = candidates();
+      List<Long> now = candidatesAtMost(bound);
       if (now.equals(before)) {
         return found;
       }
@@ -336,6 +344,10 @@ public final class CheckpointReader {
   }
 
   /** Committed steps, newest first, after saying what is odd about the pointer. */
+  private List<Long> candidatesAtMost(long bound) {
+    return candidates().stream().filter(step -> step <= bound).toList();
+  }
+
   private List<Long> candidates() {
     List<Long> steps = steps();
     OptionalLong latest = latest();

@@ -24,4 +24,13 @@ public final class GradMode {
       JniUtils.setGradMode(was);
     }
   }
+
+  /** As {@link #off(Supplier)}, for work without a result. */
+  public static void off(Runnable work) {
+    off(
+        () -> {
+          work.run();
+          return null;
+        });
+  }
 }

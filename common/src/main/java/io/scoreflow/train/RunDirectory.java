@@ -71,10 +71,15 @@ public final class RunDirectory {
 
   /** The newest checkpoint whose files all match their digests, if any (tensors not loaded). */
   public Optional<CompletedCheckpoint> newestValid() {
+    return newestValidAtMost(Long.MAX_VALUE);
+  }
+
+  /** As {@link #newestValid()}, among the checkpoints of a step no later than {@code bound}. */
+  public Optional<CompletedCheckpoint> newestValidAtMost(long bound) {
     if (!Files.isDirectory(checkpoints())) {
       return Optional.empty();
     }
-    return reader().newestValid();
+    return reader().newestValidAtMost(bound);
   }
 
   /**

@@ -182,11 +182,7 @@ public final class TrainJob implements AutoCloseable {
    * io.scoreflow.math.GradMode}), which only the engine's first thread has by default.
    */
   public void run(long untilStep, Listener listener) {
-    io.scoreflow.math.GradMode.off(
-        () -> {
-          runSteps(untilStep, listener);
-          return null;
-        });
+    io.scoreflow.math.GradMode.off(() -> runSteps(untilStep, listener));
   }
 
   private void runSteps(long untilStep, Listener listener) {
@@ -311,10 +307,7 @@ public final class TrainJob implements AutoCloseable {
     RunDirectory.checkCompatible(config, checkpoint);
     // Writes into the parameters in place: refused with grad mode on, as on a replica's thread.
     io.scoreflow.math.GradMode.off(
-        () -> {
-          TrainState.fromCheckpoint(checkpoint).restoreInto(trainer);
-          return null;
-        });
+        () -> TrainState.fromCheckpoint(checkpoint).restoreInto(trainer));
     LOG.info(
         "job {} generation {} step {}: rank {} resumed from {}",
         jobId,

@@ -1,11 +1,8 @@
 package io.scoreflow.coordinator;
 
-import io.scoreflow.ckpt.CheckpointReader;
 import io.scoreflow.ckpt.CompletedCheckpoint;
 import io.scoreflow.train.RunDirectory;
-import java.util.List;
 import java.util.OptionalLong;
-import org.slf4j.LoggerFactory;
 
 /**
  * Where a generation starts: the step of the newest checkpoint that passes its checksums. Asked
@@ -31,30 +28,15 @@ public interface CheckpointCatalog {
     return new CheckpointCatalog() {
       @Override
       public OptionalLong newestValidStep() {
-        return dir.newestValid()
-            .map(CompletedCheckpoint::step)
-            .map(OptionalLong::of)
-            .orElseGet(OptionalLong::empty);
+        return newestValidStepAtMost(Long.MAX_VALUE);
       }
 
       @Override
       public OptionalLong newestValidStepAtMost(long bound) {
-        CheckpointReader reader = dir.reader();
-        List<Long> steps = reader.committedSteps();
-        for (int i = steps.size() - 1; i >= 0; i--) {
-          long step = steps.get(i);
-          if (step > bound) {
-            continue;
-          }
-          try {
-            reader.verify(step);
-            return OptionalLong.of(step);
-          } catch (RuntimeException e) {
-            LoggerFactory.getLogger(CheckpointCatalog.class)
-                .warn("skipping the checkpoint of step {}: {}", step, e.getMessage());
-          }
-        }
-        return OptionalLong.empty();
+        return dir.newestValidAtMost(bound)
+            .map(CompletedCheckpoint::step)
+            .map(OptionalLong::of)
+            .orElseGet(OptionalLong::empty);
       }
     };
   }

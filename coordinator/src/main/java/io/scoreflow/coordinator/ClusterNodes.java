@@ -16,6 +16,14 @@ public final class ClusterNodes {
 
   private ClusterNodes() {}
 
+  /**
+   * Whether {@code system} runs as a cluster node (a test kit's plain system does not, and has no
+   * membership events to subscribe to).
+   */
+  public static boolean clustered(org.apache.pekko.actor.typed.ActorSystem<?> system) {
+    return "cluster".equals(system.settings().config().getString("pekko.actor.provider"));
+  }
+
   /** A {@code HOST:PORT} as given on the command line. */
   public record HostPort(String host, int port) {
     @Override

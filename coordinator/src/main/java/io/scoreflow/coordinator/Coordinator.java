@@ -191,7 +191,7 @@ public final class Coordinator {
 
   private Behavior<Command> start() {
     ctx.getSystem().receptionist().tell(Receptionist.register(SERVICE_KEY, ctx.getSelf()));
-    if ("cluster".equals(ctx.getSystem().settings().config().getString("pekko.actor.provider"))) {
+    if (ClusterNodes.clustered(ctx.getSystem())) {
       Cluster cluster = Cluster.get(ctx.getSystem());
       cluster
           .subscriptions()

@@ -66,12 +66,7 @@ public final class CoordinatorNode implements AutoCloseable {
                   .onSignal(
                       Terminated.class,
                       t -> {
-                        events.add(
-                            new JobEvent.JobFailed(
-                                spec.job(),
-                                0,
-                                FailureReason.COORDINATOR_STOPPED,
-                                "the coordinator actor stopped before the job ended (see its log)"));
+                        events.add(stopped(spec, "the coordinator actor (see its log)"));
                         return Behaviors.same();
                       })
                   .build();
@@ -79,17 +74,14 @@ public final class CoordinatorNode implements AutoCloseable {
     ActorSystem<Void> system =
         ActorSystem.create(
             guardian, ClusterNodes.SYSTEM_NAME, ClusterNodes.node(host, port, null, "coordinator"));
-    system
-        .getWhenTerminated()
-        .thenRun(
-            () ->
-                events.add(
-                    new JobEvent.JobFailed(
-                        spec.job(),
-                        0,
-                        FailureReason.COORDINATOR_STOPPED,
-                        "the coordinator's node stopped before the job ended")));
+    system.getWhenTerminated().thenRun(() -> events.add(stopped(spec, "the coordinator's node")));
     return new CoordinatorNode(system, events);
+  }
+
+  /** The end of a job whose coordinator ({@code what}) stopped under it. */
+  private static JobEvent stopped(JobSpec spec, String what) {
+    return new JobEvent.JobFailed(
+        spec.job(), 0, FailureReason.COORDINATOR_STOPPED, what + " stopped before the job ended");
   }
 
   private static Behavior<JobEvent> queueing(BlockingQueue<JobEvent> events) {

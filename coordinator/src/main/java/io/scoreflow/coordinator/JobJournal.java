@@ -1,10 +1,16 @@
 package io.scoreflow.coordinator;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import io.scoreflow.train.EventLog;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.stream.Stream;
 
 /**
  * The coordinator's record of a distributed run, {@code OUT/events.jsonl}: every ring it formed
@@ -36,26 +42,24 @@ public final class JobJournal implements AutoCloseable {
    */
   public static long lastGeneration(Path runDirectory) {
     Path file = runDirectory.resolve(FILE);
-    if (!java.nio.file.Files.isRegularFile(file)) {
+    if (!Files.isRegularFile(file)) {
       return 0;
     }
     long newest = 0;
-    com.fasterxml.jackson.databind.ObjectMapper json =
-        new com.fasterxml.jackson.databind.ObjectMapper();
-    try (java.util.stream.Stream<String> lines = java.nio.file.Files.lines(file)) {
+    ObjectMapper json = new ObjectMapper();
+    try (Stream<String> lines = Files.lines(file)) {
       for (String line : (Iterable<String>) lines::iterator) {
         try {
-          com.fasterxml.jackson.databind.JsonNode generation =
-              json.readTree(line).get("generation");
+          JsonNode generation = json.readTree(line).get("generation");
           if (generation != null && generation.canConvertToLong()) {
             newest = Math.max(newest, generation.asLong());
           }
-        } catch (java.io.IOException e) {
+        } catch (IOException e) {
           // A torn last line: the lines before it still count.
         }
       }
-    } catch (java.io.IOException e) {
-      throw new java.io.UncheckedIOException("cannot read the journal " + file, e);
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot read the journal " + file, e);
     }
     return newest;
   }

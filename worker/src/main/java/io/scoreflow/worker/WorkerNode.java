@@ -1,5 +1,6 @@
 package io.scoreflow.worker;
 
+import io.scoreflow.coordinator.ClusterNodes;
 import io.scoreflow.coordinator.Coordinator;
 import io.scoreflow.coordinator.WorkerProtocol;
 import java.util.Set;
@@ -127,7 +128,7 @@ public final class WorkerNode {
   }
 
   private Behavior<Command> start() {
-    if ("cluster".equals(ctx.getSystem().settings().config().getString("pekko.actor.provider"))) {
+    if (ClusterNodes.clustered(ctx.getSystem())) {
       var subscriptions = Cluster.get(ctx.getSystem()).subscriptions();
       subscriptions.tell(
           Subscribe.create(
