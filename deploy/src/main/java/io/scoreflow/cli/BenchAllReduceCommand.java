@@ -21,8 +21,11 @@ import picocli.CommandLine.Spec;
       "Starts N worker processes on loopback, times MEAN all-reduces of an S MB float32 buffer"
           + " through the gRPC ring (medians after warm-up) and, in the same run, the raw TCP"
           + " bandwidth between two of the same processes (one stream, before and after; the"
-          + " higher counts).",
-      "busbw_gbps = algbw x 2(N-1)/N; ratio = busbw_gbps / loopback_gbps."
+          + " higher counts), and as a reference the same ring schedule over plain sockets"
+          + " (fp32, no gRPC).",
+      "busbw_gbps = algbw x 2(N-1)/N; ratio = busbw_gbps / loopback_gbps; plain_ring_* the"
+          + " same for the plain-socket ring; grpc_over_plain = busbw_gbps /"
+          + " plain_ring_busbw_gbps."
     })
 final class BenchAllReduceCommand implements Callable<Integer> {
 
@@ -87,13 +90,19 @@ final class BenchAllReduceCommand implements Callable<Integer> {
       m.put("loopback_after_gbps", r.loopbackAfterGbps());
       m.put("cpu_seconds_per_allreduce", r.cpuSecondsPerAllReduce());
       m.put("seconds", r.seconds());
+      m.put("plain_ring_median_seconds", r.plainMedianSeconds());
+      m.put("plain_ring_busbw_gbps", r.plainBusbwGbps());
+      m.put("plain_ring_ratio", r.plainRatio());
+      m.put("plain_ring_cpu_seconds_per_allreduce", r.plainCpuSecondsPerAllReduce());
+      m.put("grpc_over_plain", r.busbwGbps() / r.plainBusbwGbps());
       Json.print(out, m);
       return 0;
     }
     out.printf(
         Locale.ROOT,
         "%d workers, %s MB %s: median %.1f ms, busbw %.2f Gb/s; raw TCP %.2f Gb/s;"
-            + " busbw/TCP %.3f; %.2f CPU s per all-reduce (all workers)%n",
+            + " busbw/TCP %.3f; %.2f CPU s per all-reduce (all workers); the same ring over plain"
+            + " sockets: busbw %.2f Gb/s, busbw/TCP %.3f, %.2f CPU s%n",
         r.workers(),
         r.mbytes(),
         r.encoding(),
@@ -101,7 +110,10 @@ final class BenchAllReduceCommand implements Callable<Integer> {
         r.busbwGbps(),
         r.loopbackGbps(),
         r.ratio(),
-        r.cpuSecondsPerAllReduce());
+        r.cpuSecondsPerAllReduce(),
+        r.plainBusbwGbps(),
+        r.plainRatio(),
+        r.plainCpuSecondsPerAllReduce());
     return 0;
   }
 

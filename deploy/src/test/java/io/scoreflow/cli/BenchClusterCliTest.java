@@ -71,6 +71,18 @@ class BenchClusterCliTest {
         Math.max(j.get("loopback_before_gbps").asDouble(), j.get("loopback_after_gbps").asDouble()),
         loopback,
         1e-12);
+    // The plain-socket reference ring ran in the same run (its workers check every summed element
+    // and fail the benchmark on a wrong one), and its numbers follow the same definitions.
+    assertTrue(r.err().contains("the same ring over plain sockets (reference)"), r.err());
+    double plain = j.get("plain_ring_busbw_gbps").asDouble();
+    assertTrue(
+        plain > 0 && j.get("plain_ring_cpu_seconds_per_allreduce").asDouble() > 0, j.toString());
+    assertEquals(
+        2.0 * (1 << 20) * 8 / j.get("plain_ring_median_seconds").asDouble() / 1e9 * 4 / 3,
+        plain,
+        1e-9 * plain);
+    assertEquals(plain / loopback, j.get("plain_ring_ratio").asDouble(), 1e-9);
+    assertEquals(busbw / plain, j.get("grpc_over_plain").asDouble(), 1e-9);
   }
 
   @Test

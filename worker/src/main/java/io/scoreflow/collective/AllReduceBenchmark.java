@@ -19,6 +19,10 @@ import java.util.function.Consumer;
  * the median over repeats, after warm-up (the JIT needs dozens of large runs to settle). The CPU
  * time of all workers per all-reduce is reported too: on a small, shared machine the ring is
  * CPU-bound, and CPU per all-reduce depends much less than time on what else runs.
+ *
+ * <p>The same workers then run the same ring over plain sockets ({@link PlainSocketRing}), the
+ * reference for what the gRPC transport costs: gRPC busbw / plain busbw is the transport's
+ * efficiency, plain busbw / raw TCP what the machine allows any ring of this shape.
  */
 public final class AllReduceBenchmark {
 
@@ -78,7 +82,11 @@ public final class AllReduceBenchmark {
     }
   }
 
-  /** The measurement; bandwidths in Gb/s (10^9 bits per second), times in seconds. */
+  /**
+   * The measurement; bandwidths in Gb/s (10^9 bits per second), times in seconds. The {@code
+   * plain*} fields are the reference ring over plain sockets ({@link PlainSocketRing}: the same
+   * schedule and chunks, fp32, no gRPC), timed the same way in the same run.
+   */
   public record Result(
       int workers,
       double mbytes,
@@ -94,42 +102,11 @@ public final class AllReduceBenchmark {
       double loopbackBeforeGbps,
       double loopbackAfterGbps,
       double cpuSecondsPerAllReduce,
-      double[] seconds) {
-
-    /** The JSON object that {@code --json} prints. */
-    public String toJson() {
-      StringBuilder times = new StringBuilder();
-      for (double s : seconds) {
-        times.append(times.length() == 0 ? "" : ", ").append(fmt(s));
-      }
-      return String.format(
-          Locale.ROOT,
-          "{\"workers\": %d, \"mbytes\": %s, \"encoding\": \"%s\", \"chunk_bytes\": %d,"
-              + " \"warmup\": %d, \"repeats\": %d, \"median_seconds\": %s, \"algbw_gbps\": %s,"
-              + " \"busbw_gbps\": %s, \"loopback_gbps\": %s, \"ratio\": %s,"
-              + " \"loopback_before_gbps\": %s, \"loopback_after_gbps\": %s,"
-              + " \"cpu_seconds_per_allreduce\": %s, \"seconds\": [%s]}",
-          workers,
-          fmt(mbytes),
-          encoding,
-          chunkBytes,
-          warmup,
-          repeats,
-          fmt(medianSeconds),
-          fmt(algbwGbps),
-          fmt(busbwGbps),
-          fmt(loopbackGbps),
-          fmt(ratio),
-          fmt(loopbackBeforeGbps),
-          fmt(loopbackAfterGbps),
-          fmt(cpuSecondsPerAllReduce),
-          times);
-    }
-
-    private static String fmt(double v) {
-      return String.format(Locale.ROOT, "%.4g", v);
-    }
-  }
+      double[] seconds,
+      double plainMedianSeconds,
+      double plainBusbwGbps,
+      double plainRatio,
+      double plainCpuSecondsPerAllReduce) {}
 
   private static final int TCP_WARMUP = 5;
   private static final int TCP_REPEATS = 15;
@@ -178,37 +155,51 @@ public final class AllReduceBenchmark {
       progress.accept(
           String.format(
               Locale.ROOT,
-              "%d warm-up and %d timed all-reduces of %s MB",
+              "gRPC ring: %d warm-up and %d timed all-reduces of %.4g MB",
               o.warmup(),
               o.repeats(),
-              Result.fmt(o.mbytes())));
+              o.mbytes()));
       for (RingWorkerProcess w : workers) {
         w.send("BENCH " + elements + " " + o.warmup() + " " + o.repeats() + " 0");
       }
-      long[][] perRank = new long[o.workers()][];
       long wait = STEP_TIMEOUT_MS * (o.warmup() + o.repeats()) + 60_000;
-      long cpuNanos = 0;
-      for (int r = 0; r < o.workers(); r++) {
-        String[] answer = workers.get(r).expect("TIMES", wait, TimeUnit.MILLISECONDS).split(" ");
-        perRank[r] = parse(answer[0]);
-        cpuNanos += Long.parseLong(answer[1]);
+      Timed grpc = collect(workers, o.repeats(), wait);
+
+      progress.accept(
+          "the same ring over plain sockets (reference): "
+              + o.warmup()
+              + " warm-up and "
+              + o.repeats()
+              + " timed");
+      List<String> plainPorts = new ArrayList<>();
+      for (RingWorkerProcess w : workers) {
+        w.send("PLAIN_SERVE");
+        plainPorts.add(w.expect("PLAIN_PORT", 30, TimeUnit.SECONDS));
       }
+      for (int r = 0; r < o.workers(); r++) {
+        workers
+            .get(r)
+            .send(
+                String.join(
+                    " ",
+                    "PLAIN_BENCH",
+                    Integer.toString(r),
+                    Integer.toString(o.workers()),
+                    "127.0.0.1",
+                    plainPorts.get((r + 1) % o.workers()),
+                    Integer.toString(elements),
+                    Integer.toString(o.chunkBytes() / 4),
+                    Integer.toString(o.warmup()),
+                    Integer.toString(o.repeats())));
+      }
+      Timed plain = collect(workers, o.repeats(), wait);
 
       progress.accept("raw TCP again");
       double tcpAfter = tcpGbps(workers.get(0), tcpPort, bytes);
 
-      double[] seconds = new double[o.repeats()];
-      for (int i = 0; i < o.repeats(); i++) {
-        long slowest = 0;
-        for (long[] rank : perRank) {
-          slowest = Math.max(slowest, rank[i]);
-        }
-        seconds[i] = slowest / 1e9;
-      }
-      double median = median(seconds);
-      double algbw = bytes * 8 / median / 1e9;
-      double busbw = algbw * 2 * (o.workers() - 1) / o.workers();
       double loopback = Math.max(tcpBefore, tcpAfter);
+      double busbw = busbwGbps(bytes, o.workers(), grpc.medianSeconds());
+      double plainBusbw = busbwGbps(bytes, o.workers(), plain.medianSeconds());
       return new Result(
           o.workers(),
           o.mbytes(),
@@ -216,20 +207,51 @@ public final class AllReduceBenchmark {
           o.chunkBytes(),
           o.warmup(),
           o.repeats(),
-          median,
-          algbw,
+          grpc.medianSeconds(),
+          bytes * 8 / grpc.medianSeconds() / 1e9,
           busbw,
           loopback,
           busbw / loopback,
           tcpBefore,
           tcpAfter,
-          cpuNanos / 1e9 / o.repeats(),
-          seconds);
+          grpc.cpuSeconds() / o.repeats(),
+          grpc.seconds(),
+          plain.medianSeconds(),
+          plainBusbw,
+          plainBusbw / loopback,
+          plain.cpuSeconds() / o.repeats());
     } finally {
       for (RingWorkerProcess w : workers) {
         w.close();
       }
     }
+  }
+
+  /** One timed series: per repeat the slowest rank's seconds, and the CPU of all ranks. */
+  private record Timed(double[] seconds, double cpuSeconds) {
+    double medianSeconds() {
+      return median(seconds);
+    }
+  }
+
+  /** Reads every rank's {@code TIMES ns,... cpuNs} answer. */
+  private static Timed collect(List<RingWorkerProcess> workers, int repeats, long waitMs) {
+    double[] seconds = new double[repeats];
+    long cpuNanos = 0;
+    for (RingWorkerProcess w : workers) {
+      String[] answer = w.expect("TIMES", waitMs, TimeUnit.MILLISECONDS).split(" ");
+      long[] nanos = parse(answer[0]);
+      for (int i = 0; i < repeats; i++) {
+        seconds[i] = Math.max(seconds[i], nanos[i] / 1e9);
+      }
+      cpuNanos += Long.parseLong(answer[1]);
+    }
+    return new Timed(seconds, cpuNanos / 1e9);
+  }
+
+  /** busbw = algbw x 2 (n - 1) / n, in Gb/s. */
+  private static double busbwGbps(long bytes, int workers, double seconds) {
+    return bytes * 8 / seconds / 1e9 * 2 * (workers - 1) / workers;
   }
 
   private static double tcpGbps(RingWorkerProcess sender, String port, long bytes) {
@@ -251,55 +273,5 @@ public final class AllReduceBenchmark {
     Arrays.sort(v);
     int n = v.length;
     return n % 2 == 1 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-  }
-
-  /**
-   * {@code java ... AllReduceBenchmark --workers N --mbytes S [--warmup W] [--repeats R]
-   * [--chunk-bytes B] [--encoding FP32|BF16] [--json]}; the CLI's {@code bench allreduce} calls
-   * {@link #run} directly.
-   */
-  public static void main(String[] args) {
-    int workers = 3;
-    double mbytes = 64;
-    Options defaults = Options.of(workers, mbytes);
-    int warmup = defaults.warmup();
-    int repeats = defaults.repeats();
-    int chunkBytes = defaults.chunkBytes();
-    WireEncoding encoding = defaults.encoding();
-    boolean json = false;
-    for (int i = 0; i < args.length; i++) {
-      switch (args[i]) {
-        case "--workers" -> workers = Integer.parseInt(args[++i]);
-        case "--mbytes" -> mbytes = Double.parseDouble(args[++i]);
-        case "--warmup" -> warmup = Integer.parseInt(args[++i]);
-        case "--repeats" -> repeats = Integer.parseInt(args[++i]);
-        case "--chunk-bytes" -> chunkBytes = Integer.parseInt(args[++i]);
-        case "--encoding" -> encoding = WireEncoding.valueOf(args[++i].toUpperCase(Locale.ROOT));
-        case "--json" -> json = true;
-        default -> throw new IllegalArgumentException("unknown option: " + args[i]);
-      }
-    }
-    Options o = new Options(workers, mbytes, warmup, repeats, chunkBytes, encoding, List.of());
-    Result r = run(o, line -> System.err.println("bench allreduce: " + line));
-    if (json) {
-      System.out.println(r.toJson());
-    } else {
-      System.out.printf(
-          Locale.ROOT,
-          "%d workers, %s MB %s: median %.1f ms, algbw %.2f Gb/s, busbw %.2f Gb/s;"
-              + " raw TCP %.2f Gb/s (before %.2f, after %.2f); busbw/TCP %.3f;"
-              + " %.2f CPU s per all-reduce (all workers)%n",
-          r.workers(),
-          Result.fmt(r.mbytes()),
-          r.encoding(),
-          r.medianSeconds() * 1e3,
-          r.algbwGbps(),
-          r.busbwGbps(),
-          r.loopbackGbps(),
-          r.loopbackBeforeGbps(),
-          r.loopbackAfterGbps(),
-          r.ratio(),
-          r.cpuSecondsPerAllReduce());
-    }
   }
 }

@@ -27,6 +27,9 @@ import java.util.zip.CRC32;
  *       ns,ns,... cpuNs} (the process's CPU time over the timed repeats)
  *   <li>{@code TCP_SERVE} → {@code TCP_PORT p}; {@code TCP_SEND host port bytes warmup repeats} →
  *       {@code TIMES ns,...}
+ *   <li>{@code PLAIN_SERVE} → {@code PLAIN_PORT p}; {@code PLAIN_BENCH rank world host port
+ *       elements chunkElements warmup repeats} → {@code TIMES ns,... cpuNs} (the reference ring of
+ *       {@link PlainSocketRing}, connected to the right neighbour's plain port)
  *   <li>{@code QUIT}, or the end of stdin (the parent went away): exits
  * </ul>
  *
@@ -42,6 +45,7 @@ public final class RingWorkerMain {
         new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
     RingAllReduce ring = null;
     ServerSocketChannel tcp = null;
+    PlainSocketRing plain = null;
     try (RingEndpoint endpoint =
         RingEndpoint.start(
             RingTransport.serverBuilder(new InetSocketAddress("127.0.0.1", 0)),
@@ -91,6 +95,24 @@ public final class RingWorkerMain {
                               Long.parseLong(w[3]),
                               Integer.parseInt(w[4]),
                               Integer.parseInt(w[5]))));
+          case "PLAIN_SERVE" -> {
+            plain = PlainSocketRing.listen();
+            out.println("PLAIN_PORT " + plain.port());
+          }
+          case "PLAIN_BENCH" -> {
+            plain.connect(
+                Integer.parseInt(w[1]), Integer.parseInt(w[2]), w[3], Integer.parseInt(w[4]));
+            out.println(
+                "TIMES "
+                    + plainBench(
+                        plain,
+                        Integer.parseInt(w[1]),
+                        Integer.parseInt(w[2]),
+                        Integer.parseInt(w[5]),
+                        Integer.parseInt(w[6]),
+                        Integer.parseInt(w[7]),
+                        Integer.parseInt(w[8])));
+          }
           case "QUIT" -> {
             return;
           }
@@ -107,6 +129,9 @@ public final class RingWorkerMain {
       }
       if (tcp != null) {
         tcp.close();
+      }
+      if (plain != null) {
+        plain.close();
       }
     }
   }
@@ -158,6 +183,42 @@ public final class RingWorkerMain {
       }
     }
     return join(nanos) + " " + (processCpuNanos() - cpuStart);
+  }
+
+  /**
+   * Timed sums over the plain-socket reference ring; every rank contributes {@code rank + 1} to
+   * every element, so each result must be exactly {@code world (world + 1) / 2}, checked after
+   * every repeat (outside the timing). Answers as {@link #bench}.
+   */
+  private static String plainBench(
+      PlainSocketRing ring,
+      int rank,
+      int world,
+      int elements,
+      int chunkElements,
+      int warmup,
+      int repeats) {
+    float[] b = new float[elements];
+    float expected = world * (world + 1) / 2f;
+    long[] nanos = new long[repeats];
+    long cpu = 0;
+    for (int i = -warmup; i < repeats; i++) {
+      Arrays.fill(b, rank + 1f);
+      long cpuStart = processCpuNanos();
+      long start = System.nanoTime();
+      ring.allReduceSum(b, chunkElements);
+      if (i >= 0) {
+        nanos[i] = System.nanoTime() - start;
+        cpu += processCpuNanos() - cpuStart;
+      }
+      for (int e = 0; e < elements; e++) {
+        if (b[e] != expected) {
+          throw new IllegalStateException(
+              "plain-socket ring: element " + e + " is " + b[e] + ", expected " + expected);
+        }
+      }
+    }
+    return join(nanos) + " " + cpu;
   }
 
   /** CPU time of this process (all threads, user + system), or -1 where the JVM does not say. */

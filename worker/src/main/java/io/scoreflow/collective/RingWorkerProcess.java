@@ -27,7 +27,7 @@ final class RingWorkerProcess implements AutoCloseable {
 
   /** The first words of {@link RingWorkerMain}'s answers. */
   private static final Set<String> ANSWERS =
-      Set.of("PORT", "READY", "OK", "FAIL", "TIMES", "TCP_PORT", "ERROR");
+      Set.of("PORT", "READY", "OK", "FAIL", "TIMES", "TCP_PORT", "PLAIN_PORT", "ERROR");
 
   private final Process process;
   private final Writer stdin;
