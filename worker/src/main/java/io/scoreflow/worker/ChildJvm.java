@@ -8,7 +8,8 @@ import java.util.List;
  * The one way scoreflow starts a process of its own: the same JVM binary and class path as this
  * one, {@code -Dai.djl.offline=true} (libtorch comes from the class path, nothing is fetched) and
  * {@code OMP_WAIT_POLICY=PASSIVE} (libtorch's OpenMP threads must not spin when several processes
- * share a few cores). Used for the worker processes of {@code train --workers N} and for the ring
+ * share a few cores) and {@code MKL_NUM_THREADS=1} (libtorch's multi-threaded MKL returns
+ * non-finite products on some AMD EPYC machines), as the launcher sets them. Used for the worker processes of {@code train --workers N} and for the ring
  * benchmark's processes.
  */
 public final class ChildJvm {
@@ -32,6 +33,7 @@ public final class ChildJvm {
     ProcessBuilder pb = new ProcessBuilder(command);
     // A user's own setting wins, as in the launcher.
     pb.environment().putIfAbsent("OMP_WAIT_POLICY", "PASSIVE");
+    pb.environment().putIfAbsent("MKL_NUM_THREADS", "1");
     return pb;
   }
 
