@@ -8,9 +8,9 @@ import java.util.List;
  * The one way scoreflow starts a process of its own: the same JVM binary and class path as this
  * one, {@code -Dai.djl.offline=true} (libtorch comes from the class path, nothing is fetched) and
  * {@code OMP_WAIT_POLICY=PASSIVE} (libtorch's OpenMP threads must not spin when several processes
- * share a few cores) and {@code MKL_NUM_THREADS=1} (libtorch's multi-threaded MKL returns
- * non-finite products on some AMD EPYC machines), as the launcher sets them. Used for the worker processes of {@code train --workers N} and for the ring
- * benchmark's processes.
+ * share a few cores), {@code MKL_NUM_THREADS=1} and {@code MALLOC_PERTURB_=255} (on some AMD EPYC
+ * machines libtorch's CPU kernels read memory they never wrote; see the launcher). Used for the
+ * worker processes of {@code train --workers N} and for the ring benchmark's processes.
  */
 public final class ChildJvm {
 
@@ -34,6 +34,7 @@ public final class ChildJvm {
     // A user's own setting wins, as in the launcher.
     pb.environment().putIfAbsent("OMP_WAIT_POLICY", "PASSIVE");
     pb.environment().putIfAbsent("MKL_NUM_THREADS", "1");
+    pb.environment().putIfAbsent("MALLOC_PERTURB_", "255");
     return pb;
   }
 
