@@ -19,9 +19,14 @@ import java.util.regex.Pattern;
  * directories, directories being deleted, superseded checkpoints, the pointer's temporary file and
  * the writer's lock. Only {@code step-<digits>} directories are checkpoints.
  */
-final class CheckpointLayout {
+public final class CheckpointLayout {
   static final String LATEST = "LATEST";
-  static final String MANIFEST = "manifest.json";
+
+  /**
+   * The manifest's file name inside a checkpoint directory; the checkpoint service sends it first.
+   */
+  public static final String MANIFEST = "manifest.json";
+
   static final String SAFETENSORS_SUFFIX = ".safetensors";
   static final String LOCK = ".lock";
 

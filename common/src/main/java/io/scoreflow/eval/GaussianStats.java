@@ -125,6 +125,15 @@ public record GaussianStats(double[] mean, DMatrixRMaj covariance, OptionalLong 
     return FrechetDistance.w2(this, other);
   }
 
+  /** The isotropic law {@code N(mean·1, std²·I)} in {@code dim} dimensions. */
+  public static GaussianStats isotropic(double mean, double std, int dim) {
+    double[] m = new double[dim];
+    java.util.Arrays.fill(m, mean);
+    DMatrixRMaj covariance = org.ejml.dense.row.CommonOps_DDRM.identity(dim);
+    org.ejml.dense.row.CommonOps_DDRM.scale(std * std, covariance);
+    return new GaussianStats(m, covariance, OptionalLong.empty());
+  }
+
   /**
    * The fit of {@code rows × cols} points held row-major in {@code x}.
    *

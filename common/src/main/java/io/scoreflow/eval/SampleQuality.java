@@ -4,7 +4,6 @@ import ai.djl.ndarray.types.DataType;
 import com.typesafe.config.Config;
 import io.scoreflow.data.Dataset;
 import io.scoreflow.data.SampleShape;
-import io.scoreflow.theory.GaussianLaw;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -46,14 +45,14 @@ public final class SampleQuality {
 
   private final Kind kind;
   private final SampleShape shape;
-  private final GaussianLaw law;
+  private final GaussianStats law;
   private final Supplier<GaussianStats> reference;
   private final InceptionNet inception;
 
   private SampleQuality(
       Kind kind,
       SampleShape shape,
-      GaussianLaw law,
+      GaussianStats law,
       Supplier<GaussianStats> reference,
       InceptionNet inception) {
     this.kind = kind;
@@ -72,7 +71,8 @@ public final class SampleQuality {
   public static SampleQuality of(Config config, Supplier<Dataset> dataset, Path cacheDir) {
     if (config.getString("scoreflow.data.source").equals("gaussian")) {
       Config g = config.getConfig("scoreflow.data.gaussian");
-      GaussianLaw law = new GaussianLaw(g.getDouble("mean"), g.getDouble("std"), g.getInt("dim"));
+      GaussianStats law =
+          GaussianStats.isotropic(g.getDouble("mean"), g.getDouble("std"), g.getInt("dim"));
       return new SampleQuality(Kind.W2, null, law, null, null);
     }
     SampleShape shape = io.scoreflow.train.TrainSetup.sampleShape(config);
@@ -121,8 +121,7 @@ public final class SampleQuality {
       for (int i = 0; i < x.length; i++) {
         x[i] = samples[i];
       }
-      return new Measurement(
-          kind, GaussianStats.fit(x, count, dim).w2(law.stats()), count, Double.NaN);
+      return new Measurement(kind, GaussianStats.fit(x, count, dim).w2(law), count, Double.NaN);
     }
     SampleShape.Image image = (SampleShape.Image) shape;
     if (kind == Kind.FID) {

@@ -1,9 +1,6 @@
 package io.scoreflow.theory;
 
 import io.scoreflow.eval.GaussianStats;
-import java.util.OptionalLong;
-import org.ejml.data.DMatrixRMaj;
-import org.ejml.dense.row.CommonOps_DDRM;
 
 /**
  * An isotropic Gaussian law {@code N(mean·1, std²·I)} in {@code dim} dimensions.
@@ -15,11 +12,7 @@ public record GaussianLaw(double mean, double std, int dim) {
 
   /** This law as the mean and covariance of the evaluation maths: {@code (m·1, s² I)}. */
   public GaussianStats stats() {
-    double[] m = new double[dim];
-    java.util.Arrays.fill(m, mean);
-    DMatrixRMaj covariance = CommonOps_DDRM.identity(dim);
-    CommonOps_DDRM.scale(std * std, covariance);
-    return new GaussianStats(m, covariance, OptionalLong.empty());
+    return GaussianStats.isotropic(mean, std, dim);
   }
 
   /**

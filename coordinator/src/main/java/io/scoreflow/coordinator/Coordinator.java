@@ -1,7 +1,18 @@
 package io.scoreflow.coordinator;
 
+import static io.scoreflow.proto.cluster.CoordinatorProtocol.SERVICE_KEY;
+
 import com.typesafe.config.ConfigFactory;
 import com.typesafe.config.ConfigValueFactory;
+import io.scoreflow.proto.cluster.ClusterNodes;
+import io.scoreflow.proto.cluster.CoordinatorProtocol.Command;
+import io.scoreflow.proto.cluster.CoordinatorProtocol.RankDone;
+import io.scoreflow.proto.cluster.CoordinatorProtocol.RankFailed;
+import io.scoreflow.proto.cluster.CoordinatorProtocol.Register;
+import io.scoreflow.proto.cluster.CoordinatorProtocol.StepReport;
+import io.scoreflow.proto.cluster.CoordinatorProtocol.Stopped;
+import io.scoreflow.proto.cluster.RingMember;
+import io.scoreflow.proto.cluster.WorkerProtocol;
 import io.scoreflow.train.RunDirectory;
 import java.util.ArrayList;
 import java.util.List;
@@ -16,7 +27,6 @@ import org.apache.pekko.actor.typed.javadsl.ActorContext;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
 import org.apache.pekko.actor.typed.receptionist.Receptionist;
-import org.apache.pekko.actor.typed.receptionist.ServiceKey;
 import org.apache.pekko.cluster.ClusterEvent;
 import org.apache.pekko.cluster.typed.Cluster;
 import org.apache.pekko.cluster.typed.Down;
@@ -50,90 +60,31 @@ import org.apache.pekko.cluster.typed.Subscribe;
  */
 public final class Coordinator {
 
-  /** How workers find the coordinator through the cluster receptionist. */
-  public static final ServiceKey<Command> SERVICE_KEY =
-      ServiceKey.create(Command.class, "scoreflow-coordinator");
-
   private static final String FORMATION_TIMER = "formation";
   private static final String STEP_TIMER = "step";
 
-  /** The coordinator's protocol. */
-  public sealed interface Command
-      permits Register,
-          StepReport,
-          RankDone,
-          RankFailed,
-          Stopped,
-          WorkerTerminated,
-          MemberGone,
-          FormationDeadline,
-          StepDeadline {}
-
-  /** A worker offers itself: its id (the rank order), its exchange server, its device. */
-  public record Register(
-      String workerId,
-      String host,
-      int exchangePort,
-      String device,
-      ActorRef<WorkerProtocol.Command> worker)
-      implements Command, CborSerializable {}
-
   /**
-   * Rank {@code rank} completed {@code step}.
-   *
-   * @param loss the rank's mean loss over its shard
-   * @param samples the rank's shard size
-   * @param checksum the parameters after the step (CRC-32C, hex)
-   * @param parameterSum the sum of the parameters, to make a mismatch readable
+   * The coordinator's own signals, beside its public protocol ({@link CoordinatorProtocol}): a
+   * watched worker's end, cluster membership events, timers. They never leave this JVM. The actor
+   * handles both kinds, so its behaviour is typed {@code Object} inside and narrowed to {@link
+   * CoordinatorProtocol.Command} for everyone else.
    */
-  public record StepReport(
-      String job,
-      long generation,
-      int rank,
-      long step,
-      double loss,
-      int samples,
-      long computeNanos,
-      long exchangeNanos,
-      long optimizerNanos,
-      String checksum,
-      double parameterSum)
-      implements Command, CborSerializable {}
-
-  /** Rank {@code rank} reached {@code step} steps done and its checkpoints are written. */
-  public record RankDone(String job, long generation, int rank, long step)
-      implements Command, CborSerializable {}
-
-  /**
-   * Rank {@code rank}'s training failed before {@code step}.
-   *
-   * @param inExchange the gradient exchange failed (a peer gone, stalled or refusing): a new ring
-   *     can get past it; any other failure (bad data, a full disk, diverged training) fails the job
-   */
-  public record RankFailed(
-      String job, long generation, int rank, long step, String reason, boolean inExchange)
-      implements Command, CborSerializable {}
-
-  /**
-   * The worker {@code workerId} obeyed the {@link WorkerProtocol.Abort} of {@code generation}: its
-   * training thread ended, its checkpoints are written.
-   */
-  public record Stopped(String job, long generation, String workerId)
-      implements Command, CborSerializable {}
+  private sealed interface Signal
+      permits WorkerTerminated, MemberGone, FormationDeadline, StepDeadline {}
 
   private record WorkerTerminated(String workerId, ActorRef<WorkerProtocol.Command> worker)
-      implements Command {}
+      implements Signal {}
 
-  private record MemberGone(Address address, String how, boolean unreachable) implements Command {}
+  private record MemberGone(Address address, String how, boolean unreachable) implements Signal {}
 
-  private enum FormationDeadline implements Command {
+  private enum FormationDeadline implements Signal {
     INSTANCE
   }
 
-  private record StepDeadline(long generation, long lastAgreedStep) implements Command {}
+  private record StepDeadline(long generation, long lastAgreedStep) implements Signal {}
 
-  private final ActorContext<Command> ctx;
-  private final TimerScheduler<Command> timers;
+  private final ActorContext<Object> ctx;
+  private final TimerScheduler<Object> timers;
   private final JobSpec spec;
   private final CheckpointCatalog catalog;
   private final ActorRef<JobEvent> listener;
@@ -164,8 +115,8 @@ public final class Coordinator {
   private long committedSteps = -1;
 
   private Coordinator(
-      ActorContext<Command> ctx,
-      TimerScheduler<Command> timers,
+      ActorContext<Object> ctx,
+      TimerScheduler<Object> timers,
       JobSpec spec,
       CheckpointCatalog catalog,
       ActorRef<JobEvent> listener) {
@@ -183,14 +134,21 @@ public final class Coordinator {
    */
   public static Behavior<Command> create(
       JobSpec spec, CheckpointCatalog catalog, ActorRef<JobEvent> listener) {
-    return Behaviors.setup(
-        ctx ->
-            Behaviors.withTimers(
-                timers -> new Coordinator(ctx, timers, spec, catalog, listener).start()));
+    Behavior<Object> behavior =
+        Behaviors.setup(
+            ctx ->
+                Behaviors.withTimers(
+                    timers -> new Coordinator(ctx, timers, spec, catalog, listener).start()));
+    return behavior.narrow();
   }
 
-  private Behavior<Command> start() {
-    ctx.getSystem().receptionist().tell(Receptionist.register(SERVICE_KEY, ctx.getSelf()));
+  /** This actor as its workers address it. */
+  private ActorRef<Command> self() {
+    return ctx.getSelf().narrow();
+  }
+
+  private Behavior<Object> start() {
+    ctx.getSystem().receptionist().tell(Receptionist.register(SERVICE_KEY, self()));
     if (ClusterNodes.clustered(ctx.getSystem())) {
       Cluster cluster = Cluster.get(ctx.getSystem());
       cluster
@@ -224,8 +182,8 @@ public final class Coordinator {
 
   // ---- forming: waiting for registrations ----
 
-  private Behavior<Command> forming() {
-    return Behaviors.receive(Command.class)
+  private Behavior<Object> forming() {
+    return Behaviors.receive(Object.class)
         .onMessage(Register.class, this::onRegisterWhileForming)
         .onMessage(Stopped.class, this::onStopped)
         .onMessage(WorkerTerminated.class, m -> onLostWhileForming(m.worker(), "its actor stopped"))
@@ -238,10 +196,10 @@ public final class Coordinator {
         .build();
   }
 
-  private Behavior<Command> onRegisterWhileForming(Register m) {
+  private Behavior<Object> onRegisterWhileForming(Register m) {
     Register existing = registered.get(m.workerId()).orElse(null);
     if (existing != null && existing.worker().equals(m.worker())) {
-      m.worker().tell(new WorkerProtocol.Registered(spec.job(), m.workerId(), ctx.getSelf()));
+      m.worker().tell(new WorkerProtocol.Registered(spec.job(), m.workerId(), self()));
       return Behaviors.same();
     }
     if (existing == null && registered.size() >= spec.workers()) {
@@ -267,7 +225,7 @@ public final class Coordinator {
     }
     registered.put(m);
     ctx.watchWith(m.worker(), new WorkerTerminated(m.workerId(), m.worker()));
-    m.worker().tell(new WorkerProtocol.Registered(spec.job(), m.workerId(), ctx.getSelf()));
+    m.worker().tell(new WorkerProtocol.Registered(spec.job(), m.workerId(), self()));
     ctx.getLog()
         .info(
             "job {} generation {}: worker {} registered (exchange {}:{}, device {}); {}/{}",
@@ -283,11 +241,11 @@ public final class Coordinator {
   }
 
   /** A ring forms as soon as every wanted worker is registered and none still runs an old ring. */
-  private Behavior<Command> formIfComplete() {
+  private Behavior<Object> formIfComplete() {
     return registered.size() == spec.workers() && stopping.isEmpty() ? form() : Behaviors.same();
   }
 
-  private Behavior<Command> onStopped(Stopped m) {
+  private Behavior<Object> onStopped(Stopped m) {
     if (!m.job().equals(spec.job())
         || m.generation() > generation
         || !stopping.remove(m.workerId())) {
@@ -316,14 +274,13 @@ public final class Coordinator {
     }
   }
 
-  private Behavior<Command> onMemberGoneWhileForming(MemberGone m) {
+  private Behavior<Object> onMemberGoneWhileForming(MemberGone m) {
     takeOut(m);
     Optional<Register> lost = registered.byAddress(m.address());
     return lost.isPresent() ? onLostWhileForming(lost.get().worker(), m.how()) : Behaviors.same();
   }
 
-  private Behavior<Command> onLostWhileForming(
-      ActorRef<WorkerProtocol.Command> worker, String how) {
+  private Behavior<Object> onLostWhileForming(ActorRef<WorkerProtocol.Command> worker, String how) {
     Optional<Register> lost = registered.byRef(worker);
     if (lost.isEmpty()) {
       return Behaviors.same();
@@ -335,7 +292,7 @@ public final class Coordinator {
     return formIfComplete();
   }
 
-  private Behavior<Command> onFormationDeadline() {
+  private Behavior<Object> onFormationDeadline() {
     // A survivor that never confirmed its stop (frozen, or its training thread stuck) cannot be
     // trusted in a new ring: it is dropped, and told so in case it wakes up.
     for (String id : List.copyOf(stopping)) {
@@ -375,7 +332,7 @@ public final class Coordinator {
             regrouping ? spec.regroupTimeout() : spec.formTimeout()));
   }
 
-  private Behavior<Command> form() {
+  private Behavior<Object> form() {
     timers.cancel(FORMATION_TIMER);
     Optional<List<RingMember>> formed =
         Ring.form(
@@ -444,8 +401,8 @@ public final class Coordinator {
 
   // ---- running: the ring trains ----
 
-  private Behavior<Command> running() {
-    return Behaviors.receive(Command.class)
+  private Behavior<Object> running() {
+    return Behaviors.receive(Object.class)
         .onMessage(Register.class, this::onRegisterWhileRunning)
         .onMessage(StepReport.class, this::onStepReport)
         .onMessage(RankDone.class, this::onRankDone)
@@ -458,10 +415,10 @@ public final class Coordinator {
         .build();
   }
 
-  private Behavior<Command> onRegisterWhileRunning(Register m) {
+  private Behavior<Object> onRegisterWhileRunning(Register m) {
     Register existing = registered.get(m.workerId()).orElse(null);
     if (existing != null && existing.worker().equals(m.worker())) {
-      m.worker().tell(new WorkerProtocol.Registered(spec.job(), m.workerId(), ctx.getSelf()));
+      m.worker().tell(new WorkerProtocol.Registered(spec.job(), m.workerId(), self()));
       return Behaviors.same();
     }
     if (existing != null) {
@@ -504,10 +461,10 @@ public final class Coordinator {
   private void accept(Register m) {
     registered.put(m);
     ctx.watchWith(m.worker(), new WorkerTerminated(m.workerId(), m.worker()));
-    m.worker().tell(new WorkerProtocol.Registered(spec.job(), m.workerId(), ctx.getSelf()));
+    m.worker().tell(new WorkerProtocol.Registered(spec.job(), m.workerId(), self()));
   }
 
-  private Behavior<Command> onStepReport(StepReport m) {
+  private Behavior<Object> onStepReport(StepReport m) {
     if (!current(m.job(), m.generation(), "step report", m.step())) {
       return Behaviors.same();
     }
@@ -537,7 +494,7 @@ public final class Coordinator {
     return Behaviors.same();
   }
 
-  private Behavior<Command> onRankDone(RankDone m) {
+  private Behavior<Object> onRankDone(RankDone m) {
     if (!current(m.job(), m.generation(), "done report", m.step())) {
       return Behaviors.same();
     }
@@ -565,7 +522,7 @@ public final class Coordinator {
     return ended();
   }
 
-  private Behavior<Command> onRankFailed(RankFailed m) {
+  private Behavior<Object> onRankFailed(RankFailed m) {
     if (!current(m.job(), m.generation(), "failure report", m.step())) {
       return Behaviors.same();
     }
@@ -584,14 +541,13 @@ public final class Coordinator {
             m.rank(), ring.get(m.rank()).workerId(), m.step(), m.reason()));
   }
 
-  private Behavior<Command> onMemberGoneWhileRunning(MemberGone m) {
+  private Behavior<Object> onMemberGoneWhileRunning(MemberGone m) {
     takeOut(m);
     Optional<Register> lost = registered.byAddress(m.address());
     return lost.isPresent() ? onLostWhileRunning(lost.get().worker(), m.how()) : Behaviors.same();
   }
 
-  private Behavior<Command> onLostWhileRunning(
-      ActorRef<WorkerProtocol.Command> worker, String how) {
+  private Behavior<Object> onLostWhileRunning(ActorRef<WorkerProtocol.Command> worker, String how) {
     Optional<Register> lost = registered.byRef(worker);
     if (lost.isEmpty()) {
       return Behaviors.same();
@@ -624,7 +580,7 @@ public final class Coordinator {
    * next ring forms once all of them confirmed their stop (or were lost, or the regroup deadline
    * passed), from the newest complete checkpoint.
    */
-  private Behavior<Command> regroup(String why) {
+  private Behavior<Object> regroup(String why) {
     if (++regroupsWithoutProgress > spec.maxRegroups()) {
       return fail(
           FailureReason.NO_PROGRESS,
@@ -695,7 +651,7 @@ public final class Coordinator {
     return out;
   }
 
-  private Behavior<Command> onStepDeadline(StepDeadline m) {
+  private Behavior<Object> onStepDeadline(StepDeadline m) {
     if (m.generation() != generation || m.lastAgreedStep() != steps.lastAgreed()) {
       return Behaviors.same();
     }
@@ -713,8 +669,8 @@ public final class Coordinator {
 
   // ---- ended: finished or failed ----
 
-  private Behavior<Command> ended() {
-    return Behaviors.receive(Command.class)
+  private Behavior<Object> ended() {
+    return Behaviors.receive(Object.class)
         .onMessage(Register.class, this::onRegisterWhenOver)
         .onMessage(
             MemberGone.class,
@@ -726,14 +682,14 @@ public final class Coordinator {
         .build();
   }
 
-  private Behavior<Command> onRegisterWhenOver(Register m) {
+  private Behavior<Object> onRegisterWhenOver(Register m) {
     m.worker()
         .tell(
             new WorkerProtocol.RegistrationRefused(m.workerId(), "job " + spec.job() + " is over"));
     return Behaviors.same();
   }
 
-  private Behavior<Command> fail(FailureReason reason, String message) {
+  private Behavior<Object> fail(FailureReason reason, String message) {
     timers.cancelAll();
     long step = steps == null ? 0 : steps.lastAgreed() + 1;
     ctx.getLog()
@@ -777,7 +733,7 @@ public final class Coordinator {
     return false;
   }
 
-  private Behavior<Command> ignore(String what, long messageGeneration, long step) {
+  private Behavior<Object> ignore(String what, long messageGeneration, long step) {
     ctx.getLog()
         .warn(
             "job {} generation {}: ignored a {} of generation {} step {}: no ring is formed",

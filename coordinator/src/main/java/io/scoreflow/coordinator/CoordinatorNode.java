@@ -1,5 +1,8 @@
 package io.scoreflow.coordinator;
 
+import io.scoreflow.proto.cluster.ClusterNodes;
+import io.scoreflow.proto.cluster.CoordinatorProtocol;
+import io.scoreflow.run.HostPort;
 import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.BlockingQueue;
@@ -23,14 +26,14 @@ public final class CoordinatorNode implements AutoCloseable {
 
   private final ActorSystem<Void> system;
   private final BlockingQueue<JobEvent> events;
-  private final ClusterNodes.HostPort address;
+  private final HostPort address;
 
   private CoordinatorNode(ActorSystem<Void> system, BlockingQueue<JobEvent> events) {
     this.system = system;
     this.events = events;
     Cluster cluster = Cluster.get(system);
     var self = cluster.selfMember().address();
-    this.address = new ClusterNodes.HostPort(self.host().get(), (Integer) self.port().get());
+    this.address = new HostPort(self.host().get(), (Integer) self.port().get());
     cluster.manager().tell(Join.create(self));
   }
 
@@ -57,7 +60,7 @@ public final class CoordinatorNode implements AutoCloseable {
         Behaviors.setup(
             ctx -> {
               ActorRef<JobEvent> listener = ctx.spawn(queueing(events), "events");
-              ActorRef<Coordinator.Command> coordinator =
+              ActorRef<CoordinatorProtocol.Command> coordinator =
                   ctx.spawn(Coordinator.create(spec, catalog, listener), "coordinator");
               actors.forEach((name, behavior) -> ctx.spawn(behavior, name));
               // A coordinator that dies (a bug) must end the job, not leave its follower waiting.
@@ -73,7 +76,9 @@ public final class CoordinatorNode implements AutoCloseable {
             });
     ActorSystem<Void> system =
         ActorSystem.create(
-            guardian, ClusterNodes.SYSTEM_NAME, ClusterNodes.node(host, port, null, "coordinator"));
+            guardian,
+            ClusterNodes.SYSTEM_NAME,
+            ClusterNodes.node(host, HostPort.requireListenPort(port), null, "coordinator"));
     system.getWhenTerminated().thenRun(() -> events.add(stopped(spec, "the coordinator's node")));
     return new CoordinatorNode(system, events);
   }
@@ -94,7 +99,7 @@ public final class CoordinatorNode implements AutoCloseable {
   }
 
   /** Where workers join: {@code scoreflow worker --join} this. */
-  public ClusterNodes.HostPort address() {
+  public HostPort address() {
     return address;
   }
 

@@ -1,5 +1,6 @@
 package io.scoreflow.coordinator;
 
+import io.scoreflow.proto.cluster.RingMember;
 import java.util.List;
 
 /** What a coordinator tells its local listener (the CLI's progress display, a test probe). */

@@ -2,6 +2,7 @@ package io.scoreflow.coordinator;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.scoreflow.proto.cluster.RingMember;
 import io.scoreflow.train.EventLog;
 import java.io.IOException;
 import java.io.UncheckedIOException;

@@ -1,5 +1,7 @@
 package io.scoreflow.coordinator;
 
+import io.scoreflow.proto.cluster.CoordinatorProtocol;
+import io.scoreflow.proto.cluster.WorkerProtocol;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
@@ -12,18 +14,18 @@ import org.apache.pekko.actor.typed.ActorRef;
 /** The workers registered with a coordinator, by id, and found again by actor or node address. */
 final class Registrations {
 
-  private final Map<String, Coordinator.Register> byId = new TreeMap<>();
+  private final Map<String, CoordinatorProtocol.Register> byId = new TreeMap<>();
 
   int size() {
     return byId.size();
   }
 
-  Optional<Coordinator.Register> get(String workerId) {
+  Optional<CoordinatorProtocol.Register> get(String workerId) {
     return Optional.ofNullable(byId.get(workerId));
   }
 
   /** Adds {@code r}, replacing an earlier registration of the same id. */
-  void put(Coordinator.Register r) {
+  void put(CoordinatorProtocol.Register r) {
     byId.put(r.workerId(), r);
   }
 
@@ -32,16 +34,16 @@ final class Registrations {
   }
 
   /** Every registration, in worker-id order. */
-  Collection<Coordinator.Register> all() {
+  Collection<CoordinatorProtocol.Register> all() {
     return byId.values();
   }
 
-  Optional<Coordinator.Register> byRef(ActorRef<WorkerProtocol.Command> ref) {
+  Optional<CoordinatorProtocol.Register> byRef(ActorRef<WorkerProtocol.Command> ref) {
     return byId.values().stream().filter(r -> r.worker().equals(ref)).findFirst();
   }
 
   /** The registration of a worker living on the cluster node at {@code address}. */
-  Optional<Coordinator.Register> byAddress(Address address) {
+  Optional<CoordinatorProtocol.Register> byAddress(Address address) {
     return byId.values().stream()
         .filter(r -> r.worker().path().address().equals(address))
         .findFirst();
@@ -50,7 +52,7 @@ final class Registrations {
   /** What ring formation needs of each registration. */
   List<Ring.Candidate> candidates() {
     List<Ring.Candidate> out = new ArrayList<>();
-    for (Coordinator.Register r : byId.values()) {
+    for (CoordinatorProtocol.Register r : byId.values()) {
       out.add(new Ring.Candidate(r.workerId(), r.host(), r.exchangePort(), r.device()));
     }
     return out;

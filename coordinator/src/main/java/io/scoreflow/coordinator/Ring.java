@@ -1,5 +1,6 @@
 package io.scoreflow.coordinator;
 
+import io.scoreflow.proto.cluster.RingMember;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;

@@ -1,5 +1,6 @@
 package io.scoreflow.coordinator;
 
+import io.scoreflow.proto.cluster.CoordinatorProtocol;
 import java.util.HashMap;
 import java.util.Locale;
 import java.util.Map;
@@ -30,7 +31,7 @@ final class StepAggregator {
   private final String job;
   private final long generation;
   private final int world;
-  private final Map<Long, Coordinator.StepReport[]> open = new HashMap<>();
+  private final Map<Long, CoordinatorProtocol.StepReport[]> open = new HashMap<>();
   private long lastAgreed;
 
   /** Aggregates the ranks' reports of a ring of {@code world} whose first step is {@code first}. */
@@ -46,23 +47,23 @@ final class StepAggregator {
     return lastAgreed;
   }
 
-  Outcome add(Coordinator.StepReport r) {
+  Outcome add(CoordinatorProtocol.StepReport r) {
     if (r.rank() < 0 || r.rank() >= world) {
       return new Rejected("rank " + r.rank() + " is outside the ring of " + world);
     }
-    Coordinator.StepReport[] reports =
-        open.computeIfAbsent(r.step(), s -> new Coordinator.StepReport[world]);
+    CoordinatorProtocol.StepReport[] reports =
+        open.computeIfAbsent(r.step(), s -> new CoordinatorProtocol.StepReport[world]);
     if (reports[r.rank()] != null) {
       return new Rejected("rank " + r.rank() + " reported step " + r.step() + " twice");
     }
     reports[r.rank()] = r;
-    for (Coordinator.StepReport each : reports) {
+    for (CoordinatorProtocol.StepReport each : reports) {
       if (each == null) {
         return new Pending();
       }
     }
     open.remove(r.step());
-    for (Coordinator.StepReport each : reports) {
+    for (CoordinatorProtocol.StepReport each : reports) {
       if (!each.checksum().equals(reports[0].checksum())) {
         return new Diverged(r.step(), describe(reports));
       }
@@ -71,14 +72,14 @@ final class StepAggregator {
     return new Agreed(progress(r.step(), reports));
   }
 
-  private JobEvent.StepProgress progress(long step, Coordinator.StepReport[] reports) {
+  private JobEvent.StepProgress progress(long step, CoordinatorProtocol.StepReport[] reports) {
     double loss = 0;
     double compute = 0;
     double exchange = 0;
     double optimizer = 0;
     long samples = 0;
     long slowest = 1;
-    for (Coordinator.StepReport r : reports) {
+    for (CoordinatorProtocol.StepReport r : reports) {
       loss += r.loss();
       compute += r.computeNanos();
       exchange += r.exchangeNanos();
@@ -99,7 +100,7 @@ final class StepAggregator {
         reports[0].checksum());
   }
 
-  private String describe(Coordinator.StepReport[] reports) {
+  private String describe(CoordinatorProtocol.StepReport[] reports) {
     StringBuilder b =
         new StringBuilder(
             String.format(
@@ -108,7 +109,7 @@ final class StepAggregator {
                 job,
                 generation,
                 reports[0].step()));
-    for (Coordinator.StepReport r : reports) {
+    for (CoordinatorProtocol.StepReport r : reports) {
       b.append(
           String.format(
               Locale.ROOT,

@@ -5,6 +5,10 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.typesafe.config.ConfigFactory;
+import io.scoreflow.proto.cluster.ClusterNodes;
+import io.scoreflow.proto.cluster.CoordinatorProtocol;
+import io.scoreflow.proto.cluster.RingMember;
+import io.scoreflow.proto.cluster.WorkerProtocol;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -59,24 +63,24 @@ class CoordinatorTest {
     }
   }
 
-  private static Worker register(ActorRef<Coordinator.Command> coordinator, String id) {
+  private static Worker register(ActorRef<CoordinatorProtocol.Command> coordinator, String id) {
     TestProbe<WorkerProtocol.Command> probe = KIT.createTestProbe();
-    coordinator.tell(new Coordinator.Register(id, "127.0.0.1", 7000, "cpu", probe.ref()));
+    coordinator.tell(new CoordinatorProtocol.Register(id, "127.0.0.1", 7000, "cpu", probe.ref()));
     WorkerProtocol.Registered ok = probe.expectMessageClass(WorkerProtocol.Registered.class, WAIT);
     assertEquals(id, ok.workerId());
     return new Worker(id, probe);
   }
 
-  private static Coordinator.StepReport report(
+  private static CoordinatorProtocol.StepReport report(
       long generation, int rank, long step, double loss, String checksum) {
-    return new Coordinator.StepReport(
+    return new CoordinatorProtocol.StepReport(
         "job-a", generation, rank, step, loss, 6, 2_000_000, 1_000_000, 500_000, checksum, 1.5);
   }
 
   @Test
   void formsTheRingInWorkerIdOrderAndStartsEveryRankAtTheNewestCheckpoint() {
     TestProbe<JobEvent> events = KIT.createTestProbe();
-    ActorRef<Coordinator.Command> c =
+    ActorRef<CoordinatorProtocol.Command> c =
         KIT.spawn(Coordinator.create(spec(3, 3), () -> OptionalLong.of(40), events.ref()));
     Worker b = register(c, "worker-002");
     Worker a = register(c, "worker-000");
@@ -101,7 +105,7 @@ class CoordinatorTest {
     }
     // The ring is fixed: a fourth worker is refused.
     TestProbe<WorkerProtocol.Command> late = KIT.createTestProbe();
-    c.tell(new Coordinator.Register("worker-003", "127.0.0.1", 7003, "cpu", late.ref()));
+    c.tell(new CoordinatorProtocol.Register("worker-003", "127.0.0.1", 7003, "cpu", late.ref()));
     assertTrue(
         late.expectMessageClass(WorkerProtocol.RegistrationRefused.class)
             .reason()
@@ -111,7 +115,7 @@ class CoordinatorTest {
   @Test
   void aWorkerLeavingBeforeTheRingFormsBumpsTheGeneration() {
     TestProbe<JobEvent> events = KIT.createTestProbe();
-    ActorRef<Coordinator.Command> c =
+    ActorRef<CoordinatorProtocol.Command> c =
         KIT.spawn(Coordinator.create(spec(2, 2), CheckpointCatalog.EMPTY, events.ref()));
     Worker gone = register(c, "worker-000");
     gone.probe().stop();
@@ -130,7 +134,8 @@ class CoordinatorTest {
   }
 
   /** Two registered workers, their ring formed and step 0 agreed. */
-  private static List<Worker> trainingPair(ActorRef<Coordinator.Command> c, TestProbe<JobEvent> e) {
+  private static List<Worker> trainingPair(
+      ActorRef<CoordinatorProtocol.Command> c, TestProbe<JobEvent> e) {
     Worker a = register(c, "worker-000");
     Worker b = register(c, "worker-001");
     e.expectMessageClass(JobEvent.RingFormed.class, WAIT);
@@ -160,7 +165,7 @@ class CoordinatorTest {
   void aLostRingMemberDissolvesTheRingAndItsReplacementFormsTheNextFromTheNewestAgreedCheckpoint() {
     TestProbe<JobEvent> events = KIT.createTestProbe();
     Checkpoints checkpoints = new Checkpoints(new java.util.concurrent.ConcurrentSkipListSet<>());
-    ActorRef<Coordinator.Command> c =
+    ActorRef<CoordinatorProtocol.Command> c =
         KIT.spawn(Coordinator.create(spec(2, 2), checkpoints, events.ref()));
     List<Worker> pair = trainingPair(c, events);
     Worker a = pair.get(0);
@@ -188,7 +193,7 @@ class CoordinatorTest {
     // Rank 0 wrote step 10 (agreed: steps 0..9 are done) and, before it stopped, step 20, whose
     // last steps worker-001 never reported: the ring goes back to 10.
     checkpoints.steps().addAll(List.of(10L, 20L));
-    c.tell(new Coordinator.Stopped("job-a", 2, "worker-000"));
+    c.tell(new CoordinatorProtocol.Stopped("job-a", 2, "worker-000"));
     JobEvent.RingFormed formed = events.expectMessageClass(JobEvent.RingFormed.class, WAIT);
     assertEquals(2, formed.generation());
     assertEquals(10, formed.startStep());
@@ -201,7 +206,7 @@ class CoordinatorTest {
   @Test
   void aRestartedCoordinatorContinuesTheGenerationsOfTheRun() {
     TestProbe<JobEvent> events = KIT.createTestProbe();
-    ActorRef<Coordinator.Command> c =
+    ActorRef<CoordinatorProtocol.Command> c =
         KIT.spawn(
             Coordinator.create(
                 spec(2, 2).startingAtGeneration(8), () -> OptionalLong.of(40), events.ref()));
@@ -214,10 +219,11 @@ class CoordinatorTest {
   @Test
   void onlyAFailureOfTheGradientExchangeIsRetriedWithANewRing() {
     TestProbe<JobEvent> events = KIT.createTestProbe();
-    ActorRef<Coordinator.Command> c =
+    ActorRef<CoordinatorProtocol.Command> c =
         KIT.spawn(Coordinator.create(spec(2, 2), CheckpointCatalog.EMPTY, events.ref()));
     List<Worker> pair = trainingPair(c, events);
-    c.tell(new Coordinator.RankFailed("job-a", 1, 0, 1, "stream from rank 1 cancelled", true));
+    c.tell(
+        new CoordinatorProtocol.RankFailed("job-a", 1, 0, 1, "stream from rank 1 cancelled", true));
     assertTrue(
         events
             .expectMessageClass(JobEvent.GenerationChanged.class, WAIT)
@@ -225,13 +231,13 @@ class CoordinatorTest {
             .contains("gradient exchange of rank 0 (worker-000) failed at step 1"));
     for (Worker w : pair) {
       assertEquals(2, w.probe().expectMessageClass(WorkerProtocol.Abort.class).generation());
-      c.tell(new Coordinator.Stopped("job-a", 2, w.id()));
+      c.tell(new CoordinatorProtocol.Stopped("job-a", 2, w.id()));
     }
     JobEvent.RingFormed formed = events.expectMessageClass(JobEvent.RingFormed.class, WAIT);
     assertEquals(2, formed.generation());
     assertEquals(2, formed.ring().size());
 
-    c.tell(new Coordinator.RankFailed("job-a", 2, 1, 4, "out of disk", false));
+    c.tell(new CoordinatorProtocol.RankFailed("job-a", 2, 1, 4, "out of disk", false));
     JobEvent.JobFailed failed = events.expectMessageClass(JobEvent.JobFailed.class, WAIT);
     assertEquals(FailureReason.WORKER_FAILED, failed.reason());
   }
@@ -239,7 +245,7 @@ class CoordinatorTest {
   @Test
   void withMinWorkersTheRingGoesOnSmallerAfterTheRegroupDeadlineAndATardySurvivorIsDropped() {
     TestProbe<JobEvent> events = KIT.createTestProbe();
-    ActorRef<Coordinator.Command> c =
+    ActorRef<CoordinatorProtocol.Command> c =
         KIT.spawn(Coordinator.create(spec(3, 2), () -> OptionalLong.of(5), events.ref()));
     Worker a = register(c, "worker-000");
     Worker b = register(c, "worker-001");
@@ -252,7 +258,7 @@ class CoordinatorTest {
     events.expectMessageClass(JobEvent.GenerationChanged.class, WAIT);
     a.probe().expectMessageClass(WorkerProtocol.Abort.class);
     b.probe().expectMessageClass(WorkerProtocol.Abort.class);
-    c.tell(new Coordinator.Stopped("job-a", 2, "worker-000"));
+    c.tell(new CoordinatorProtocol.Stopped("job-a", 2, "worker-000"));
     // worker-001 never confirms: at the deadline it is dropped, and 1 < min-workers 2.
     TIME.expectNoMessageFor(Duration.ofSeconds(19), events);
     TIME.timePasses(Duration.ofSeconds(2));
@@ -265,7 +271,7 @@ class CoordinatorTest {
   @Test
   void aSmallerRingFormsAtTheRegroupDeadlineWhenMinWorkersAreThere() {
     TestProbe<JobEvent> events = KIT.createTestProbe();
-    ActorRef<Coordinator.Command> c =
+    ActorRef<CoordinatorProtocol.Command> c =
         KIT.spawn(Coordinator.create(spec(3, 2), () -> OptionalLong.of(5), events.ref()));
     Worker a = register(c, "worker-000");
     Worker b = register(c, "worker-001");
@@ -273,8 +279,8 @@ class CoordinatorTest {
     events.expectMessageClass(JobEvent.RingFormed.class, WAIT);
     d.probe().stop();
     events.expectMessageClass(JobEvent.GenerationChanged.class, WAIT);
-    c.tell(new Coordinator.Stopped("job-a", 2, "worker-000"));
-    c.tell(new Coordinator.Stopped("job-a", 2, "worker-001"));
+    c.tell(new CoordinatorProtocol.Stopped("job-a", 2, "worker-000"));
+    c.tell(new CoordinatorProtocol.Stopped("job-a", 2, "worker-001"));
     TIME.expectNoMessageFor(Duration.ofSeconds(19), events);
     TIME.timePasses(Duration.ofSeconds(2));
     JobEvent.RingFormed formed = events.expectMessageClass(JobEvent.RingFormed.class, WAIT);
@@ -307,7 +313,7 @@ class CoordinatorTest {
             base.maxRegroups(),
             1,
             JobSpec.ElasticBatch.SCALE);
-    ActorRef<Coordinator.Command> c =
+    ActorRef<CoordinatorProtocol.Command> c =
         KIT.spawn(Coordinator.create(scale, () -> OptionalLong.of(5), events.ref()));
     Worker a = register(c, "worker-000");
     register(c, "worker-001");
@@ -317,8 +323,8 @@ class CoordinatorTest {
     assertEquals(12, ConfigFactory.parseString(full.config()).getInt("scoreflow.train.batch-size"));
     d.probe().stop();
     events.expectMessageClass(JobEvent.GenerationChanged.class, WAIT);
-    c.tell(new Coordinator.Stopped("job-a", 2, "worker-000"));
-    c.tell(new Coordinator.Stopped("job-a", 2, "worker-001"));
+    c.tell(new CoordinatorProtocol.Stopped("job-a", 2, "worker-000"));
+    c.tell(new CoordinatorProtocol.Stopped("job-a", 2, "worker-001"));
     TIME.timePasses(Duration.ofSeconds(21));
     assertEquals(2, events.expectMessageClass(JobEvent.RingFormed.class, WAIT).ring().size());
     a.probe().expectMessageClass(WorkerProtocol.Abort.class);
@@ -334,7 +340,7 @@ class CoordinatorTest {
   @Test
   void aWorkerRegisteringDuringTrainingJoinsAtTheNextCheckpointStep() {
     TestProbe<JobEvent> events = KIT.createTestProbe();
-    ActorRef<Coordinator.Command> c =
+    ActorRef<CoordinatorProtocol.Command> c =
         KIT.spawn(Coordinator.create(spec(3, 2), () -> OptionalLong.of(10), events.ref()));
     Worker a = register(c, "worker-000");
     Worker b = register(c, "worker-002");
@@ -356,7 +362,7 @@ class CoordinatorTest {
     assertEquals("worker-001 joining at step 20", changed.why());
     late.probe().expectMessageClass(WorkerProtocol.Abort.class);
     for (Worker w : List.of(a, b, late)) {
-      c.tell(new Coordinator.Stopped("job-a", 2, w.id()));
+      c.tell(new CoordinatorProtocol.Stopped("job-a", 2, w.id()));
     }
     JobEvent.RingFormed formed = events.expectMessageClass(JobEvent.RingFormed.class, WAIT);
     assertEquals(3, formed.ring().size());
@@ -366,17 +372,17 @@ class CoordinatorTest {
   @Test
   void regroupsWithoutProgressEndTheJob() {
     TestProbe<JobEvent> events = KIT.createTestProbe();
-    ActorRef<Coordinator.Command> c =
+    ActorRef<CoordinatorProtocol.Command> c =
         KIT.spawn(Coordinator.create(spec(2, 2), CheckpointCatalog.EMPTY, events.ref()));
     register(c, "worker-000");
     register(c, "worker-001");
     for (long g = 1; g <= 3; g++) {
       events.expectMessageClass(JobEvent.RingFormed.class, WAIT);
-      c.tell(new Coordinator.RankFailed("job-a", g, 0, 0, "peer refused", true));
+      c.tell(new CoordinatorProtocol.RankFailed("job-a", g, 0, 0, "peer refused", true));
       if (g < 3) {
         events.expectMessageClass(JobEvent.GenerationChanged.class, WAIT);
-        c.tell(new Coordinator.Stopped("job-a", g + 1, "worker-000"));
-        c.tell(new Coordinator.Stopped("job-a", g + 1, "worker-001"));
+        c.tell(new CoordinatorProtocol.Stopped("job-a", g + 1, "worker-000"));
+        c.tell(new CoordinatorProtocol.Stopped("job-a", g + 1, "worker-001"));
       }
     }
     JobEvent.JobFailed failed = events.expectMessageClass(JobEvent.JobFailed.class, WAIT);
@@ -388,7 +394,7 @@ class CoordinatorTest {
   @Test
   void aggregatesStepsOverRanksAndFinishesWhenEveryRankIsDone() {
     TestProbe<JobEvent> events = KIT.createTestProbe();
-    ActorRef<Coordinator.Command> c =
+    ActorRef<CoordinatorProtocol.Command> c =
         KIT.spawn(Coordinator.create(spec(2, 2), () -> OptionalLong.of(98), events.ref()));
     Worker a = register(c, "worker-000");
     Worker b = register(c, "worker-001");
@@ -412,9 +418,9 @@ class CoordinatorTest {
     c.tell(report(1, 0, 99, 1.0, "01"));
     c.tell(report(1, 1, 99, 1.0, "01"));
     events.expectMessageClass(JobEvent.StepProgress.class, WAIT);
-    c.tell(new Coordinator.RankDone("job-a", 1, 1, 100));
+    c.tell(new CoordinatorProtocol.RankDone("job-a", 1, 1, 100));
     events.expectNoMessage(Duration.ofMillis(100));
-    c.tell(new Coordinator.RankDone("job-a", 1, 0, 100));
+    c.tell(new CoordinatorProtocol.RankDone("job-a", 1, 0, 100));
     JobEvent.JobFinished done = events.expectMessageClass(JobEvent.JobFinished.class, WAIT);
     assertEquals(100, done.step());
     assertTrue(a.probe().expectMessageClass(WorkerProtocol.Release.class).succeeded());
@@ -424,7 +430,7 @@ class CoordinatorTest {
   @Test
   void replicasWhoseChecksumsDifferFailTheJob() {
     TestProbe<JobEvent> events = KIT.createTestProbe();
-    ActorRef<Coordinator.Command> c =
+    ActorRef<CoordinatorProtocol.Command> c =
         KIT.spawn(Coordinator.create(spec(2, 2), CheckpointCatalog.EMPTY, events.ref()));
     Worker a = register(c, "worker-000");
     Worker b = register(c, "worker-001");
@@ -445,12 +451,12 @@ class CoordinatorTest {
   @Test
   void aWorkerFailureFailsTheJobWithItsReason() {
     TestProbe<JobEvent> events = KIT.createTestProbe();
-    ActorRef<Coordinator.Command> c =
+    ActorRef<CoordinatorProtocol.Command> c =
         KIT.spawn(Coordinator.create(spec(2, 2), CheckpointCatalog.EMPTY, events.ref()));
     register(c, "worker-000");
     register(c, "worker-001");
     events.expectMessageClass(JobEvent.RingFormed.class, WAIT);
-    c.tell(new Coordinator.RankFailed("job-a", 1, 1, 3, "disk full", false));
+    c.tell(new CoordinatorProtocol.RankFailed("job-a", 1, 1, 3, "disk full", false));
     JobEvent.JobFailed failed = events.expectMessageClass(JobEvent.JobFailed.class, WAIT);
     assertEquals(FailureReason.WORKER_FAILED, failed.reason());
     assertEquals("rank 1 (worker-001) failed at step 3: disk full", failed.message());
@@ -460,7 +466,7 @@ class CoordinatorTest {
   void afterTheFormationDeadlineTheRingFormsWithMinWorkersDividingTheBatch() {
     TestProbe<JobEvent> events = KIT.createTestProbe();
     // 6 wanted, at least 2; 5 come before the deadline.
-    ActorRef<Coordinator.Command> c =
+    ActorRef<CoordinatorProtocol.Command> c =
         KIT.spawn(Coordinator.create(spec(6, 2), CheckpointCatalog.EMPTY, events.ref()));
     for (int i = 0; i < 5; i++) {
       register(c, "worker-00" + i);
@@ -476,7 +482,7 @@ class CoordinatorTest {
   @Test
   void tooFewWorkersByTheDeadlineFailTheJob() {
     TestProbe<JobEvent> events = KIT.createTestProbe();
-    ActorRef<Coordinator.Command> c =
+    ActorRef<CoordinatorProtocol.Command> c =
         KIT.spawn(Coordinator.create(spec(3, 2), CheckpointCatalog.EMPTY, events.ref()));
     Worker only = register(c, "worker-000");
     TIME.timePasses(Duration.ofSeconds(61));
@@ -489,7 +495,7 @@ class CoordinatorTest {
   @Test
   void aRingWithoutProgressForTheStepDeadlineFails() {
     TestProbe<JobEvent> events = KIT.createTestProbe();
-    ActorRef<Coordinator.Command> c =
+    ActorRef<CoordinatorProtocol.Command> c =
         KIT.spawn(Coordinator.create(spec(2, 2), CheckpointCatalog.EMPTY, events.ref()));
     register(c, "worker-000");
     register(c, "worker-001");
@@ -509,7 +515,7 @@ class CoordinatorTest {
   @Test
   void aResumedRingThatNeverCompletesItsFirstStepFails() {
     TestProbe<JobEvent> events = KIT.createTestProbe();
-    ActorRef<Coordinator.Command> c =
+    ActorRef<CoordinatorProtocol.Command> c =
         KIT.spawn(Coordinator.create(spec(2, 2), () -> OptionalLong.of(40), events.ref()));
     register(c, "worker-000");
     register(c, "worker-001");

@@ -2,6 +2,10 @@ package io.scoreflow.coordinator;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
+import io.scoreflow.proto.cluster.ClusterNodes;
+import io.scoreflow.proto.cluster.CoordinatorProtocol;
+import io.scoreflow.proto.cluster.RingMember;
+import io.scoreflow.proto.cluster.WorkerProtocol;
 import java.util.List;
 import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
 import org.apache.pekko.actor.testkit.typed.javadsl.SerializationTestKit;
@@ -27,18 +31,19 @@ class SerializationTest {
   void everyRemoteMessageRoundTripsThroughJacksonCbor() {
     SerializationTestKit serialization = new SerializationTestKit(KIT.system());
     TestProbe<WorkerProtocol.Command> worker = KIT.createTestProbe();
-    TestProbe<Coordinator.Command> coordinator = KIT.createTestProbe();
+    TestProbe<CoordinatorProtocol.Command> coordinator = KIT.createTestProbe();
     List<RingMember> ring =
         List.of(
             new RingMember(0, "worker-000", "127.0.0.1", 7000, "cpu"),
             new RingMember(1, "worker-001", "127.0.0.1", 7001, "gpu"));
     List<Object> messages =
         List.of(
-            new Coordinator.Register("worker-000", "127.0.0.1", 7000, "cpu", worker.ref()),
-            new Coordinator.StepReport("job", 3, 1, 17, 0.25, 16, 10, 20, 30, "deadbeef", -1.5),
-            new Coordinator.RankDone("job", 3, 1, 100),
-            new Coordinator.RankFailed("job", 3, 1, 17, "out of memory", false),
-            new Coordinator.Stopped("job", 4, "worker-001"),
+            new CoordinatorProtocol.Register("worker-000", "127.0.0.1", 7000, "cpu", worker.ref()),
+            new CoordinatorProtocol.StepReport(
+                "job", 3, 1, 17, 0.25, 16, 10, 20, 30, "deadbeef", -1.5),
+            new CoordinatorProtocol.RankDone("job", 3, 1, 100),
+            new CoordinatorProtocol.RankFailed("job", 3, 1, 17, "out of memory", false),
+            new CoordinatorProtocol.Stopped("job", 4, "worker-001"),
             new WorkerProtocol.Abort("job", 4, "worker-002 lost"),
             new WorkerProtocol.Registered("job", "worker-000", coordinator.ref()),
             new WorkerProtocol.RegistrationRefused("worker-000", "full"),

@@ -1,9 +1,9 @@
 package io.scoreflow.cli;
 
 import io.scoreflow.InvalidInputException;
-import io.scoreflow.collective.AllReduceBenchmark;
-import io.scoreflow.collective.RingEndpoint;
-import io.scoreflow.collective.WireEncoding;
+import io.scoreflow.bench.AllReduceBenchmark;
+import io.scoreflow.worker.exchange.ring.RingEndpoint;
+import io.scoreflow.worker.exchange.ring.WireEncoding;
 import java.io.PrintWriter;
 import java.util.LinkedHashMap;
 import java.util.Locale;

@@ -4,7 +4,7 @@ import com.typesafe.config.Config;
 import io.scoreflow.InvalidInputException;
 import io.scoreflow.config.Configs;
 import io.scoreflow.coordinator.JobEvent;
-import io.scoreflow.worker.ExchangeKind;
+import io.scoreflow.worker.exchange.ExchangeKind;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Files;

@@ -2,7 +2,7 @@ package io.scoreflow.cli;
 
 import io.scoreflow.coordinator.CoordinatorNode;
 import io.scoreflow.coordinator.JobEvent;
-import io.scoreflow.coordinator.RingMember;
+import io.scoreflow.proto.cluster.RingMember;
 import java.io.PrintWriter;
 import java.time.Duration;
 import java.util.Locale;

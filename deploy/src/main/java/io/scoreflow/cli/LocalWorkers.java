@@ -1,8 +1,8 @@
 package io.scoreflow.cli;
 
-import io.scoreflow.coordinator.ClusterNodes;
+import io.scoreflow.run.HostPort;
 import io.scoreflow.worker.ChildJvm;
-import io.scoreflow.worker.ExchangeKind;
+import io.scoreflow.worker.exchange.ExchangeKind;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -50,7 +50,7 @@ final class LocalWorkers implements AutoCloseable {
    * times.
    */
   static LocalWorkers launch(
-      ClusterNodes.HostPort coordinator,
+      HostPort coordinator,
       int count,
       Path logDir,
       String device,

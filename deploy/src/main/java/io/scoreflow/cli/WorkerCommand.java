@@ -2,11 +2,11 @@ package io.scoreflow.cli;
 
 import com.typesafe.config.ConfigFactory;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
-import io.scoreflow.coordinator.ClusterNodes;
-import io.scoreflow.worker.ExchangeKind;
+import io.scoreflow.run.HostPort;
 import io.scoreflow.worker.WorkerExit;
 import io.scoreflow.worker.WorkerMetrics;
 import io.scoreflow.worker.WorkerProcess;
+import io.scoreflow.worker.exchange.ExchangeKind;
 import java.net.InetAddress;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -67,7 +67,7 @@ final class WorkerCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
-    ClusterNodes.HostPort coordinator = ClusterNodes.parse(join, "--join");
+    HostPort coordinator = HostPort.parse(join, "--join");
     ExchangeKind backend;
     try {
       backend =

@@ -10,7 +10,8 @@ import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
 import com.typesafe.config.ConfigRenderOptions;
 import io.scoreflow.config.Configs;
-import io.scoreflow.coordinator.ClusterNodes;
+import io.scoreflow.proto.cluster.ClusterNodes;
+import io.scoreflow.run.HostPort;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -170,7 +171,7 @@ class DeployAssetsTest {
     WorkerCommand worker =
         parse(
             WorkerCommand.class, substitute(strings(workerContainer.get("args")), workerContainer));
-    ClusterNodes.HostPort join = ClusterNodes.parse(worker.join, "--join");
+    HostPort join = HostPort.parse(worker.join, "--join");
     assertEquals(str(map(service.get("metadata")).get("name")), join.host());
     assertEquals(coordinator.port, join.port(), "--join must reach the coordinator's port");
     assertEquals("gpu", worker.device);
@@ -229,7 +230,7 @@ class DeployAssetsTest {
       Map<String, Object> svc = map(e.getValue());
       WorkerCommand worker = parse(WorkerCommand.class, strings(svc.get("command")));
       workers++;
-      ClusterNodes.HostPort join = ClusterNodes.parse(worker.join, "--join");
+      HostPort join = HostPort.parse(worker.join, "--join");
       assertEquals("coordinator", join.host(), e.getKey() + ": --join");
       assertEquals(coordinator.port, join.port(), e.getKey() + ": --join port");
       assertEquals(e.getKey(), worker.host, e.getKey() + ": --host must be its service name");
@@ -310,7 +311,7 @@ class DeployAssetsTest {
     Set<String> ids = new HashSet<>();
     Set<String> exchangeAddresses = new HashSet<>();
     for (WorkerCommand w : workers) {
-      ClusterNodes.HostPort join = ClusterNodes.parse(w.join, "--join");
+      HostPort join = HostPort.parse(w.join, "--join");
       assertEquals(coordinator.host + ":" + coordinator.port, join.toString());
       assertTrue(ids.add(w.id), "duplicate worker id " + w.id);
       assertTrue(w.id.matches("worker-\\d{3}"), "ids that sort in rank order: " + w.id);

@@ -1,7 +1,7 @@
 package io.scoreflow.worker;
 
-import io.scoreflow.coordinator.Coordinator;
-import io.scoreflow.coordinator.WorkerProtocol;
+import io.scoreflow.proto.cluster.CoordinatorProtocol;
+import io.scoreflow.proto.cluster.WorkerProtocol;
 
 /** One replica's training, running on its own thread (never on an actor's). */
 public interface Replica {
@@ -9,7 +9,7 @@ public interface Replica {
   /** What a replica tells its worker node, from the training thread. */
   interface Events {
     /** A step is done (with the parameter checksum of the replica after it). */
-    void onStep(Coordinator.StepReport report);
+    void onStep(CoordinatorProtocol.StepReport report);
 
     /**
      * The training thread ended: at {@code step} steps done, with {@code failure} null on success,

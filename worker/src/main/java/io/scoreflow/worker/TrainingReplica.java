@@ -3,15 +3,16 @@ package io.scoreflow.worker;
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
 import io.scoreflow.config.Devices;
-import io.scoreflow.coordinator.Coordinator;
-import io.scoreflow.coordinator.RingMember;
-import io.scoreflow.coordinator.WorkerProtocol;
 import io.scoreflow.metrics.TrainingMetrics;
+import io.scoreflow.proto.cluster.CoordinatorProtocol;
+import io.scoreflow.proto.cluster.RingMember;
+import io.scoreflow.proto.cluster.WorkerProtocol;
 import io.scoreflow.train.StepResult;
 import io.scoreflow.train.TrainJob;
+import io.scoreflow.worker.exchange.ExchangeKind;
 import io.scoreflow.worker.exchange.ExchangeReducer;
+import io.scoreflow.worker.exchange.ExchangeServer;
 import io.scoreflow.worker.exchange.PeerAddress;
-import io.scoreflow.worker.exchange.ReducerFactory;
 import java.nio.file.Path;
 import java.util.List;
 import org.slf4j.Logger;
@@ -27,7 +28,7 @@ public final class TrainingReplica implements Replica {
   private static final Logger LOG = LoggerFactory.getLogger(TrainingReplica.class);
 
   private final WorkerProtocol.StartJob job;
-  private final ReducerFactory reducers;
+  private final ExchangeServer reducers;
   private final ExchangeKind exchange;
   private final String device;
   private final Events events;
@@ -39,7 +40,7 @@ public final class TrainingReplica implements Replica {
 
   private TrainingReplica(
       WorkerProtocol.StartJob job,
-      ReducerFactory reducers,
+      ExchangeServer reducers,
       ExchangeKind exchange,
       String device,
       Events events,
@@ -58,15 +59,15 @@ public final class TrainingReplica implements Replica {
    * Starts replicas that exchange gradients through {@code reducers} (an {@code exchange}) and
    * train on {@code device}.
    */
-  public static Launcher launcher(ReducerFactory reducers, ExchangeKind exchange, String device) {
+  public static Launcher launcher(ExchangeServer reducers, ExchangeKind exchange, String device) {
     return launcher(reducers, exchange, device, WorkerMetrics.unserved());
   }
 
   /**
-   * As {@link #launcher(ReducerFactory, ExchangeKind, String)}, exporting each replica's metrics.
+   * As {@link #launcher(ExchangeServer, ExchangeKind, String)}, exporting each replica's metrics.
    */
   public static Launcher launcher(
-      ReducerFactory reducers, ExchangeKind exchange, String device, WorkerMetrics metrics) {
+      ExchangeServer reducers, ExchangeKind exchange, String device, WorkerMetrics metrics) {
     return (job, events) -> {
       TrainingReplica replica =
           new TrainingReplica(job, reducers, exchange, device, events, metrics);
@@ -190,7 +191,7 @@ public final class TrainingReplica implements Replica {
       metrics.onStep(r);
       metrics.onAllReduce(gradientBytes, r.exchangeNanos());
       events.onStep(
-          new Coordinator.StepReport(
+          new CoordinatorProtocol.StepReport(
               job.job(),
               job.generation(),
               job.rank(),

@@ -1,8 +1,8 @@
 package io.scoreflow.worker;
 
-import io.scoreflow.coordinator.ClusterNodes;
-import io.scoreflow.coordinator.Coordinator;
-import io.scoreflow.coordinator.WorkerProtocol;
+import io.scoreflow.proto.cluster.ClusterNodes;
+import io.scoreflow.proto.cluster.CoordinatorProtocol;
+import io.scoreflow.proto.cluster.WorkerProtocol;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import org.apache.pekko.actor.Address;
@@ -20,8 +20,8 @@ import org.apache.pekko.cluster.typed.Subscribe;
  * A worker node's actor: finds the coordinator through the receptionist, registers (repeating until
  * acknowledged, within a deadline), starts its replica when told, relays the replica's step
  * reports, stops it when the coordinator dissolves the ring ({@link WorkerProtocol.Abort}: it
- * answers {@link Coordinator.Stopped} once the training thread ended, then waits for the next
- * ring), and ends when released, when the coordinator is gone, or when a deadline passes. The
+ * answers {@link CoordinatorProtocol.Stopped} once the training thread ended, then waits for the
+ * next ring), and ends when released, when the coordinator is gone, or when a deadline passes. The
  * outcome completes the {@code exit} future the process waits on (and {@code registered} the first
  * time the coordinator accepts it); the process then leaves the cluster and terminates, or rejoins
  * a restarted coordinator.
@@ -58,7 +58,7 @@ public final class WorkerNode {
   /** A deadline of the current state passed; {@code what} says which. */
   private record Deadline(String what) implements Command {}
 
-  private record StepDone(Coordinator.StepReport report) implements Command {}
+  private record StepDone(CoordinatorProtocol.StepReport report) implements Command {}
 
   private record RunEnded(long step, String failure, boolean inExchange) implements Command {}
 
@@ -77,7 +77,7 @@ public final class WorkerNode {
   private final CompletableFuture<WorkerExit> exit;
   private final CompletableFuture<Void> registeredOnce;
   private final ActorRef<WorkerProtocol.Command> inbox;
-  private ActorRef<Coordinator.Command> coordinator;
+  private ActorRef<CoordinatorProtocol.Command> coordinator;
   private WorkerProtocol.StartJob job;
   private Replica replica;
 
@@ -147,7 +147,7 @@ public final class WorkerNode {
         .receptionist()
         .tell(
             Receptionist.subscribe(
-                Coordinator.SERVICE_KEY,
+                CoordinatorProtocol.SERVICE_KEY,
                 ctx.messageAdapter(Receptionist.Listing.class, CoordinatorListing::new)));
     timers.startSingleTimer(
         DEADLINE,
@@ -197,8 +197,8 @@ public final class WorkerNode {
   }
 
   private Behavior<Command> onListing(CoordinatorListing m) {
-    Set<ActorRef<Coordinator.Command>> found =
-        m.listing().getServiceInstances(Coordinator.SERVICE_KEY);
+    Set<ActorRef<CoordinatorProtocol.Command>> found =
+        m.listing().getServiceInstances(CoordinatorProtocol.SERVICE_KEY);
     if (coordinator == null && !found.isEmpty()) {
       coordinator = found.iterator().next();
       ctx.getLog()
@@ -213,7 +213,7 @@ public final class WorkerNode {
   private Behavior<Command> register() {
     if (coordinator != null) {
       coordinator.tell(
-          new Coordinator.Register(
+          new CoordinatorProtocol.Register(
               settings.workerId(), settings.host(), exchangePort, settings.device(), inbox));
     }
     return Behaviors.same();
@@ -288,7 +288,8 @@ public final class WorkerNode {
   private Behavior<Command> confirmStopped(WorkerProtocol.Abort abort) {
     timers.cancel(DEADLINE);
     replica = null;
-    coordinator.tell(new Coordinator.Stopped(abort.job(), abort.generation(), settings.workerId()));
+    coordinator.tell(
+        new CoordinatorProtocol.Stopped(abort.job(), abort.generation(), settings.workerId()));
     ctx.getLog()
         .info(
             "job {} generation {}: worker {} stopped ({}); waiting for the next ring",
@@ -326,7 +327,8 @@ public final class WorkerNode {
 
   private Behavior<Command> onRunEnded(RunEnded m) {
     if (m.failure() == null) {
-      coordinator.tell(new Coordinator.RankDone(job.job(), job.generation(), job.rank(), m.step()));
+      coordinator.tell(
+          new CoordinatorProtocol.RankDone(job.job(), job.generation(), job.rank(), m.step()));
       ctx.getLog()
           .info(
               "job {} generation {} step {}: rank {} done; waiting to be released",
@@ -336,7 +338,7 @@ public final class WorkerNode {
               job.rank());
     } else {
       coordinator.tell(
-          new Coordinator.RankFailed(
+          new CoordinatorProtocol.RankFailed(
               job.job(), job.generation(), job.rank(), m.step(), m.failure(), m.inExchange()));
       ctx.getLog()
           .error(
@@ -455,7 +457,7 @@ public final class WorkerNode {
   /** The replica's events, as messages to this actor (called from the training thread). */
   private record RelayingEvents(ActorRef<Command> self) implements Replica.Events {
     @Override
-    public void onStep(Coordinator.StepReport report) {
+    public void onStep(CoordinatorProtocol.StepReport report) {
       self.tell(new StepDone(report));
     }
 

@@ -2,9 +2,11 @@ package io.scoreflow.worker;
 
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
-import io.scoreflow.coordinator.ClusterNodes;
+import io.scoreflow.proto.cluster.ClusterNodes;
+import io.scoreflow.run.HostPort;
+import io.scoreflow.worker.exchange.ExchangeKind;
 import io.scoreflow.worker.exchange.ExchangeServer;
-import io.scoreflow.worker.sampling.SamplerActor;
+import io.scoreflow.worker.sample.SamplerActor;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -37,7 +39,7 @@ public final class WorkerProcess {
    * @param exchange the gradient exchange (every worker of a job must run the job's)
    */
   public record Options(
-      ClusterNodes.HostPort join,
+      HostPort join,
       String workerId,
       String host,
       int port,
@@ -82,7 +84,7 @@ public final class WorkerProcess {
     Path samplerCache = Files.createTempDirectory("scoreflow-sampler-" + o.workerId() + "-");
     deleteOnExit(samplerCache);
     try (ExchangeServer server =
-        o.exchange().backend().start(o.workerId(), o.host(), o.exchangePort(), exchangeTimeout)) {
+        Exchanges.start(o.exchange(), o.workerId(), o.host(), o.exchangePort(), exchangeTimeout)) {
       Replica.Launcher training =
           TrainingReplica.launcher(server, o.exchange(), o.device(), metrics);
       long giveUpAt = 0;
@@ -161,7 +163,11 @@ public final class WorkerProcess {
         ActorSystem.create(
             WorkerNode.create(settings, exchangePort, tracked, exit, registered),
             ClusterNodes.SYSTEM_NAME,
-            ClusterNodes.node(o.host(), o.port(), o.join(), "worker"));
+            ClusterNodes.node(
+                o.host(),
+                HostPort.requireListenPort(o.port()),
+                ClusterNodes.pekkoAddress(o.join().host(), o.join().port()),
+                "worker"));
     system.systemActorOf(
         SamplerActor.create(
             o.workerId(),

@@ -4,9 +4,13 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.scoreflow.coordinator.Coordinator;
-import io.scoreflow.coordinator.RingMember;
-import io.scoreflow.coordinator.WorkerProtocol;
+import io.scoreflow.proto.cluster.CoordinatorProtocol;
+import io.scoreflow.proto.cluster.RingMember;
+import io.scoreflow.proto.cluster.WorkerProtocol;
+import io.scoreflow.worker.exchange.ExchangeKind;
+import io.scoreflow.worker.exchange.ExchangeReducer;
+import io.scoreflow.worker.exchange.ExchangeServer;
+import io.scoreflow.worker.exchange.PeerAddress;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
@@ -34,9 +38,21 @@ class TrainingReplicaExchangeTest {
             "/nonexistent");
     Replica replica =
         TrainingReplica.launcher(
-                (name, generation, rank, ring) -> {
-                  opened.set(true);
-                  throw new IllegalStateException("must not be reached");
+                new ExchangeServer() {
+                  @Override
+                  public int port() {
+                    return 1;
+                  }
+
+                  @Override
+                  public ExchangeReducer open(
+                      String name, long generation, int rank, List<PeerAddress> ring) {
+                    opened.set(true);
+                    throw new IllegalStateException("must not be reached");
+                  }
+
+                  @Override
+                  public void close() {}
                 },
                 ExchangeKind.STAR,
                 "cpu")
@@ -44,7 +60,7 @@ class TrainingReplicaExchangeTest {
                 job,
                 new Replica.Events() {
                   @Override
-                  public void onStep(Coordinator.StepReport report) {}
+                  public void onStep(CoordinatorProtocol.StepReport report) {}
 
                   @Override
                   public void onEnd(long step, String why, boolean inExchange) {

@@ -3,9 +3,9 @@ package io.scoreflow.worker;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.scoreflow.coordinator.Coordinator;
-import io.scoreflow.coordinator.RingMember;
-import io.scoreflow.coordinator.WorkerProtocol;
+import io.scoreflow.proto.cluster.CoordinatorProtocol;
+import io.scoreflow.proto.cluster.RingMember;
+import io.scoreflow.proto.cluster.WorkerProtocol;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.BlockingQueue;
@@ -72,29 +72,29 @@ class WorkerNodeTest {
 
   /** A probe registered as the coordinator, and the worker's first registration with it. */
   private record Setup(
-      TestProbe<Coordinator.Command> coordinator,
+      TestProbe<CoordinatorProtocol.Command> coordinator,
       CompletableFuture<WorkerExit> exit,
       FakeReplicas replicas,
-      Coordinator.Register registration) {}
+      CoordinatorProtocol.Register registration) {}
 
   private Setup registered(String id) {
-    TestProbe<Coordinator.Command> coordinator = kit.createTestProbe();
+    TestProbe<CoordinatorProtocol.Command> coordinator = kit.createTestProbe();
     kit.system()
         .receptionist()
-        .tell(Receptionist.register(Coordinator.SERVICE_KEY, coordinator.ref()));
+        .tell(Receptionist.register(CoordinatorProtocol.SERVICE_KEY, coordinator.ref()));
     FakeReplicas replicas = new FakeReplicas();
     CompletableFuture<WorkerExit> exit = new CompletableFuture<>();
     kit.spawn(WorkerNode.create(settings(id), 4242, replicas, exit));
-    Coordinator.Register r =
+    CoordinatorProtocol.Register r =
         coordinator
             .fishForMessage(
                 WAIT,
                 m ->
-                    m instanceof Coordinator.Register reg && reg.workerId().equals(id)
+                    m instanceof CoordinatorProtocol.Register reg && reg.workerId().equals(id)
                         ? FishingOutcomes.complete()
                         : FishingOutcomes.continueAndIgnore())
             .stream()
-            .map(Coordinator.Register.class::cast)
+            .map(CoordinatorProtocol.Register.class::cast)
             .reduce((a, b) -> b)
             .orElseThrow();
     assertEquals(4242, r.exchangePort());
@@ -117,13 +117,13 @@ class WorkerNodeTest {
     inbox.tell(start(1));
     Replica.Events events = s.replicas().awaitStart();
 
-    Coordinator.StepReport step =
-        new Coordinator.StepReport("job", 3, 1, 10, 0.5, 8, 1, 2, 3, "abcd", 1.0);
+    CoordinatorProtocol.StepReport step =
+        new CoordinatorProtocol.StepReport("job", 3, 1, 10, 0.5, 8, 1, 2, 3, "abcd", 1.0);
     events.onStep(step);
     assertEquals(step, s.coordinator().fishForMessage(WAIT, WorkerNodeTest::skipRegister).get(0));
     events.onEnd(12, null, false);
     assertEquals(
-        new Coordinator.RankDone("job", 3, 1, 12),
+        new CoordinatorProtocol.RankDone("job", 3, 1, 12),
         s.coordinator().fishForMessage(WAIT, WorkerNodeTest::skipRegister).get(0));
 
     inbox.tell(new WorkerProtocol.Release("job", 3, true, "job finished"));
@@ -140,7 +140,7 @@ class WorkerNodeTest {
     inbox.tell(start(0));
     s.replicas().awaitStart().onEnd(11, "exchange broke", true);
     assertEquals(
-        new Coordinator.RankFailed("job", 3, 0, 11, "exchange broke", true),
+        new CoordinatorProtocol.RankFailed("job", 3, 0, 11, "exchange broke", true),
         s.coordinator().fishForMessage(WAIT, WorkerNodeTest::skipRegister).get(0));
     inbox.tell(new WorkerProtocol.Release("job", 3, false, "rank 0 failed"));
     assertEquals(WorkerExit.FAILED, s.exit().get(10, TimeUnit.SECONDS).code());
@@ -187,23 +187,23 @@ class WorkerNodeTest {
     inbox.tell(new WorkerProtocol.Abort("job", 4, "worker-h lost"));
     assertEquals("rank 1", s.replicas().stopped.poll(10, TimeUnit.SECONDS));
     // The dying replica's last report is not relayed, and no confirmation before its thread ends.
-    first.onStep(new Coordinator.StepReport("job", 3, 1, 11, 0.5, 8, 1, 2, 3, "abcd", 1.0));
+    first.onStep(new CoordinatorProtocol.StepReport("job", 3, 1, 11, 0.5, 8, 1, 2, 3, "abcd", 1.0));
     s.coordinator().expectNoMessage(Duration.ofMillis(300));
     first.onEnd(11, "stopped", true);
     assertEquals(
-        new Coordinator.Stopped("job", 4, "worker-g"),
+        new CoordinatorProtocol.Stopped("job", 4, "worker-g"),
         s.coordinator().fishForMessage(WAIT, WorkerNodeTest::skipRegister).get(0));
     // A second abort while waiting is confirmed at once.
     inbox.tell(new WorkerProtocol.Abort("job", 5, "again"));
     assertEquals(
-        new Coordinator.Stopped("job", 5, "worker-g"),
+        new CoordinatorProtocol.Stopped("job", 5, "worker-g"),
         s.coordinator().fishForMessage(WAIT, WorkerNodeTest::skipRegister).get(0));
     inbox.tell(
         new WorkerProtocol.StartJob(
             "job", 5, 0, start(0).ring(), 10, 12, "scoreflow {}", "/tmp/r"));
     s.replicas().awaitStart().onEnd(12, null, false);
     assertEquals(
-        new Coordinator.RankDone("job", 5, 0, 12),
+        new CoordinatorProtocol.RankDone("job", 5, 0, 12),
         s.coordinator().fishForMessage(WAIT, WorkerNodeTest::skipRegister).get(0));
   }
 
@@ -227,12 +227,12 @@ class WorkerNodeTest {
     // It kept registering until then.
     assertTrue(
         s.coordinator().receiveSeveralMessages(3, WAIT).stream()
-            .allMatch(m -> m instanceof Coordinator.Register));
+            .allMatch(m -> m instanceof CoordinatorProtocol.Register));
   }
 
   private static org.apache.pekko.actor.testkit.typed.FishingOutcome skipRegister(
-      Coordinator.Command m) {
-    return m instanceof Coordinator.Register
+      CoordinatorProtocol.Command m) {
+    return m instanceof CoordinatorProtocol.Register
         ? FishingOutcomes.continueAndIgnore()
         : FishingOutcomes.complete();
   }

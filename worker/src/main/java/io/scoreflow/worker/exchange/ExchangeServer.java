@@ -1,13 +1,26 @@
 package io.scoreflow.worker.exchange;
 
+import java.util.List;
+
 /**
  * A worker's exchange server: listens from the worker's start (its port goes into the worker's
- * registration) to its end, and opens the reducer of each generation.
+ * registration) to its end, and opens the reducer of each generation. The ring ({@code
+ * exchange.ring}) and the star ({@code exchange.star}) implement it; {@link ExchangeKind} names
+ * them.
  */
-public interface ExchangeServer extends ReducerFactory, AutoCloseable {
+public interface ExchangeServer extends AutoCloseable {
 
   /** The port peers connect to. */
   int port();
+
+  /**
+   * Connects this worker, {@code rank} of {@code ringOrder} (index = rank), to its peers for {@code
+   * generation} of {@code job}; blocks until connected or the exchange's deadline passes. For a
+   * ring of one, returns {@link ExchangeReducer#local()}.
+   *
+   * @throws ExchangeException when the peers cannot be reached or refuse (another generation)
+   */
+  ExchangeReducer open(String job, long generation, int rank, List<PeerAddress> ringOrder);
 
   /** Stops listening and closes every open reducer; idempotent. */
   @Override

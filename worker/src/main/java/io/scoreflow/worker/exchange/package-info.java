@@ -1,16 +1,15 @@
 /**
- * The seam between a worker and its gradient exchange, and the fallback exchange.
+ * The seam between a worker and its gradient exchange: what a worker's training step needs, and
+ * nothing of how it is done.
  *
  * <p>A worker starts one {@link io.scoreflow.worker.exchange.ExchangeServer} when it boots (its
  * port is advertised in the worker's registration) and, for every generation of a ring, opens an
- * {@link io.scoreflow.worker.exchange.ExchangeReducer} through it ({@link
- * io.scoreflow.worker.exchange.ReducerFactory}). Which implementation runs is chosen by an {@link
- * io.scoreflow.worker.exchange.ExchangeBackend}, named by {@code io.scoreflow.worker.ExchangeKind}:
- * the gRPC ring all-reduce ({@code io.scoreflow.collective.RingExchange}, the default) or the star.
- *
- * <p>{@link io.scoreflow.worker.exchange.StarExchange} is the fallback: gather to rank 0, average,
- * broadcast, over plain TCP. Obviously correct and bit-identical on every rank, but rank 0 moves
- * (N-1) times the gradient each step: for tests, small rings, and as the reference the ring is
- * checked against.
+ * {@link io.scoreflow.worker.exchange.ExchangeReducer} through it: the trainer's {@code
+ * GradientReducer} for that generation, fenced by (job, generation), closed when the generation
+ * ends. Failures are {@link io.scoreflow.worker.exchange.ExchangeException}s; peers are {@link
+ * io.scoreflow.worker.exchange.PeerAddress}es; {@link io.scoreflow.worker.exchange.ExchangeKind}
+ * names the implementations: the gRPC ring all-reduce ({@code exchange.ring}, the default) and the
+ * star ({@code exchange.star}: gather to rank 0, average, broadcast over plain TCP; the fallback
+ * and the reference the ring is checked against).
  */
 package io.scoreflow.worker.exchange;

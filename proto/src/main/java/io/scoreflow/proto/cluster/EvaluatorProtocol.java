@@ -1,0 +1,22 @@
+package io.scoreflow.proto.cluster;
+
+/**
+ * What a sampler answers the evaluator that asked it for samples ({@link
+ * SamplerProtocol.SampleCheckpoint}).
+ */
+public final class EvaluatorProtocol {
+
+  private EvaluatorProtocol() {}
+
+  /** A message from a sampler to the evaluator. */
+  public sealed interface Command extends CborSerializable permits SamplesWritten, SamplingFailed {}
+
+  /** A sampler wrote {@code count} samples of checkpoint {@code step} to {@code npz}. */
+  public record SamplesWritten(
+      String job, long step, String sampler, String npz, int count, double seconds)
+      implements Command {}
+
+  /** A sampler could not sample checkpoint {@code step}. */
+  public record SamplingFailed(String job, long step, String sampler, String reason)
+      implements Command {}
+}

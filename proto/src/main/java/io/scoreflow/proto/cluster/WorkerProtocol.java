@@ -1,0 +1,66 @@
+package io.scoreflow.proto.cluster;
+
+import java.util.List;
+import org.apache.pekko.actor.typed.ActorRef;
+
+/**
+ * What a coordinator tells a worker node. It is the contract every worker must accept; a worker's
+ * behaviour adapts these into its own protocol.
+ *
+ * <p>Every message about a job carries the job name and the generation, so a worker can refuse one
+ * that belongs to a ring it is no longer part of.
+ */
+public final class WorkerProtocol {
+
+  private WorkerProtocol() {}
+
+  /** A message from the coordinator to a worker. */
+  public sealed interface Command extends CborSerializable
+      permits Registered, RegistrationRefused, StartJob, Abort, Release {}
+
+  /** The registration is accepted; wait for {@link StartJob}. */
+  public record Registered(
+      String job, String workerId, ActorRef<CoordinatorProtocol.Command> coordinator)
+      implements Command {}
+
+  /** The registration is refused (the ring is formed, the id is taken); the worker should exit. */
+  public record RegistrationRefused(String workerId, String reason) implements Command {}
+
+  /**
+   * Start training: be {@code rank} in {@code ring} (rank order) under {@code generation}, from the
+   * checkpoint of {@code startStep} ({@code 0}: fresh) until {@code untilStep} steps are done.
+   *
+   * @param config the run's resolved config, the {@code scoreflow} tree as HOCON
+   * @param runDirectory the run directory, on a file system every worker shares
+   */
+  public record StartJob(
+      String job,
+      long generation,
+      int rank,
+      List<RingMember> ring,
+      long startStep,
+      long untilStep,
+      String config,
+      String runDirectory)
+      implements Command {
+
+    public StartJob {
+      ring = List.copyOf(ring);
+    }
+  }
+
+  /**
+   * The ring of an earlier generation is dissolved (a member was lost, a replacement joins): stop
+   * training at once (abort the step in flight, let the checkpoint writer finish), then answer
+   * {@link CoordinatorProtocol.Stopped} and wait for the {@link StartJob} of {@code generation}. A
+   * worker that is not training answers at once.
+   */
+  public record Abort(String job, long generation, String reason) implements Command {}
+
+  /**
+   * The job is over for this worker (finished, failed, or no place in the ring): stop training if
+   * it still runs, leave the cluster and exit; {@code succeeded} decides the exit status.
+   */
+  public record Release(String job, long generation, boolean succeeded, String reason)
+      implements Command {}
+}
