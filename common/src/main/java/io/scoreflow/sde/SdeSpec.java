@@ -2,9 +2,13 @@ package io.scoreflow.sde;
 
 import com.typesafe.config.Config;
 import io.scoreflow.InvalidInputException;
+import java.util.Arrays;
 import java.util.Collections;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
+import java.util.stream.Collectors;
+import java.util.stream.Stream;
 
 /**
  * Everything that defines a forward SDE: the schedule, the horizon T, its numeric parameters and,
@@ -36,9 +40,10 @@ public record SdeSpec(
   }
 
   /**
-   * Completes user-given values with the defaults of {@code scoreflow.sde} in the configuration.
-   * Values given for keys the schedule does not take are an error, so that a mistyped flag is never
-   * silently ignored.
+   * Completes user-given values with defaults: those of {@code scoreflow.sde.NAME} in the
+   * configuration where it sets them, else the schedule's own (declared in {@link Schedule}, which
+   * reference.conf mirrors). Values given for keys the schedule does not take are an error, so that
+   * a mistyped flag is never silently ignored.
    *
    * @param defaults the {@code scoreflow.sde} block (with {@code horizon} and one block per name)
    * @param horizon the horizon, or null for the default
@@ -57,29 +62,29 @@ public record SdeSpec(
       }
     }
     for (String key : givenExpressions.keySet()) {
-      if (schedule != Schedule.GENERIC) {
-        throw new InvalidInputException(
-            "--" + key + " applies only to the generic SDE, not to " + name);
+      if (!schedule.expressionKeys().contains(key)) {
+        throw new InvalidInputException(notAnExpressionOf(schedule, key));
       }
     }
     Map<String, Double> params = new LinkedHashMap<>();
-    for (String key : schedule.parameterKeys()) {
-      Double v = given.get(key);
+    for (Parameter.Number p : schedule.numbers()) {
+      String path = name + "." + p.key();
+      Double v = given.get(p.key());
       if (v == null) {
-        String path = name + "." + key;
-        if (!defaults.hasPath(path)) {
-          throw new InvalidInputException(name + " needs --" + key);
-        }
-        v = defaults.getDouble(path);
+        v = defaults.hasPath(path) ? defaults.getDouble(path) : p.defaultValue();
       }
-      params.put(key, v);
+      params.put(p.key(), v);
     }
-    if (schedule == Schedule.GENERIC) {
-      for (String key : Schedule.EXPRESSION_KEYS) {
-        if (!givenExpressions.containsKey(key)) {
-          throw new InvalidInputException(
-              "the generic SDE needs --f and --g (expressions in t), missing --" + key);
-        }
+    List<String> needed = schedule.expressionKeys();
+    for (String key : needed) {
+      if (!givenExpressions.containsKey(key)) {
+        throw new InvalidInputException(
+            "the "
+                + name
+                + " SDE needs "
+                + needed.stream().map(k -> "--" + k).collect(Collectors.joining(" and "))
+                + " (expressions in t), missing --"
+                + key);
       }
     }
     double t = horizon != null ? horizon : defaults.getDouble("horizon");
@@ -87,9 +92,32 @@ public record SdeSpec(
   }
 
   private static String takes(Schedule schedule) {
-    if (schedule == Schedule.GENERIC) {
-      return "--f, --g";
+    return Stream.concat(schedule.parameterKeys().stream(), schedule.expressionKeys().stream())
+        .map(k -> "--" + k)
+        .collect(Collectors.joining(", "));
+  }
+
+  /** e.g. "--f applies only to the generic SDE, not to vp-linear". */
+  private static String notAnExpressionOf(Schedule schedule, String key) {
+    List<String> takers =
+        Arrays.stream(Schedule.values())
+            .filter(s -> s.expressionKeys().contains(key))
+            .map(Schedule::id)
+            .toList();
+    if (takers.isEmpty()) {
+      return "--"
+          + key
+          + " does not apply to "
+          + schedule.id()
+          + " (it takes "
+          + takes(schedule)
+          + ")";
     }
-    return String.join(", ", schedule.parameterKeys().stream().map(k -> "--" + k).toList());
+    return "--"
+        + key
+        + " applies only to the "
+        + String.join(", ", takers)
+        + " SDE, not to "
+        + schedule.id();
   }
 }

@@ -7,7 +7,10 @@ import java.util.function.DoubleUnaryOperator;
 import net.objecthunter.exp4j.Expression;
 import net.objecthunter.exp4j.ExpressionBuilder;
 
-/** Builds a {@link ForwardSde} from a {@link SdeSpec}, validating every parameter. */
+/**
+ * Builds a {@link ForwardSde} from a {@link SdeSpec}, validating every parameter against the bounds
+ * its {@link Schedule} declares before the schedule builds it.
+ */
 public final class Sdes {
 
   private Sdes() {}
@@ -20,44 +23,11 @@ public final class Sdes {
       require(
           Double.isFinite(e.getValue()), "--%s must be finite, got %s", e.getKey(), e.getValue());
     }
-    return switch (spec.schedule()) {
-      case VP_LINEAR -> {
-        double[] range = betaRange(spec);
-        yield new VpSde(spec, new BetaSchedule.Linear(range[0], range[1]));
-      }
-      case VP_CONSTANT -> {
-        double beta = spec.param("beta");
-        require(beta > 0, "--beta must be > 0, got %s", beta);
-        yield new VpSde(spec, new BetaSchedule.Constant(beta));
-      }
-      case VP_POLY -> {
-        double[] range = betaRange(spec);
-        yield new VpSde(spec, BetaSchedule.Poly.of(range[0], range[1], rho(spec)));
-      }
-      case VP_EXP -> {
-        double[] range = betaRange(spec);
-        yield new VpSde(spec, BetaSchedule.Exp.of(range[0], range[1]));
-      }
-      case VE_EXP -> {
-        double[] range = sigmaRange(spec);
-        yield new VeSde(spec, SigmaSchedule.Exp.of(range[0], range[1]));
-      }
-      case VE_CONSTANT -> {
-        double[] range = sigmaRange(spec);
-        yield new VeSde(
-            spec, new SigmaSchedule.Linear(range[0], range[1] * range[1] - range[0] * range[0]));
-      }
-      case VE_SQRT -> {
-        double[] range = sigmaRange(spec);
-        yield new VeSde(
-            spec, new SigmaSchedule.Quadratic(range[0], range[1] * range[1] - range[0] * range[0]));
-      }
-      case VE_POLY -> {
-        double[] range = sigmaRange(spec);
-        yield new VeSde(spec, SigmaSchedule.Poly.of(range[0], range[1], rho(spec)));
-      }
-      case GENERIC -> generic(spec);
-    };
+    Schedule schedule = spec.schedule();
+    for (Parameter.Number p : schedule.numbers()) {
+      p.bound().check(p.key(), spec);
+    }
+    return schedule.build(spec);
   }
 
   /** A generic SDE from functions (used by tests to check closed forms against quadrature). */
@@ -67,7 +37,8 @@ public final class Sdes {
     return new QuadratureSde(spec, horizon, f, g);
   }
 
-  private static ForwardSde generic(SdeSpec spec) {
+  /** The generic schedule's SDE: f and g parsed from the spec's expressions in {@code t}. */
+  static ForwardSde fromExpressions(SdeSpec spec) {
     DoubleUnaryOperator f = expression("f", spec.expressions().get("f"));
     DoubleUnaryOperator g = expression("g", spec.expressions().get("g"));
     double horizon = spec.horizon();
@@ -108,27 +79,5 @@ public final class Sdes {
             "--" + key + " '" + text + "' is not finite at t=" + t + ": " + e.getMessage(), e);
       }
     };
-  }
-
-  private static double[] betaRange(SdeSpec spec) {
-    double min = spec.param("beta-min");
-    double max = spec.param("beta-max");
-    require(min > 0, "--beta-min must be > 0, got %s", min);
-    require(max >= min, "--beta-max must be >= --beta-min, got %s < %s", max, min);
-    return new double[] {min, max};
-  }
-
-  private static double[] sigmaRange(SdeSpec spec) {
-    double min = spec.param("sigma-min");
-    double max = spec.param("sigma-max");
-    require(min > 0, "--sigma-min must be > 0, got %s", min);
-    require(max > min, "--sigma-max must be > --sigma-min, got %s <= %s", max, min);
-    return new double[] {min, max};
-  }
-
-  private static double rho(SdeSpec spec) {
-    double rho = spec.param("rho");
-    require(rho > 0, "--rho must be > 0, got %s", rho);
-    return rho;
   }
 }

@@ -47,7 +47,7 @@ public final class TrainSetup {
       }
     }
     Map<String, String> expressions = new LinkedHashMap<>();
-    for (String key : Schedule.EXPRESSION_KEYS) {
+    for (String key : schedule.expressionKeys()) {
       if (c.hasPath(key)) {
         expressions.put(key, c.getString(key));
       }

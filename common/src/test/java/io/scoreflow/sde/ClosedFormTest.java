@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.typesafe.config.ConfigFactory;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.stream.Stream;
@@ -19,25 +20,27 @@ import org.junit.jupiter.params.provider.MethodSource;
  */
 class ClosedFormTest {
 
+  /**
+   * Every closed-form schedule of the registry at its defaults (so a new entry is tested without
+   * being listed here), then hand-picked cases: other horizons, wide ranges and degenerate ones.
+   */
   static Stream<Arguments> schedules() {
-    return Stream.of(
-        Arguments.of("vp-linear", Map.of(), 1.0),
-        Arguments.of("vp-linear", Map.of("beta-min", 0.5, "beta-max", 3.0), 2.0),
-        Arguments.of("vp-linear", Map.of("beta-min", 2.0, "beta-max", 2.0), 1.0),
-        Arguments.of("vp-constant", Map.of(), 1.0),
-        Arguments.of("vp-constant", Map.of("beta", 0.3), 4.0),
-        Arguments.of("vp-poly", Map.of("rho", 3.0), 1.0),
-        Arguments.of("vp-poly", Map.of(), 1.0),
-        Arguments.of("vp-poly", Map.of("rho", 0.5, "beta-min", 0.2, "beta-max", 8.0), 1.5),
-        Arguments.of("vp-exp", Map.of(), 1.0),
-        Arguments.of("vp-exp", Map.of("beta-min", 1.0, "beta-max", 1.0), 1.0),
-        Arguments.of("ve-exp", Map.of(), 1.0),
-        Arguments.of("ve-exp", Map.of("sigma-min", 0.002, "sigma-max", 80.0), 1.3),
-        Arguments.of("ve-constant", Map.of(), 1.0),
-        Arguments.of("ve-sqrt", Map.of(), 1.0),
-        Arguments.of("ve-sqrt", Map.of("sigma-min", 0.1, "sigma-max", 3.0), 2.0),
-        Arguments.of("ve-poly", Map.of(), 1.0),
-        Arguments.of("ve-poly", Map.of("rho", 1.5, "sigma-max", 10.0), 1.0));
+    Stream<Arguments> registry =
+        Arrays.stream(Schedule.values())
+            .filter(s -> s.family() != Schedule.Family.GENERIC)
+            .map(s -> Arguments.of(s.id(), Map.of(), 1.0));
+    Stream<Arguments> chosen =
+        Stream.of(
+            Arguments.of("vp-linear", Map.of("beta-min", 0.5, "beta-max", 3.0), 2.0),
+            Arguments.of("vp-linear", Map.of("beta-min", 2.0, "beta-max", 2.0), 1.0),
+            Arguments.of("vp-constant", Map.of("beta", 0.3), 4.0),
+            Arguments.of("vp-poly", Map.of("rho", 3.0), 1.0),
+            Arguments.of("vp-poly", Map.of("rho", 0.5, "beta-min", 0.2, "beta-max", 8.0), 1.5),
+            Arguments.of("vp-exp", Map.of("beta-min", 1.0, "beta-max", 1.0), 1.0),
+            Arguments.of("ve-exp", Map.of("sigma-min", 0.002, "sigma-max", 80.0), 1.3),
+            Arguments.of("ve-sqrt", Map.of("sigma-min", 0.1, "sigma-max", 3.0), 2.0),
+            Arguments.of("ve-poly", Map.of("rho", 1.5, "sigma-max", 10.0), 1.0));
+    return Stream.concat(registry, chosen);
   }
 
   static ForwardSde named(String name, Map<String, Double> params, double horizon) {
@@ -79,7 +82,7 @@ class ClosedFormTest {
       String name, Map<String, Double> params, double horizon) {
     ForwardSde sde = named(name, params, horizon);
     for (double t : times(horizon)) {
-      if (name.startsWith("vp")) {
+      if (sde.spec().schedule().family() == Schedule.Family.VP) {
         double a1 = sde.meanCoeff(t);
         assertEquals(1 - a1 * a1, sde.variance(t), 1e-15, name + " at t=" + t);
         assertEquals(sde.f(t), 0.5 * sde.g(t) * sde.g(t), 1e-12 * sde.f(t));
@@ -94,12 +97,12 @@ class ClosedFormTest {
   @MethodSource("schedules")
   void veDiffusionIsTheDerivativeOfSigmaSquared(
       String name, Map<String, Double> params, double horizon) {
-    if (!name.startsWith("ve")) {
+    ForwardSde sde = named(name, params, horizon);
+    if (sde.spec().schedule().family() != Schedule.Family.VE) {
       return;
     }
     // g² = dσ²/dt, checked by a central difference of a2 = σ²(t) − σ²(0) (not score_sde's
     // g = σ √(2 ln(σmax/σmin)), which is right for ve-exp only).
-    ForwardSde sde = named(name, params, horizon);
     for (int i = 1; i < 20; i++) {
       double t = horizon * i / 20;
       double h = 1e-5 * horizon;

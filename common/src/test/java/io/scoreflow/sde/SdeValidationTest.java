@@ -6,8 +6,14 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.typesafe.config.ConfigFactory;
 import io.scoreflow.InvalidInputException;
+import java.util.Arrays;
 import java.util.Map;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.EnumSource;
+import org.junit.jupiter.params.provider.MethodSource;
 
 /** Every bad parameter is one clear error that names it. */
 class SdeValidationTest {
@@ -128,5 +134,49 @@ class SdeValidationTest {
     rejects(
         "applies only to the generic SDE",
         () -> create("vp-linear", Map.of(), Map.of("f", "t"), null));
+  }
+
+  /** Every numeric parameter of every schedule in the registry. */
+  static Stream<Arguments> parameters() {
+    return Arrays.stream(Schedule.values())
+        .flatMap(s -> s.numbers().stream().map(p -> Arguments.of(s.id(), p)));
+  }
+
+  @ParameterizedTest(name = "{0} --{1}")
+  @MethodSource("parameters")
+  void everyParameterRejectsAValueOutsideItsBound(String name, Parameter.Number p) {
+    String key = p.key();
+    if (p.bound() instanceof Parameter.Bound.Positive) {
+      rejects("--" + key + " must be > 0", () -> create(name, Map.of(key, 0.0), null));
+      rejects("--" + key + " must be > 0", () -> create(name, Map.of(key, -1.0), null));
+    } else if (p.bound() instanceof Parameter.Bound.AtLeast b) {
+      rejects(
+          "--" + key + " must be >= --" + b.other(),
+          () -> create(name, Map.of(b.other(), 2.0, key, 1.0), null));
+      create(name, Map.of(b.other(), 2.0, key, 2.0), null);
+    } else if (p.bound() instanceof Parameter.Bound.Above b) {
+      rejects(
+          "--" + key + " must be > --" + b.other(),
+          () -> create(name, Map.of(b.other(), 2.0, key, 2.0), null));
+    }
+    rejects("--" + key + " must be finite", () -> create(name, Map.of(key, Double.NaN), null));
+    rejects(
+        "--" + key + " must be finite",
+        () -> create(name, Map.of(key, Double.POSITIVE_INFINITY), null));
+  }
+
+  @ParameterizedTest
+  @EnumSource(Schedule.class)
+  void everyScheduleRejectsTheParametersOfOthers(Schedule schedule) {
+    String name = schedule.id();
+    for (Schedule other : Schedule.values()) {
+      for (String key : other.parameterKeys()) {
+        if (!schedule.parameterKeys().contains(key)) {
+          rejects(
+              "--" + key + " does not apply to " + name,
+              () -> create(name, Map.of(key, 1.0), null));
+        }
+      }
+    }
   }
 }

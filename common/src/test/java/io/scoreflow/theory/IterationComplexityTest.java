@@ -7,10 +7,14 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
 import io.scoreflow.InvalidInputException;
+import io.scoreflow.sde.Schedule;
 import io.scoreflow.sde.SdeSpec;
 import java.math.BigDecimal;
 import java.util.Map;
+import java.util.stream.IntStream;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
 
 class IterationComplexityTest {
 
@@ -63,6 +67,25 @@ class IterationComplexityTest {
             null,
             ConfigFactory.defaultReference().getConfig("scoreflow.sde"));
     assertThrows(InvalidInputException.class, () -> IterationComplexity.of(generic, 10, 0.1));
+  }
+
+  @Test
+  void theTableHasEveryRowOnceInOrder() {
+    var numbers = IterationComplexity.table().stream().map(r -> r.number()).toList();
+    assertEquals(IntStream.rangeClosed(1, numbers.size()).boxed().toList(), numbers);
+    assertEquals(8, numbers.size(), "Table 2 has eight rows");
+  }
+
+  @ParameterizedTest
+  @EnumSource(value = Schedule.class, names = "GENERIC", mode = EnumSource.Mode.EXCLUDE)
+  void everyNamedScheduleHasARowGivingAFinitePositiveK(Schedule schedule) {
+    var estimate = IterationComplexity.of(spec(schedule.id(), Map.of()), 3072, 0.1);
+    assertEquals(schedule.complexityRow().orElseThrow(), estimate.row());
+    assertTrue(estimate.steps() > 0 && Double.isFinite(estimate.steps()), estimate.toString());
+    // K grows as the accuracy tightens, in every row.
+    assertTrue(
+        IterationComplexity.of(spec(schedule.id(), Map.of()), 3072, 0.01).steps()
+            > estimate.steps());
   }
 
   private static SdeSpec spec(String name, Map<String, Double> params) {

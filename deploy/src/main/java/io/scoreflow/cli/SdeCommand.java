@@ -19,9 +19,7 @@ import picocli.CommandLine.Spec;
     mixinStandardHelpOptions = true,
     description = {
       "Prints f(t), g(t), the mean coefficient a1(t) and the transition variance a2(t) of the"
-          + " forward SDE dx = -f(t) x dt + g(t) dB.",
-      "SDEs: vp-linear, vp-constant, vp-poly, vp-exp, ve-exp, ve-constant, ve-sqrt, ve-poly,"
-          + " generic (with --f and --g)."
+          + " forward SDE dx = -f(t) x dt + g(t) dB."
     })
 final class SdeCommand implements Callable<Integer> {
 

@@ -13,53 +13,42 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
 
 /**
  * The flags that define a forward SDE, shared by every command that takes one. A schedule may also
  * carry its own values inline, {@code NAME[:key=value]...} (e.g. {@code vp-poly:rho=3}), which is
- * how a sweep gives different SDEs different parameters.
+ * how a sweep gives different SDEs different parameters. The parameter flags themselves come from
+ * the registry of schedules ({@link Schedule}), through {@link SdeFlags}.
  */
 final class SdeOptions {
 
-  @Option(names = "--beta-min", paramLabel = "B", description = "VP: smallest noise rate.")
-  Double betaMin;
-
-  @Option(names = "--beta-max", paramLabel = "B", description = "VP: largest noise rate.")
-  Double betaMax;
-
-  @Option(names = "--beta", paramLabel = "B", description = "vp-constant: the noise rate.")
-  Double beta;
-
-  @Option(names = "--sigma-min", paramLabel = "S", description = "VE: smallest noise level.")
-  Double sigmaMin;
-
-  @Option(names = "--sigma-max", paramLabel = "S", description = "VE: largest noise level.")
-  Double sigmaMax;
-
-  @Option(names = "--rho", paramLabel = "R", description = "vp-poly, ve-poly: the exponent.")
-  Double rho;
-
   @Option(names = "--T", paramLabel = "T", description = "Horizon (default from config: 1).")
   Double horizon;
-
-  @Option(
-      names = "--f",
-      paramLabel = "EXPR",
-      description = "generic: f(t), e.g. '0.5*(0.1+19.9*t)'.")
-  String fExpression;
-
-  @Option(
-      names = "--g",
-      paramLabel = "EXPR",
-      description = "generic: g(t), e.g. 'sqrt(0.1+19.9*t)'.")
-  String gExpression;
 
   @Option(
       names = "--config",
       paramLabel = "FILE",
       description = "HOCON file whose scoreflow.sde block overrides the defaults.")
   Path config;
+
+  /** The numeric parameter flags given, by key (e.g. {@code beta-min}). */
+  private final Map<String, Double> numbers = new LinkedHashMap<>();
+
+  /** The expression flags given, by key ({@code f}, {@code g}). */
+  private final Map<String, String> expressions = new LinkedHashMap<>();
+
+  /**
+   * Picocli calls this with the command the mixin is part of, while building it: the parameter
+   * flags and the help's list of schedules are added there from the registry, rather than declared
+   * here as fields, so that a new schedule's parameters become flags without an edit here.
+   */
+  @Spec(Spec.Target.MIXEE)
+  void addScheduleFlags(CommandSpec command) {
+    SdeFlags.addTo(command, numbers, expressions);
+  }
 
   /** The SDE named by {@code nameWithInline}; flags must all apply to it. */
   ForwardSde single(String nameWithInline) {
@@ -75,7 +64,7 @@ final class SdeOptions {
     for (String name : namesWithInline) {
       specs.add(spec(name, false));
     }
-    for (String key : flagValues().keySet()) {
+    for (String key : numbers.keySet()) {
       boolean used = specs.stream().anyMatch(s -> s.schedule().parameterKeys().contains(key));
       if (!used) {
         throw new InvalidInputException("--" + key + " applies to none of " + namesWithInline);
@@ -89,7 +78,7 @@ final class SdeOptions {
     String name = parts[0];
     Schedule schedule = Schedule.byId(name);
     Map<String, Double> given = new LinkedHashMap<>();
-    for (var e : flagValues().entrySet()) {
+    for (var e : numbers.entrySet()) {
       if (strict || schedule.parameterKeys().contains(e.getKey())) {
         given.put(e.getKey(), e.getValue());
       }
@@ -102,34 +91,13 @@ final class SdeOptions {
       }
       given.put(kv[0].trim(), number(kv[0].trim(), kv[1].trim(), nameWithInline));
     }
-    Map<String, String> expressions = new LinkedHashMap<>();
-    if (fExpression != null) {
-      expressions.put("f", fExpression);
+    Map<String, String> givenExpressions = new LinkedHashMap<>();
+    for (var e : expressions.entrySet()) {
+      if (strict || schedule.expressionKeys().contains(e.getKey())) {
+        givenExpressions.put(e.getKey(), e.getValue());
+      }
     }
-    if (gExpression != null) {
-      expressions.put("g", gExpression);
-    }
-    if (!strict && schedule != Schedule.GENERIC) {
-      expressions.clear();
-    }
-    return SdeSpec.resolve(name, given, expressions, horizon, defaults());
-  }
-
-  private Map<String, Double> flagValues() {
-    Map<String, Double> values = new LinkedHashMap<>();
-    put(values, "beta-min", betaMin);
-    put(values, "beta-max", betaMax);
-    put(values, "beta", beta);
-    put(values, "sigma-min", sigmaMin);
-    put(values, "sigma-max", sigmaMax);
-    put(values, "rho", rho);
-    return values;
-  }
-
-  private static void put(Map<String, Double> values, String key, Double v) {
-    if (v != null) {
-      values.put(key, v);
-    }
+    return SdeSpec.resolve(name, given, givenExpressions, horizon, defaults());
   }
 
   private static double number(String key, String text, String context) {

@@ -190,6 +190,87 @@ class CliTest {
     assertEquals("", r.out());
   }
 
+  /** The path of every command that takes {@code --sde}, e.g. {@code [theory, w2]}. */
+  static List<List<String>> commandsTakingAnSde() {
+    List<List<String>> paths = new java.util.ArrayList<>();
+    collect(new picocli.CommandLine(new Main()), List.of(), paths);
+    return paths;
+  }
+
+  private static void collect(
+      picocli.CommandLine command, List<String> path, List<List<String>> paths) {
+    if (command.getCommandSpec().findOption("--sde") != null) {
+      paths.add(path);
+    }
+    command
+        .getSubcommands()
+        .forEach(
+            (name, sub) -> {
+              if (!sub.getCommandSpec().name().equals(name)) {
+                return; // an alias
+              }
+              List<String> subPath = new java.util.ArrayList<>(path);
+              subPath.add(name);
+              collect(sub, subPath, paths);
+            });
+  }
+
+  @Test
+  void theCommandsTakingAnSdeAreFound() {
+    var paths = commandsTakingAnSde();
+    assertTrue(paths.contains(List.of("sde")), paths.toString());
+    assertTrue(paths.contains(List.of("theory", "w2")), paths.toString());
+    assertTrue(paths.size() >= 5, paths.toString());
+  }
+
+  /**
+   * The help of every command taking {@code --sde} lists exactly the registry's schedules, in its
+   * order, each with its defaults; offers every parameter as a flag; and names no schedule the
+   * registry lacks anywhere else in its text.
+   */
+  @ParameterizedTest
+  @org.junit.jupiter.params.provider.MethodSource("commandsTakingAnSde")
+  void helpListsExactlyTheRegistrysSchedules(List<String> command) {
+    List<String> args = new java.util.ArrayList<>(command);
+    args.add("--help");
+    Result r = run(args.toArray(String[]::new));
+    assertEquals(0, r.code(), r.err());
+    String help = r.out();
+    List<String> lines = help.lines().toList();
+    int heading = lines.indexOf(SdeFlags.HEADING);
+    assertTrue(heading >= 0, "no SDE list in: " + help);
+    List<String> listed = new java.util.ArrayList<>();
+    for (String line : lines.subList(heading + 1, lines.size())) {
+      if (!line.startsWith("  ")) {
+        break;
+      }
+      listed.add(line);
+    }
+    List<io.scoreflow.sde.Schedule> registry = List.of(io.scoreflow.sde.Schedule.values());
+    assertEquals(
+        registry.stream().map(io.scoreflow.sde.Schedule::id).toList(),
+        listed.stream().map(l -> l.trim().split("\\s+")[0]).toList(),
+        help);
+    for (int i = 0; i < registry.size(); i++) {
+      var schedule = registry.get(i);
+      for (var p : schedule.numbers()) {
+        String shown = p.key() + "=" + Describe.number(p.defaultValue());
+        assertTrue(listed.get(i).contains(shown), listed.get(i) + " lacks " + shown);
+        assertTrue(help.contains("--" + p.key() + "="), "no flag --" + p.key() + " in " + help);
+      }
+      for (String key : schedule.expressionKeys()) {
+        assertTrue(listed.get(i).contains("--" + key), listed.get(i) + " lacks --" + key);
+        assertTrue(help.contains("--" + key + "="), "no flag --" + key + " in " + help);
+      }
+    }
+    Set<String> known =
+        new TreeSet<>(registry.stream().map(io.scoreflow.sde.Schedule::id).toList());
+    var named = java.util.regex.Pattern.compile("\\b(?:vp|ve)-[a-z0-9]+\\b").matcher(help);
+    while (named.find()) {
+      assertTrue(known.contains(named.group()), "help names " + named.group() + ": " + help);
+    }
+  }
+
   @Test
   void configFileOverridesDefaults(@TempDir Path dir) throws Exception {
     Path conf = dir.resolve("my.conf");
