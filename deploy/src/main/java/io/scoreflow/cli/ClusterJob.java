@@ -3,11 +3,8 @@ package io.scoreflow.cli;
 import static io.scoreflow.InvalidInputException.require;
 
 import com.typesafe.config.Config;
-import io.scoreflow.coordinator.CheckpointCatalog;
-import io.scoreflow.coordinator.CoordinatorNode;
 import io.scoreflow.coordinator.JobEvent;
-import io.scoreflow.coordinator.JobJournal;
-import io.scoreflow.coordinator.JobSpec;
+import io.scoreflow.coordinator.JobHost;
 import io.scoreflow.proto.cluster.RingMember;
 import io.scoreflow.train.RunDirectory;
 import io.scoreflow.worker.exchange.ExchangeKind;
@@ -62,37 +59,6 @@ final class ClusterJob {
     return workers.firstFailure();
   }
 
-  /** Something that opens a listening socket. */
-  @FunctionalInterface
-  private interface Listener<T> {
-    T open() throws IOException;
-  }
-
-  /**
-   * Opens {@code listener}; a socket that cannot be bound (an address not of this machine, a port
-   * in use) is bad input, said in one line, not a stack trace.
-   */
-  private static <T> T listening(Plan plan, Listener<T> listener) throws IOException {
-    try {
-      return listener.open();
-    } catch (IOException | RuntimeException e) {
-      for (Throwable c = e; c != null; c = c.getCause()) {
-        String m = String.valueOf(c.getMessage());
-        if (c instanceof java.net.BindException || m.contains("bind(..) failed")) {
-          throw new io.scoreflow.InvalidInputException(
-              String.format(
-                  Locale.ROOT,
-                  "cannot listen on %s (port %d, or a free port for a service): %s; --host must"
-                      + " be an address of this machine and the port free",
-                  plan.host(),
-                  plan.port(),
-                  m));
-        }
-      }
-      throw e;
-    }
-  }
-
   static int run(Plan plan, PrintWriter out, PrintWriter err)
       throws IOException, InterruptedException {
     return run(plan, out, err, e -> {});
@@ -117,10 +83,6 @@ final class ClusterJob {
         "--steps %s is before the step this run already reached (%s)",
         plan.untilStep(),
         start);
-    // Workers of an earlier coordinator of this run fence by generation: never reuse one.
-    JobSpec spec =
-        JobSpec.of(plan.config(), run.path(), plan.untilStep(), plan.workers(), plan.minWorkers())
-            .startingAtGeneration(JobJournal.lastGeneration(run.path()) + 1);
     err.printf(
         Locale.ROOT,
         "%s %s: steps %d..%d on %d workers (%s exchange)%n",
@@ -131,35 +93,29 @@ final class ClusterJob {
         plan.workers(),
         exchange.configName());
     LocalWorkers workers = null;
-    try (ClusterServices services =
-            listening(
-                plan,
-                () ->
-                    ClusterServices.start(
-                        plan.config(), run, plan.host(), plan.metricsPort(), err));
-        CoordinatorNode node =
-            listening(
-                plan,
-                () ->
-                    CoordinatorNode.start(
-                        spec,
-                        CheckpointCatalog.of(run),
-                        plan.host(),
-                        plan.port(),
-                        services.actors()));
-        // Opened once the sockets are bound: a refused start leaves nothing in OUT.
-        JobJournal journal = new JobJournal(run.path())) {
+    try (JobHost host =
+        JobHost.start(
+            new JobHost.Options(
+                plan.config(),
+                run,
+                plan.untilStep(),
+                plan.workers(),
+                plan.minWorkers(),
+                plan.host(),
+                plan.port(),
+                plan.metricsPort()),
+            err)) {
       List<Integer> metricsPorts =
           plan.launchWorkers()
-              ? services.workerMetricsPorts(plan.workers(), plan.metricsPort())
+              ? host.workerMetricsPorts(plan.workers(), plan.metricsPort())
               : List.of();
-      if (services.metricsPort() >= 0) {
+      if (host.metricsPort() >= 0) {
         StringBuilder where =
             new StringBuilder(
                 "metrics: coordinator http://"
                     + plan.host()
                     + ":"
-                    + services.metricsPort()
+                    + host.metricsPort()
                     + "/metrics");
         for (int k = 0; k < metricsPorts.size(); k++) {
           where
@@ -176,7 +132,7 @@ final class ClusterJob {
       if (plan.launchWorkers()) {
         workers =
             LocalWorkers.launch(
-                node.address(),
+                host.address(),
                 plan.workers(),
                 run.path().resolve("logs"),
                 plan.device(),
@@ -187,9 +143,9 @@ final class ClusterJob {
         err.printf(
             Locale.ROOT,
             "coordinator listening at %s; start %d workers with: scoreflow worker --join %s%n",
-            node.address(),
+            host.address(),
             plan.workers(),
-            node.address());
+            host.address());
       }
       LocalWorkers launched = workers;
       // The ring that finished: smaller than --workers after an elastic change.
@@ -198,14 +154,13 @@ final class ClusterJob {
       ClusterProgress.Outcome outcome =
           new ClusterProgress(err, plan.untilStep())
               .follow(
-                  node,
+                  host,
                   launched == null ? Optional::empty : () -> restartOrReport(launched, err),
                   e -> {
                     if (e instanceof JobEvent.RingFormed formed) {
                       lastRing.set(formed.ring().stream().map(RingMember::workerId).toList());
                     }
-                    journal.record(e);
-                    services.onEvent(e);
+                    host.record(e);
                     tap.accept(e);
                   });
       if (outcome.finished()) {

@@ -1,7 +1,7 @@
 package io.scoreflow.cli;
 
-import io.scoreflow.coordinator.CoordinatorNode;
 import io.scoreflow.coordinator.JobEvent;
+import io.scoreflow.coordinator.JobHost;
 import io.scoreflow.proto.cluster.RingMember;
 import java.io.PrintWriter;
 import java.time.Duration;
@@ -37,12 +37,11 @@ final class ClusterProgress {
    * loss means (a smaller ring, or the job fails at the regroup deadline), so nothing waits on it.
    * {@code tap} sees every event first.
    */
-  Outcome follow(
-      CoordinatorNode node, Supplier<Optional<String>> deadWorker, Consumer<JobEvent> tap)
+  Outcome follow(JobHost host, Supplier<Optional<String>> deadWorker, Consumer<JobEvent> tap)
       throws InterruptedException {
     String dead = null;
     while (true) {
-      JobEvent e = node.poll(Duration.ofMillis(500));
+      JobEvent e = host.poll(Duration.ofMillis(500));
       if (e != null) {
         tap.accept(e);
         Outcome end = show(e);

@@ -7,6 +7,7 @@ import io.scoreflow.config.Configs;
 import io.scoreflow.config.Devices;
 import io.scoreflow.eval.TrainingEvaluation;
 import io.scoreflow.metrics.EvaluationMetrics;
+import io.scoreflow.metrics.MetricsEndpoint;
 import io.scoreflow.metrics.TrainingMetrics;
 import io.scoreflow.train.StepResult;
 import io.scoreflow.train.TrainJob;

@@ -2,6 +2,7 @@ package io.scoreflow.cli;
 
 import com.typesafe.config.ConfigFactory;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
+import io.scoreflow.metrics.MetricsEndpoint;
 import io.scoreflow.run.HostPort;
 import io.scoreflow.worker.WorkerExit;
 import io.scoreflow.worker.WorkerMetrics;

@@ -1,4 +1,4 @@
-package io.scoreflow.cli;
+package io.scoreflow.metrics;
 
 import io.prometheus.metrics.exporter.httpserver.HTTPServer;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
@@ -6,7 +6,7 @@ import io.scoreflow.InvalidInputException;
 import java.io.IOException;
 
 /** A node's {@code /metrics} endpoint (Prometheus text format) over its own registry. */
-final class MetricsEndpoint implements AutoCloseable {
+public final class MetricsEndpoint implements AutoCloseable {
 
   private final HTTPServer server;
 
@@ -15,7 +15,7 @@ final class MetricsEndpoint implements AutoCloseable {
   }
 
   /** Serves {@code registry} on {@code port} (0: a free port) on all interfaces. */
-  static MetricsEndpoint start(PrometheusRegistry registry, int port) {
+  public static MetricsEndpoint start(PrometheusRegistry registry, int port) {
     try {
       return new MetricsEndpoint(
           HTTPServer.builder().port(port).registry(registry).buildAndStart());
@@ -25,7 +25,7 @@ final class MetricsEndpoint implements AutoCloseable {
     }
   }
 
-  int port() {
+  public int port() {
     return server.getPort();
   }
 

@@ -1,14 +1,14 @@
-package io.scoreflow.cli;
+package io.scoreflow.coordinator;
 
 import com.typesafe.config.Config;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
-import io.scoreflow.coordinator.JobEvent;
 import io.scoreflow.coordinator.ckpt.CheckpointServer;
 import io.scoreflow.coordinator.eval.Evaluator;
 import io.scoreflow.eval.SampleQuality;
 import io.scoreflow.metrics.ClusterMetrics;
 import io.scoreflow.metrics.EvaluationMetrics;
+import io.scoreflow.metrics.MetricsEndpoint;
 import io.scoreflow.train.RunDirectory;
 import io.scoreflow.train.TrainSetup;
 import java.io.IOException;
@@ -25,14 +25,14 @@ import org.apache.pekko.actor.typed.Behavior;
  * generation, sample quality, sampler throughput), the checkpoint service over the run's
  * checkpoints, and the evaluator actor when {@code scoreflow.eval.every > 0}.
  */
-final class ClusterServices implements AutoCloseable {
+final class CoordinatorServices implements AutoCloseable {
 
   private final MetricsEndpoint endpoint;
   private final CheckpointServer checkpoints;
   private final ClusterMetrics cluster;
   private final Map<String, Behavior<?>> actors;
 
-  private ClusterServices(
+  private CoordinatorServices(
       MetricsEndpoint endpoint,
       CheckpointServer checkpoints,
       ClusterMetrics cluster,
@@ -47,7 +47,7 @@ final class ClusterServices implements AutoCloseable {
    * Starts the services of a job on {@code host}: {@code /metrics} on {@code metricsPort} (null:
    * none; 0: a free port) and the checkpoint service on a free port.
    */
-  static ClusterServices start(
+  static CoordinatorServices start(
       Config config, RunDirectory run, String host, Integer metricsPort, PrintWriter err)
       throws IOException {
     String job = config.getString("scoreflow.job.name");
@@ -89,7 +89,7 @@ final class ClusterServices implements AutoCloseable {
           host,
           checkpoints.port(),
           quality == null ? "off (scoreflow.eval.every = 0)" : "every new checkpoint");
-      return new ClusterServices(endpoint, checkpoints, cluster, actors);
+      return new CoordinatorServices(endpoint, checkpoints, cluster, actors);
     } catch (RuntimeException e) {
       checkpoints.close();
       if (endpoint != null) {
