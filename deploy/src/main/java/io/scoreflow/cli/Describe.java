@@ -7,12 +7,12 @@ import java.util.Map;
 import java.util.stream.Collectors;
 
 /** How the CLI names an SDE with its parameters, in text and in JSON. */
-final class Describe {
+public final class Describe {
 
   private Describe() {}
 
   /** e.g. {@code vp-linear(beta-min=0.1, beta-max=20, T=1)}. */
-  static String sde(ForwardSde sde) {
+  public static String sde(ForwardSde sde) {
     String params =
         parameters(sde).entrySet().stream()
             .map(e -> e.getKey() + "=" + e.getValue())
@@ -21,7 +21,7 @@ final class Describe {
   }
 
   /** Every parameter, the horizon and (generic) the expressions, in report order. */
-  static Map<String, Object> parameters(ForwardSde sde) {
+  public static Map<String, Object> parameters(ForwardSde sde) {
     Map<String, Object> params = new LinkedHashMap<>();
     sde.spec().params().forEach((k, v) -> params.put(k, number(v)));
     params.putAll(sde.spec().expressions());
@@ -30,14 +30,14 @@ final class Describe {
   }
 
   /** A whole number without ".0", anything else as Java prints a double. */
-  static Object number(double v) {
+  public static Object number(double v) {
     if (v == Math.rint(v) && Math.abs(v) < 1e15) {
       return (long) v;
     }
     return v;
   }
 
-  static String g(double v) {
+  public static String g(double v) {
     return String.format(Locale.ROOT, "%.10g", v);
   }
 }

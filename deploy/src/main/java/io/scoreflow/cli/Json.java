@@ -6,14 +6,14 @@ import com.fasterxml.jackson.databind.SerializationFeature;
 import java.io.PrintWriter;
 
 /** The one way the CLI prints JSON: pretty, with doubles at full precision. */
-final class Json {
+public final class Json {
 
   private static final ObjectMapper MAPPER =
       new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
 
   private Json() {}
 
-  static void print(PrintWriter out, Object value) {
+  public static void print(PrintWriter out, Object value) {
     try {
       out.println(MAPPER.writeValueAsString(value));
     } catch (JsonProcessingException e) {

@@ -1,6 +1,15 @@
 package io.scoreflow.cli;
 
 import io.scoreflow.InvalidInputException;
+import io.scoreflow.cli.bench.BenchCommand;
+import io.scoreflow.cli.cluster.CoordinatorCommand;
+import io.scoreflow.cli.cluster.WorkerCommand;
+import io.scoreflow.cli.eval.EvalCommand;
+import io.scoreflow.cli.model.ModelCommand;
+import io.scoreflow.cli.sample.SampleCommand;
+import io.scoreflow.cli.theory.SdeCommand;
+import io.scoreflow.cli.theory.TheoryCommand;
+import io.scoreflow.cli.train.TrainCommand;
 import java.io.PrintWriter;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;

@@ -7,7 +7,7 @@ import java.util.Locale;
  * Progress of a long job on stderr: one self-updating line with a bar, rate and ETA on a terminal;
  * on anything else (a log file, CI), a plain line every tenth of the work and at the end.
  */
-final class Progress {
+public final class Progress {
 
   private final PrintWriter err;
   private final String label;
@@ -17,11 +17,11 @@ final class Progress {
   private long lastDrawNanos;
   private long lastLoggedTenth = -1;
 
-  Progress(PrintWriter err, String label, long total) {
+  public Progress(PrintWriter err, String label, long total) {
     this(err, label, total, System.console() != null);
   }
 
-  Progress(PrintWriter err, String label, long total, boolean terminal) {
+  public Progress(PrintWriter err, String label, long total, boolean terminal) {
     this.err = err;
     this.label = label;
     this.total = Math.max(1, total);
@@ -29,7 +29,7 @@ final class Progress {
   }
 
   /** Reports {@code done} units out of the total, with a short status such as "loss 0.123". */
-  void update(long done, String status) {
+  public void update(long done, String status) {
     long now = System.nanoTime();
     double elapsed = (now - startNanos) / 1e9;
     double fraction = Math.min(1.0, (double) done / total);
@@ -78,7 +78,7 @@ final class Progress {
     }
   }
 
-  static String duration(double seconds) {
+  public static String duration(double seconds) {
     if (Double.isNaN(seconds) || Double.isInfinite(seconds)) {
       return "?";
     }

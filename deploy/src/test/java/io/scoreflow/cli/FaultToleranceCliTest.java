@@ -8,6 +8,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.scoreflow.ckpt.CheckpointManifest;
 import io.scoreflow.ckpt.CompletedCheckpoint;
+import io.scoreflow.cli.cluster.LocalWorkers;
 import io.scoreflow.train.RunDirectory;
 import io.scoreflow.worker.ChildJvm;
 import java.io.IOException;

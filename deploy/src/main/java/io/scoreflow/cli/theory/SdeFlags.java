@@ -1,5 +1,6 @@
-package io.scoreflow.cli;
+package io.scoreflow.cli.theory;
 
+import io.scoreflow.cli.Describe;
 import io.scoreflow.sde.Parameter;
 import io.scoreflow.sde.Schedule;
 import java.util.ArrayList;
@@ -19,12 +20,12 @@ import picocli.CommandLine.Model.UsageMessageSpec;
  * registry when a command is built, so a new schedule needs no edit here and the help cannot drift
  * from what the code accepts.
  */
-final class SdeFlags {
+public final class SdeFlags {
 
   /** The key of the help section that lists the schedules. */
   static final String SECTION = "sdeSchedules";
 
-  static final String HEADING = "SDEs (--sde NAME; parameters with their defaults):";
+  public static final String HEADING = "SDEs (--sde NAME; parameters with their defaults):";
 
   private SdeFlags() {}
 

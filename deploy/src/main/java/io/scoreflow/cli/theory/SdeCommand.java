@@ -1,5 +1,7 @@
-package io.scoreflow.cli;
+package io.scoreflow.cli.theory;
 
+import io.scoreflow.cli.Describe;
+import io.scoreflow.cli.Json;
 import io.scoreflow.sde.ForwardSde;
 import java.io.PrintWriter;
 import java.util.ArrayList;
@@ -21,7 +23,7 @@ import picocli.CommandLine.Spec;
       "Prints f(t), g(t), the mean coefficient a1(t) and the transition variance a2(t) of the"
           + " forward SDE dx = -f(t) x dt + g(t) dB."
     })
-final class SdeCommand implements Callable<Integer> {
+public final class SdeCommand implements Callable<Integer> {
 
   @Spec picocli.CommandLine.Model.CommandSpec spec;
 

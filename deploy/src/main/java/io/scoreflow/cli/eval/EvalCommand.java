@@ -1,4 +1,4 @@
-package io.scoreflow.cli;
+package io.scoreflow.cli.eval;
 
 import picocli.CommandLine.Command;
 
@@ -8,4 +8,4 @@ import picocli.CommandLine.Command;
     mixinStandardHelpOptions = true,
     description = "Evaluation: Frechet distance between feature sets, cached reference statistics.",
     subcommands = {EvalFdCommand.class, EvalStatsCommand.class})
-final class EvalCommand {}
+public final class EvalCommand {}

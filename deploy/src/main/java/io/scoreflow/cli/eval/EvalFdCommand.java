@@ -1,6 +1,8 @@
-package io.scoreflow.cli;
+package io.scoreflow.cli.eval;
 
 import io.scoreflow.InvalidInputException;
+import io.scoreflow.cli.Describe;
+import io.scoreflow.cli.Json;
 import io.scoreflow.eval.FrechetDistance;
 import io.scoreflow.eval.GaussianStats;
 import io.scoreflow.eval.StatsFiles;
@@ -25,7 +27,7 @@ import picocli.CommandLine.Spec;
           + " tensor 'features' (rows = samples) or precomputed 'mu' and 'sigma' (see `eval"
           + " stats`)."
     })
-final class EvalFdCommand implements Callable<Integer> {
+public final class EvalFdCommand implements Callable<Integer> {
 
   @Spec picocli.CommandLine.Model.CommandSpec spec;
 

@@ -1,10 +1,10 @@
-package io.scoreflow.cli;
+package io.scoreflow.cli.theory;
 
 import io.scoreflow.theory.GaussianLaw;
 import picocli.CommandLine.Option;
 
 /** The Gaussian data N(M·1, S² I_D) of the theory lab. */
-final class GaussianDataOptions {
+public final class GaussianDataOptions {
 
   @Option(names = "--dim", required = true, paramLabel = "D", description = "Data dimension.")
   int dim;

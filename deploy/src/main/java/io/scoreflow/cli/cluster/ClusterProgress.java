@@ -1,5 +1,6 @@
-package io.scoreflow.cli;
+package io.scoreflow.cli.cluster;
 
+import io.scoreflow.cli.Progress;
 import io.scoreflow.coordinator.JobEvent;
 import io.scoreflow.coordinator.JobHost;
 import io.scoreflow.proto.cluster.RingMember;
@@ -15,7 +16,7 @@ import java.util.function.Supplier;
  * loss over ranks, samples/s, the compute/exchange/optimizer split, ETA), and the outcome. Also
  * watches for a dead worker process, so a crash is reported even before the cluster notices.
  */
-final class ClusterProgress {
+public final class ClusterProgress {
 
   /** How the job ended: {@code message} is the user's one line. */
   record Outcome(boolean finished, long generation, long step, String message) {}

@@ -1,7 +1,8 @@
-package io.scoreflow.cli;
+package io.scoreflow.cli.bench;
 
 import io.scoreflow.InvalidInputException;
 import io.scoreflow.bench.AllReduceBenchmark;
+import io.scoreflow.cli.Json;
 import io.scoreflow.worker.exchange.ring.RingEndpoint;
 import io.scoreflow.worker.exchange.ring.WireEncoding;
 import java.io.PrintWriter;
@@ -27,7 +28,7 @@ import picocli.CommandLine.Spec;
           + " same for the plain-socket ring; grpc_over_plain = busbw_gbps /"
           + " plain_ring_busbw_gbps."
     })
-final class BenchAllReduceCommand implements Callable<Integer> {
+public final class BenchAllReduceCommand implements Callable<Integer> {
 
   @Spec picocli.CommandLine.Model.CommandSpec spec;
 

@@ -1,5 +1,6 @@
-package io.scoreflow.cli;
+package io.scoreflow.cli.model;
 
+import io.scoreflow.cli.Json;
 import io.scoreflow.model.ModelSummary;
 import io.scoreflow.model.ScoreNetConfig;
 import io.scoreflow.model.ScoreNetworks;
@@ -21,7 +22,7 @@ import picocli.CommandLine.Spec;
     mixinStandardHelpOptions = true,
     description = "The score networks: parameter counts and a forward pass from weights.",
     subcommands = {ModelCommand.Summary.class, ModelCommand.Forward.class})
-final class ModelCommand {
+public final class ModelCommand {
 
   /** The architecture flags both subcommands take. */
   static final class Arch {

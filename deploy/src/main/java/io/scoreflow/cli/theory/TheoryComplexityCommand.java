@@ -1,5 +1,7 @@
-package io.scoreflow.cli;
+package io.scoreflow.cli.theory;
 
+import io.scoreflow.cli.Describe;
+import io.scoreflow.cli.Json;
 import io.scoreflow.sde.ForwardSde;
 import io.scoreflow.theory.IterationComplexity;
 import java.io.PrintWriter;
@@ -20,7 +22,7 @@ import picocli.CommandLine.Spec;
       "Leading-order number of Euler-Maruyama steps K for W2 accuracy eps in dimension d, from"
           + " Table 2 of Gao, Nguyen & Zhu, with every hidden constant set to 1 and natural logs."
     })
-final class TheoryComplexityCommand implements Callable<Integer> {
+public final class TheoryComplexityCommand implements Callable<Integer> {
 
   @Spec picocli.CommandLine.Model.CommandSpec spec;
 

@@ -1,4 +1,4 @@
-package io.scoreflow.cli;
+package io.scoreflow.cli.theory;
 
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
@@ -23,7 +23,7 @@ import picocli.CommandLine.Spec;
  * how a sweep gives different SDEs different parameters. The parameter flags themselves come from
  * the registry of schedules ({@link Schedule}), through {@link SdeFlags}.
  */
-final class SdeOptions {
+public final class SdeOptions {
 
   @Option(names = "--T", paramLabel = "T", description = "Horizon (default from config: 1).")
   Double horizon;

@@ -1,4 +1,4 @@
-package io.scoreflow.cli;
+package io.scoreflow.cli.theory;
 
 import picocli.CommandLine.Command;
 
@@ -13,4 +13,4 @@ import picocli.CommandLine.Command;
       TheorySweepCommand.class,
       TheoryLearnedCommand.class
     })
-final class TheoryCommand {}
+public final class TheoryCommand {}

@@ -1,5 +1,7 @@
-package io.scoreflow.cli;
+package io.scoreflow.cli.theory;
 
+import io.scoreflow.cli.Describe;
+import io.scoreflow.cli.Json;
 import io.scoreflow.sde.ForwardSde;
 import io.scoreflow.theory.GaussianLaw;
 import io.scoreflow.theory.SweepChart;
@@ -26,7 +28,7 @@ import picocli.CommandLine.Spec;
           + " with the fitted log-log slope of each curve, optionally drawn as a PNG chart.",
       "Each SDE may carry its own values: --sde vp-poly:rho=3,vp-poly:rho=5,vp-linear."
     })
-final class TheorySweepCommand implements Callable<Integer> {
+public final class TheorySweepCommand implements Callable<Integer> {
 
   @Spec picocli.CommandLine.Model.CommandSpec spec;
 

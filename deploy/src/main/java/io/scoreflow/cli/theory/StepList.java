@@ -1,4 +1,4 @@
-package io.scoreflow.cli;
+package io.scoreflow.cli.theory;
 
 import io.scoreflow.InvalidInputException;
 import java.util.ArrayList;
@@ -9,7 +9,7 @@ import java.util.TreeSet;
  * A list of step counts: {@code 10,20,50,100}, or {@code 10..1000:12} for 12 log-spaced integers
  * from 10 to 1000 (duplicates after rounding dropped). Forms can be mixed: {@code 5,10..1000:8}.
  */
-final class StepList {
+public final class StepList {
 
   private StepList() {}
 

@@ -1,7 +1,9 @@
-package io.scoreflow.cli;
+package io.scoreflow.cli.bench;
 
 import com.typesafe.config.Config;
 import io.scoreflow.InvalidInputException;
+import io.scoreflow.cli.Json;
+import io.scoreflow.cli.cluster.ClusterJob;
 import io.scoreflow.config.Configs;
 import io.scoreflow.coordinator.JobEvent;
 import io.scoreflow.worker.exchange.ExchangeKind;
@@ -40,7 +42,7 @@ import picocli.CommandLine.Spec;
       "On one machine the workers share its cores: this measures the overhead of the cluster and"
           + " the exchange more than the speed-up that separate machines would give."
     })
-final class BenchScalingCommand implements Callable<Integer> {
+public final class BenchScalingCommand implements Callable<Integer> {
 
   @Spec picocli.CommandLine.Model.CommandSpec spec;
 

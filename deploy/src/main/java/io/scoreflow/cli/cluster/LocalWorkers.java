@@ -1,5 +1,6 @@
-package io.scoreflow.cli;
+package io.scoreflow.cli.cluster;
 
+import io.scoreflow.cli.Main;
 import io.scoreflow.run.HostPort;
 import io.scoreflow.worker.ChildJvm;
 import io.scoreflow.worker.exchange.ExchangeKind;
@@ -21,7 +22,7 @@ import java.util.concurrent.TimeUnit;
  * is started again under the same id ({@link #restartDead}), up to a number of times per worker:
  * the coordinator takes it back into the ring.
  */
-final class LocalWorkers implements AutoCloseable {
+public final class LocalWorkers implements AutoCloseable {
 
   private final List<Process> processes;
   private final List<String> ids;
@@ -39,7 +40,7 @@ final class LocalWorkers implements AutoCloseable {
   }
 
   /** The id of worker {@code k}: zero-padded, so string order is rank order. */
-  static String id(int k) {
+  public static String id(int k) {
     return String.format(Locale.ROOT, "worker-%03d", k);
   }
 

@@ -1,4 +1,4 @@
-package io.scoreflow.cli;
+package io.scoreflow.cli.cluster;
 
 import com.typesafe.config.Config;
 import io.scoreflow.config.Configs;
@@ -22,7 +22,7 @@ import picocli.CommandLine.Spec;
           + " (rank 0 writes the checkpoints there, every rank its events-rank-K.jsonl).",
       "Exit code: 0 finished, 1 the job failed, 2 bad input."
     })
-final class CoordinatorCommand implements Callable<Integer> {
+public final class CoordinatorCommand implements Callable<Integer> {
 
   @Spec picocli.CommandLine.Model.CommandSpec spec;
 

@@ -1,4 +1,4 @@
-package io.scoreflow.cli;
+package io.scoreflow.cli.cluster;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -9,6 +9,7 @@ import static org.junit.jupiter.api.Assertions.fail;
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
 import com.typesafe.config.ConfigRenderOptions;
+import io.scoreflow.cli.Main;
 import io.scoreflow.config.Configs;
 import io.scoreflow.proto.cluster.ClusterNodes;
 import io.scoreflow.run.HostPort;

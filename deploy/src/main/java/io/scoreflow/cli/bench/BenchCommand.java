@@ -1,4 +1,4 @@
-package io.scoreflow.cli;
+package io.scoreflow.cli.bench;
 
 import picocli.CommandLine.Command;
 
@@ -8,4 +8,4 @@ import picocli.CommandLine.Command;
     mixinStandardHelpOptions = true,
     description = "Benchmarks: each prints JSON with its own baseline measured in the same run.",
     subcommands = {BenchStepCommand.class, BenchAllReduceCommand.class, BenchScalingCommand.class})
-final class BenchCommand {}
+public final class BenchCommand {}

@@ -1,5 +1,7 @@
-package io.scoreflow.cli;
+package io.scoreflow.cli.theory;
 
+import io.scoreflow.cli.Describe;
+import io.scoreflow.cli.Json;
 import io.scoreflow.sde.ForwardSde;
 import io.scoreflow.theory.GaussianLaw;
 import io.scoreflow.theory.SamplerRecursion;
@@ -22,7 +24,7 @@ import picocli.CommandLine.Spec;
           + " prior N(0, a2(T) I), eta = T/K, score at s = T - k eta) and the data N(M 1, S^2 I_D),"
           + " through the closed Gaussian recursion (no sampling noise)."
     })
-final class TheoryW2Command implements Callable<Integer> {
+public final class TheoryW2Command implements Callable<Integer> {
 
   @Spec picocli.CommandLine.Model.CommandSpec spec;
 

@@ -1,7 +1,8 @@
-package io.scoreflow.cli;
+package io.scoreflow.cli.eval;
 
 import ai.djl.ndarray.types.DataType;
 import io.scoreflow.InvalidInputException;
+import io.scoreflow.cli.Json;
 import io.scoreflow.eval.GaussianStats;
 import io.scoreflow.eval.StatsFiles;
 import java.io.IOException;
@@ -24,7 +25,7 @@ import picocli.CommandLine.Spec;
           + " and writes them as 'mu', 'sigma' and 'samples' to OUT, so that reference statistics"
           + " of a dataset are computed once and given to `eval fd` thereafter."
     })
-final class EvalStatsCommand implements Callable<Integer> {
+public final class EvalStatsCommand implements Callable<Integer> {
 
   @Spec picocli.CommandLine.Model.CommandSpec spec;
 

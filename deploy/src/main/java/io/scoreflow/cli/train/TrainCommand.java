@@ -1,8 +1,10 @@
-package io.scoreflow.cli;
+package io.scoreflow.cli.train;
 
 import com.typesafe.config.Config;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import io.scoreflow.ckpt.CompletedCheckpoint;
+import io.scoreflow.cli.Progress;
+import io.scoreflow.cli.cluster.ClusterJob;
 import io.scoreflow.config.Configs;
 import io.scoreflow.config.Devices;
 import io.scoreflow.eval.TrainingEvaluation;
@@ -38,7 +40,7 @@ import picocli.CommandLine.Spec;
           + " loopback, logs in OUT/logs); each worker trains batch-size/N of every global batch,"
           + " rank 0 writes the checkpoints. Exit code 1 if the distributed job fails."
     })
-final class TrainCommand implements Callable<Integer> {
+public final class TrainCommand implements Callable<Integer> {
 
   @Spec picocli.CommandLine.Model.CommandSpec spec;
 

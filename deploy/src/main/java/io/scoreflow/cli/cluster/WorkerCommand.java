@@ -1,4 +1,4 @@
-package io.scoreflow.cli;
+package io.scoreflow.cli.cluster;
 
 import com.typesafe.config.ConfigFactory;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
@@ -24,7 +24,7 @@ import picocli.CommandLine.Spec;
       "Ranks follow the order of worker ids: give ids that sort (worker-000, worker-001, ...).",
       "Exit code: 0 released after a finished job, 1 failed or released after a failure."
     })
-final class WorkerCommand implements Callable<Integer> {
+public final class WorkerCommand implements Callable<Integer> {
 
   @Spec picocli.CommandLine.Model.CommandSpec spec;
 

@@ -1,4 +1,4 @@
-package io.scoreflow.cli;
+package io.scoreflow.cli.cluster;
 
 import static io.scoreflow.InvalidInputException.require;
 
@@ -22,15 +22,15 @@ import java.util.function.Consumer;
  * launched here ({@code train --workers N}) or joining from elsewhere ({@code coordinator}), and
  * the job followed to its end. Returns the exit code: 0 finished, 1 failed.
  */
-final class ClusterJob {
+public final class ClusterJob {
 
   /** Exit code of a job that started but failed (a worker died, replicas diverged, ...). */
-  static final int EXIT_FAILED = 1;
+  public static final int EXIT_FAILED = 1;
 
   private ClusterJob() {}
 
   /** What to run and where. */
-  record Plan(
+  public record Plan(
       Config config,
       Path dir,
       long untilStep,
@@ -59,13 +59,13 @@ final class ClusterJob {
     return workers.firstFailure();
   }
 
-  static int run(Plan plan, PrintWriter out, PrintWriter err)
+  public static int run(Plan plan, PrintWriter out, PrintWriter err)
       throws IOException, InterruptedException {
     return run(plan, out, err, e -> {});
   }
 
   /** As {@link #run(Plan, PrintWriter, PrintWriter)}, showing every job event to {@code tap}. */
-  static int run(Plan plan, PrintWriter out, PrintWriter err, Consumer<JobEvent> tap)
+  public static int run(Plan plan, PrintWriter out, PrintWriter err, Consumer<JobEvent> tap)
       throws IOException, InterruptedException {
     ExchangeKind exchange;
     try {

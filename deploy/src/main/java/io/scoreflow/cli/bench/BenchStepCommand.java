@@ -1,6 +1,8 @@
-package io.scoreflow.cli;
+package io.scoreflow.cli.bench;
 
 import com.typesafe.config.ConfigFactory;
+import io.scoreflow.cli.Json;
+import io.scoreflow.cli.Progress;
 import io.scoreflow.config.Devices;
 import io.scoreflow.model.ScoreNetConfig;
 import io.scoreflow.sde.ForwardSde;
@@ -24,7 +26,7 @@ import picocli.CommandLine.Spec;
           + " synthetic data after warm-up (medians), next to the bare forward+backward of the same"
           + " network measured in the same run (step_over_baseline = trainer overhead)."
     })
-final class BenchStepCommand implements Callable<Integer> {
+public final class BenchStepCommand implements Callable<Integer> {
 
   @Spec picocli.CommandLine.Model.CommandSpec spec;
 

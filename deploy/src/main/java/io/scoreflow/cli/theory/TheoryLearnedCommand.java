@@ -1,5 +1,8 @@
-package io.scoreflow.cli;
+package io.scoreflow.cli.theory;
 
+import io.scoreflow.cli.Describe;
+import io.scoreflow.cli.Json;
+import io.scoreflow.cli.Progress;
 import io.scoreflow.sde.ForwardSde;
 import io.scoreflow.theory.GaussianLaw;
 import io.scoreflow.theory.LearnedScore;
@@ -22,7 +25,7 @@ import picocli.CommandLine.Spec;
           + " Euler-Maruyama (K steps, EMA weights), and reports the W2 between the Gaussian fit"
           + " of the samples and the data next to the exact-score W2 of the theory lab."
     })
-final class TheoryLearnedCommand implements Callable<Integer> {
+public final class TheoryLearnedCommand implements Callable<Integer> {
 
   @Spec picocli.CommandLine.Model.CommandSpec spec;
 

@@ -1,5 +1,7 @@
-package io.scoreflow.cli;
+package io.scoreflow.cli.sample;
 
+import io.scoreflow.cli.Json;
+import io.scoreflow.cli.Progress;
 import io.scoreflow.config.Devices;
 import io.scoreflow.sample.SampleJob;
 import java.io.PrintWriter;
@@ -20,7 +22,7 @@ import picocli.CommandLine.Spec;
       "Samples from a run's checkpoint (EMA weights by default) and writes PREFIX.png (a grid, for"
           + " images) and PREFIX.npz (array 'samples', in the data's range)."
     })
-final class SampleCommand implements Callable<Integer> {
+public final class SampleCommand implements Callable<Integer> {
 
   @Spec picocli.CommandLine.Model.CommandSpec spec;
 
