@@ -12,6 +12,8 @@ import io.scoreflow.ckpt.LoadedCheckpoint;
 import io.scoreflow.ckpt.RetentionPolicy;
 import io.scoreflow.data.BatchStream;
 import io.scoreflow.data.Dataset;
+import io.scoreflow.run.RunDirectory;
+import io.scoreflow.run.TrainSetup;
 import io.scoreflow.sde.ForwardSde;
 import java.nio.file.Path;
 import java.util.ArrayDeque;

@@ -13,7 +13,7 @@ import io.scoreflow.proto.cluster.CoordinatorProtocol.StepReport;
 import io.scoreflow.proto.cluster.CoordinatorProtocol.Stopped;
 import io.scoreflow.proto.cluster.RingMember;
 import io.scoreflow.proto.cluster.WorkerProtocol;
-import io.scoreflow.train.RunDirectory;
+import io.scoreflow.run.RunDirectory;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;

@@ -3,7 +3,7 @@ package io.scoreflow.coordinator;
 import static io.scoreflow.InvalidInputException.require;
 
 import com.typesafe.config.Config;
-import io.scoreflow.train.RunDirectory;
+import io.scoreflow.run.RunDirectory;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Objects;

@@ -9,7 +9,7 @@ import io.scoreflow.coordinator.JobEvent;
 import io.scoreflow.coordinator.JobJournal;
 import io.scoreflow.coordinator.JobSpec;
 import io.scoreflow.proto.cluster.RingMember;
-import io.scoreflow.train.RunDirectory;
+import io.scoreflow.run.RunDirectory;
 import io.scoreflow.worker.exchange.ExchangeKind;
 import java.io.IOException;
 import java.io.PrintWriter;

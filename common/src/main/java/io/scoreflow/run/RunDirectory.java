@@ -1,4 +1,4 @@
-package io.scoreflow.train;
+package io.scoreflow.run;
 
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigException;
@@ -19,10 +19,11 @@ import java.util.List;
 import java.util.Optional;
 
 /**
- * The layout and rules of a run directory, shared by the single-process run ({@link TrainJob}) and
- * the distributed one (a coordinator and its replicas): {@code config.conf} (the resolved config),
- * {@code checkpoints/} (the checkpoint store, written by one process only), and the event logs
- * ({@code events.jsonl} for a single process, {@code events-rank-K.jsonl} per replica).
+ * The layout and rules of a run directory, shared by the single-process run ({@link
+ * io.scoreflow.train.TrainJob}) and the distributed one (a coordinator and its replicas): {@code
+ * config.conf} (the resolved config), {@code checkpoints/} (the checkpoint store, written by one
+ * process only), and the event logs ({@code events.jsonl} for a single process, {@code
+ * events-rank-K.jsonl} per replica).
  *
  * <p>The rules: a directory that already holds a checkpoint is only continued when asked to resume,
  * and a checkpoint is only continued by a config that trains the same thing.
@@ -98,7 +99,7 @@ public final class RunDirectory {
   }
 
   /** The refusal of a run over an existing one, with the way out in the message. */
-  void refuseUnlessResuming(long newestStep, boolean resume) {
+  public void refuseUnlessResuming(long newestStep, boolean resume) {
     if (!resume) {
       throw new InvalidInputException(
           dir
