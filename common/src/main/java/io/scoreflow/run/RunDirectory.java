@@ -41,7 +41,7 @@ public final class RunDirectory {
           "scoreflow.model",
           "scoreflow.data",
           "scoreflow.train.seed",
-          "scoreflow.train.batch-size",
+          TrainSettings.BATCH_SIZE,
           "scoreflow.train.eps",
           "scoreflow.train.ema-rate",
           "scoreflow.train.optim");
@@ -112,9 +112,13 @@ public final class RunDirectory {
   /**
    * Checks that {@code config} trains the same thing as the run that wrote {@code checkpoint}.
    *
+   * @param batchMayDiffer the caller's word that the global batch may differ from the checkpoint's
+   *     by design (a distributed run under {@code elastic-batch = scale}, see {@link
+   *     ElasticBatch}); the directory itself knows nothing of clusters
    * @throws InvalidInputException naming the first key that differs
    */
-  public static void checkCompatible(Config config, LoadedCheckpoint checkpoint) {
+  public static void checkCompatible(
+      Config config, LoadedCheckpoint checkpoint, boolean batchMayDiffer) {
     Config stored;
     try {
       stored = ConfigFactory.parseString(checkpoint.manifest().config());
@@ -125,13 +129,8 @@ public final class RunDirectory {
               + " holds an unreadable config: "
               + e.getMessage());
     }
-    // A distributed run with elastic-batch = scale trains each ring at a global batch of its own
-    // size (every rank keeps its shard): the batch may differ from the checkpoint's by design.
-    boolean batchFollowsRing =
-        config.hasPath("scoreflow.cluster.elastic-batch")
-            && config.getString("scoreflow.cluster.elastic-batch").equals("scale");
     for (String path : MUST_MATCH) {
-      if (batchFollowsRing && path.equals("scoreflow.train.batch-size")) {
+      if (batchMayDiffer && path.equals(TrainSettings.BATCH_SIZE)) {
         continue;
       }
       String was = stored.hasPath(path) ? render(stored.getValue(path)) : "(absent)";
