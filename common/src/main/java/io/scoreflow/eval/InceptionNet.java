@@ -46,7 +46,8 @@ public final class InceptionNet implements AutoCloseable {
       throw new InvalidInputException(
           "scoreflow.eval.inception: no file "
               + file
-              + " (download inception-2015-12-05.pt, see docs/samplers-and-evaluation.md, \"FID and Inception Score\")");
+              + " (download inception-2015-12-05.pt, see docs/samplers-and-evaluation.md, section"
+              + " \"FID and Inception Score\")");
     }
     NDManager manager = NDManager.newBaseManager(device, "PyTorch");
     try {

@@ -75,7 +75,7 @@ public final class SampleQuality {
           GaussianStats.isotropic(g.getDouble("mean"), g.getDouble("std"), g.getInt("dim"));
       return new SampleQuality(Kind.W2, null, law, null, null);
     }
-    SampleShape shape = io.scoreflow.train.TrainSetup.sampleShape(config);
+    SampleShape shape = io.scoreflow.run.TrainSetup.sampleShape(config);
     if (!(shape instanceof SampleShape.Image image)) {
       return null;
     }

@@ -5,8 +5,8 @@ import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.training.ParameterStore;
 import io.scoreflow.model.ScoreNetwork;
+import io.scoreflow.run.Parametrisation;
 import io.scoreflow.sde.ForwardSde;
-import io.scoreflow.train.Parametrisation;
 
 /** A trained network as a {@link ScoreFunction}: {@code score = scale(t) · net(x, cond(t))}. */
 public record NetworkScore(

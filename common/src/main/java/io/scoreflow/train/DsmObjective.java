@@ -10,6 +10,7 @@ import ai.djl.nn.Block;
 import ai.djl.training.ParameterStore;
 import io.scoreflow.math.KeyedRandom;
 import io.scoreflow.math.NativeArrays;
+import io.scoreflow.run.Parametrisation;
 import io.scoreflow.sde.ForwardSde;
 import java.nio.FloatBuffer;
 

@@ -11,6 +11,8 @@ import io.scoreflow.model.ModelBenchmark;
 import io.scoreflow.model.ScoreNetConfig;
 import io.scoreflow.model.ScoreNetwork;
 import io.scoreflow.model.ScoreNetworks;
+import io.scoreflow.run.DataScaler;
+import io.scoreflow.run.Parametrisation;
 import io.scoreflow.sde.ForwardSde;
 import java.util.Arrays;
 import java.util.function.IntConsumer;

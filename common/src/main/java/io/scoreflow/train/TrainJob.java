@@ -5,6 +5,7 @@ import static io.scoreflow.InvalidInputException.require;
 import ai.djl.Device;
 import ai.djl.ndarray.NDManager;
 import com.typesafe.config.Config;
+import com.typesafe.config.ConfigValueFactory;
 import io.scoreflow.ckpt.AsyncCheckpointWriter;
 import io.scoreflow.ckpt.CheckpointStore;
 import io.scoreflow.ckpt.CompletedCheckpoint;
@@ -12,6 +13,10 @@ import io.scoreflow.ckpt.LoadedCheckpoint;
 import io.scoreflow.ckpt.RetentionPolicy;
 import io.scoreflow.data.BatchStream;
 import io.scoreflow.data.Dataset;
+import io.scoreflow.run.ElasticBatch;
+import io.scoreflow.run.RunDirectory;
+import io.scoreflow.run.TrainSettings;
+import io.scoreflow.run.TrainSetup;
 import io.scoreflow.sde.ForwardSde;
 import java.nio.file.Path;
 import java.util.ArrayDeque;
@@ -65,24 +70,39 @@ public final class TrainJob implements AutoCloseable {
   private final EventLog events;
   private final Deque<CompletableFuture<CompletedCheckpoint>> pending = new ArrayDeque<>();
   private final boolean resumed;
+  private final ElasticBatch elastic;
 
   private TrainJob(Builder b) {
-    Config given = Objects.requireNonNull(b.config, "config");
+    Config asked = Objects.requireNonNull(b.config, "config");
     this.dir = new RunDirectory(Objects.requireNonNull(b.dir, "directory"));
     this.generation = b.generation;
     this.rank = b.rank;
-    Config train = given.getConfig("scoreflow.train");
+    this.elastic = Objects.requireNonNull(b.elastic, "elasticBatch");
+    TrainSettings configured = TrainSettings.of(asked);
+    TrainSettings train = configured;
+    Config given = asked;
+    if (b.ringBatch > 0 && b.ringBatch != configured.batchSize()) {
+      if (!elastic.batchFollowsRing()) {
+        throw new IllegalArgumentException(
+            "a ring batch of "
+                + b.ringBatch
+                + " differs from "
+                + TrainSettings.BATCH_SIZE
+                + " = "
+                + configured.batchSize()
+                + " under elastic-batch = keep");
+      }
+      // The ring's batch is what this run trains: config.conf and the checkpoints record it.
+      train = configured.withBatchSize(b.ringBatch);
+      given =
+          asked.withValue(
+              TrainSettings.BATCH_SIZE, ConfigValueFactory.fromAnyRef(train.batchSize()));
+    }
     this.jobId = given.getString("scoreflow.job.name");
-    this.seed = train.getLong("seed");
-    this.logEvery = train.getInt("log-every");
-    this.checkpointEvery = train.getInt("checkpoint-every");
-    require(logEvery >= 1, "scoreflow.train.log-every must be >= 1, got %s", logEvery);
-    require(
-        checkpointEvery >= 1,
-        "scoreflow.train.checkpoint-every must be >= 1, got %s",
-        checkpointEvery);
-    int batch = train.getInt("batch-size");
-    require(batch >= 1, "scoreflow.train.batch-size must be >= 1, got %s", batch);
+    this.seed = train.seed();
+    this.logEvery = train.logEvery();
+    this.checkpointEvery = train.checkpointEvery();
+    int batch = train.batchSize();
 
     ForwardSde sde = TrainSetup.sde(given);
     Dataset dataset = TrainSetup.dataset(given);
@@ -105,12 +125,11 @@ public final class TrainJob implements AutoCloseable {
       built =
           Trainer.builder()
               .network(model.network())
-              .objective(
-                  new DsmObjective(sde, model.parametrisation(), train.getDouble("eps"), seed))
+              .objective(new DsmObjective(sde, model.parametrisation(), train.eps(), seed))
               .stream(stream)
               .scaler(model.scaler())
-              .adam(AdamOptions.fromConfig(train.getConfig("optim")))
-              .emaRate(train.getDouble("ema-rate"))
+              .adam(AdamOptions.fromConfig(given.getConfig(TrainSettings.PATH + ".optim")))
+              .emaRate(train.emaRate())
               .seed(seed)
               .reducer(b.reducer, b.rank)
               .checksums(b.replica || b.checksums)
@@ -120,7 +139,7 @@ public final class TrainJob implements AutoCloseable {
       if (writesCheckpoints()) {
         openedStore =
             CheckpointStore.builder(dir.checkpoints())
-                .retention(RetentionPolicy.keepLast(train.getInt("keep-checkpoints")))
+                .retention(RetentionPolicy.keepLast(train.keepCheckpoints()))
                 // A replica's rank 0 owns the root for its ring's generation only.
                 .fencedBy(b.replica ? b.generation : 0)
                 .open();
@@ -150,14 +169,6 @@ public final class TrainJob implements AutoCloseable {
       manager.close();
       throw e;
     }
-  }
-
-  /**
-   * Opens the single-process run in {@code dir} for {@code config} on {@code device}; with {@code
-   * resume}, continues it.
-   */
-  public static TrainJob open(Config config, Path dir, boolean resume, Device device) {
-    return builder().config(config).directory(dir).resume(resume).device(device).open();
   }
 
   public static Builder builder() {
@@ -304,7 +315,7 @@ public final class TrainJob implements AutoCloseable {
   }
 
   private void restore(LoadedCheckpoint checkpoint) {
-    RunDirectory.checkCompatible(config, checkpoint);
+    RunDirectory.checkCompatible(config, checkpoint, elastic.batchFollowsRing());
     // Writes into the parameters in place: refused with grad mode on, as on a replica's thread.
     io.scoreflow.math.GradMode.off(
         () -> TrainState.fromCheckpoint(checkpoint).restoreInto(trainer));
@@ -349,6 +360,8 @@ public final class TrainJob implements AutoCloseable {
     private boolean replica;
     private long generation = 0;
     private boolean checksums;
+    private ElasticBatch elastic = ElasticBatch.KEEP;
+    private int ringBatch;
 
     private Builder() {}
 
@@ -410,6 +423,28 @@ public final class TrainJob implements AutoCloseable {
     /** Fingerprint the parameters after every step even in a single process. */
     public Builder checksums(boolean checksums) {
       this.checksums = checksums;
+      return this;
+    }
+
+    /**
+     * The run's {@code scoreflow.cluster.elastic-batch}: under {@link ElasticBatch#SCALE} a
+     * checkpoint of another global batch is continued, since the batch follows the ring by design.
+     * The default, {@link ElasticBatch#KEEP}, continues only a checkpoint of the same batch.
+     */
+    public Builder elasticBatch(ElasticBatch elastic) {
+      this.elastic = Objects.requireNonNull(elastic, "elastic");
+      return this;
+    }
+
+    /**
+     * A replica: the global batch its ring trains, as the coordinator decided by {@link
+     * ElasticBatch#globalBatch} (it differs from {@code scoreflow.train.batch-size} only under
+     * {@link ElasticBatch#SCALE}, for a ring of another size than asked for). Recorded in {@code
+     * config.conf} and the checkpoints, so a checkpoint says which batch trained it.
+     */
+    public Builder ringBatch(int globalBatch) {
+      require(globalBatch >= 1, "a ring's global batch must be >= 1, got %s", globalBatch);
+      this.ringBatch = globalBatch;
       return this;
     }
 

@@ -11,6 +11,7 @@ import io.scoreflow.data.Batch;
 import io.scoreflow.data.BatchStream;
 import io.scoreflow.math.KeyedRandom;
 import io.scoreflow.model.ScoreNetwork;
+import io.scoreflow.run.DataScaler;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Objects;

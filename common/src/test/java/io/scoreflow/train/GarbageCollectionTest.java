@@ -9,6 +9,8 @@ import io.scoreflow.data.SampleShape;
 import io.scoreflow.model.ScoreNetConfig;
 import io.scoreflow.model.ScoreNetwork;
 import io.scoreflow.model.ScoreNetworks;
+import io.scoreflow.run.DataScaler;
+import io.scoreflow.run.Parametrisation;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;

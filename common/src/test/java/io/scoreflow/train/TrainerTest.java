@@ -11,6 +11,7 @@ import io.scoreflow.data.GaussianData;
 import io.scoreflow.model.MlpConfig;
 import io.scoreflow.model.MlpScoreNet;
 import io.scoreflow.model.ScoreNetworks;
+import io.scoreflow.run.Parametrisation;
 import io.scoreflow.sde.ForwardSde;
 import io.scoreflow.sde.SdeSpec;
 import io.scoreflow.sde.Sdes;

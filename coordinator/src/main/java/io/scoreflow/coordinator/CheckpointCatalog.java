@@ -1,7 +1,7 @@
 package io.scoreflow.coordinator;
 
 import io.scoreflow.ckpt.CompletedCheckpoint;
-import io.scoreflow.train.RunDirectory;
+import io.scoreflow.run.RunDirectory;
 import java.util.OptionalLong;
 
 /**

@@ -2,8 +2,6 @@ package io.scoreflow.coordinator;
 
 import static io.scoreflow.proto.cluster.CoordinatorProtocol.SERVICE_KEY;
 
-import com.typesafe.config.ConfigFactory;
-import com.typesafe.config.ConfigValueFactory;
 import io.scoreflow.proto.cluster.ClusterNodes;
 import io.scoreflow.proto.cluster.CoordinatorProtocol.Command;
 import io.scoreflow.proto.cluster.CoordinatorProtocol.RankDone;
@@ -13,7 +11,6 @@ import io.scoreflow.proto.cluster.CoordinatorProtocol.StepReport;
 import io.scoreflow.proto.cluster.CoordinatorProtocol.Stopped;
 import io.scoreflow.proto.cluster.RingMember;
 import io.scoreflow.proto.cluster.WorkerProtocol;
-import io.scoreflow.train.RunDirectory;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
@@ -345,15 +342,8 @@ public final class Coordinator {
               spec.minWorkers(), registered.size(), spec.globalBatchSize()));
     }
     ring = formed.get();
-    String config = spec.config();
+    // Under elastic-batch = scale a ring of another size trains a global batch of its own size.
     int batch = spec.globalBatchFor(ring.size());
-    if (batch != spec.globalBatchSize()) {
-      // elastic-batch = scale: this ring trains a global batch of its own size.
-      config =
-          RunDirectory.render(
-              ConfigFactory.parseString(config)
-                  .withValue("scoreflow.train.batch-size", ConfigValueFactory.fromAnyRef(batch)));
-    }
     startStep = startingPoint();
     steps = new StepAggregator(spec.job(), generation, ring.size(), startStep);
     ranksDone.clear();
@@ -370,7 +360,8 @@ public final class Coordinator {
                   ring,
                   startStep,
                   spec.untilStep(),
-                  config,
+                  batch,
+                  spec.config(),
                   spec.runDirectory().toString()));
     }
     for (Register r : registered.all()) {

@@ -3,7 +3,7 @@ package io.scoreflow.coordinator;
 import com.typesafe.config.Config;
 import io.scoreflow.InvalidInputException;
 import io.scoreflow.run.HostPort;
-import io.scoreflow.train.RunDirectory;
+import io.scoreflow.run.RunDirectory;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.net.BindException;

@@ -3,7 +3,9 @@ package io.scoreflow.coordinator;
 import static io.scoreflow.InvalidInputException.require;
 
 import com.typesafe.config.Config;
-import io.scoreflow.train.RunDirectory;
+import io.scoreflow.run.ElasticBatch;
+import io.scoreflow.run.RunDirectory;
+import io.scoreflow.run.TrainSettings;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Objects;
@@ -30,7 +32,9 @@ import java.util.Objects;
  * @param firstGeneration the generation of the first ring: 1 for a new run; after the generations
  *     an earlier coordinator of the run used, so that workers which served it (and fence their
  *     exchange by generation) never see a generation twice
- * @param elasticBatch what a ring of another size than {@code workers} trains
+ * @param elasticBatch what a ring of another size than {@code workers} trains ({@link
+ *     #globalBatchFor}); sent to each ring as {@link
+ *     io.scoreflow.proto.cluster.WorkerProtocol.StartJob#globalBatch()}
  */
 public record JobSpec(
     String job,
@@ -48,24 +52,9 @@ public record JobSpec(
     long firstGeneration,
     ElasticBatch elasticBatch) {
 
-  /**
-   * What a ring of another size than asked for trains ({@code scoreflow.cluster.elastic-batch}).
-   */
-  public enum ElasticBatch {
-    /** The same global batch, split over the ring: the run stays the one-process run. */
-    KEEP,
-    /**
-     * Every rank keeps its shard ({@code batch-size / workers}); the global batch follows the ring
-     * size: throughput is kept, the optimisation changes (the learning rate is not touched).
-     */
-    SCALE
-  }
-
-  /** The global batch of a ring of {@code ringSize}. */
+  /** The global batch of a ring of {@code ringSize}, by the run's {@link ElasticBatch} rule. */
   public int globalBatchFor(int ringSize) {
-    return elasticBatch == ElasticBatch.SCALE
-        ? globalBatchSize / workers * ringSize
-        : globalBatchSize;
+    return elasticBatch.globalBatch(globalBatchSize, workers, ringSize);
   }
 
   public JobSpec {
@@ -78,11 +67,7 @@ public record JobSpec(
         "min-workers must be in 1..%s (the number of workers), got %s",
         workers,
         minWorkers);
-    require(
-        globalBatchSize % workers == 0,
-        "scoreflow.train.batch-size %s is not divisible by %s workers (each needs an equal shard)",
-        globalBatchSize,
-        workers);
+    TrainSettings.shard(globalBatchSize, workers);
     require(untilStep >= 0, "--steps must be >= 0, got %s", untilStep);
     require(
         checkpointEvery >= 1,
@@ -100,12 +85,8 @@ public record JobSpec(
   public static JobSpec of(
       Config resolved, Path runDirectory, long untilStep, int workers, int minWorkers) {
     Config cluster = resolved.getConfig("scoreflow.cluster");
-    String elastic = cluster.getString("elastic-batch");
-    require(
-        elastic.equals("keep") || elastic.equals("scale"),
-        "scoreflow.cluster.elastic-batch must be keep (the global batch split over the ring) or"
-            + " scale (each rank keeps its shard), got '%s'",
-        elastic);
+    TrainSettings train = TrainSettings.of(resolved);
+    ElasticBatch elastic = ElasticBatch.of(resolved);
     int min = minWorkers > 0 ? minWorkers : cluster.getInt("min-workers");
     return new JobSpec(
         resolved.getString("scoreflow.job.name"),
@@ -114,14 +95,14 @@ public record JobSpec(
         untilStep,
         workers,
         min > 0 ? min : workers,
-        resolved.getInt("scoreflow.train.batch-size"),
+        train.batchSize(),
         cluster.getDuration("form-timeout"),
         cluster.getDuration("step-timeout"),
-        resolved.getInt("scoreflow.train.checkpoint-every"),
+        train.checkpointEvery(),
         cluster.getDuration("regroup-timeout"),
         cluster.getInt("max-regroups"),
         1,
-        elastic.equals("scale") ? ElasticBatch.SCALE : ElasticBatch.KEEP);
+        elastic);
   }
 
   /** This spec, its first ring at {@code generation} (a restarted coordinator continues). */

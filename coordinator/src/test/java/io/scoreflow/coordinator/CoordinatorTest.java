@@ -4,11 +4,11 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import com.typesafe.config.ConfigFactory;
 import io.scoreflow.proto.cluster.ClusterNodes;
 import io.scoreflow.proto.cluster.CoordinatorProtocol;
 import io.scoreflow.proto.cluster.RingMember;
 import io.scoreflow.proto.cluster.WorkerProtocol;
+import io.scoreflow.run.ElasticBatch;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -53,7 +53,7 @@ class CoordinatorTest {
         Duration.ofSeconds(20),
         2,
         1,
-        JobSpec.ElasticBatch.KEEP);
+        ElasticBatch.KEEP);
   }
 
   /** A probe that registered as {@code id}, and saw its registration accepted. */
@@ -290,7 +290,10 @@ class CoordinatorTest {
     assertEquals(5, formed.startStep());
     a.probe().expectMessageClass(WorkerProtocol.StartJob.class);
     a.probe().expectMessageClass(WorkerProtocol.Abort.class);
-    assertEquals(2, a.probe().expectMessageClass(WorkerProtocol.StartJob.class).ring().size());
+    WorkerProtocol.StartJob smaller = a.probe().expectMessageClass(WorkerProtocol.StartJob.class);
+    assertEquals(2, smaller.ring().size());
+    // elastic-batch = keep: the ring of 2 splits the same global batch of 12.
+    assertEquals(12, smaller.globalBatch());
   }
 
   @Test
@@ -312,7 +315,7 @@ class CoordinatorTest {
             base.regroupTimeout(),
             base.maxRegroups(),
             1,
-            JobSpec.ElasticBatch.SCALE);
+            ElasticBatch.SCALE);
     ActorRef<CoordinatorProtocol.Command> c =
         KIT.spawn(Coordinator.create(scale, () -> OptionalLong.of(5), events.ref()));
     Worker a = register(c, "worker-000");
@@ -320,7 +323,7 @@ class CoordinatorTest {
     Worker d = register(c, "worker-002");
     events.expectMessageClass(JobEvent.RingFormed.class, WAIT);
     WorkerProtocol.StartJob full = a.probe().expectMessageClass(WorkerProtocol.StartJob.class);
-    assertEquals(12, ConfigFactory.parseString(full.config()).getInt("scoreflow.train.batch-size"));
+    assertEquals(12, full.globalBatch());
     d.probe().stop();
     events.expectMessageClass(JobEvent.GenerationChanged.class, WAIT);
     c.tell(new CoordinatorProtocol.Stopped("job-a", 2, "worker-000"));
@@ -329,12 +332,10 @@ class CoordinatorTest {
     assertEquals(2, events.expectMessageClass(JobEvent.RingFormed.class, WAIT).ring().size());
     a.probe().expectMessageClass(WorkerProtocol.Abort.class);
     WorkerProtocol.StartJob smaller = a.probe().expectMessageClass(WorkerProtocol.StartJob.class);
-    // Each rank keeps its 4 samples: the ring of 2 trains a global batch of 8.
-    assertEquals(
-        8, ConfigFactory.parseString(smaller.config()).getInt("scoreflow.train.batch-size"));
-    assertEquals(
-        "scale",
-        ConfigFactory.parseString(smaller.config()).getString("scoreflow.cluster.elastic-batch"));
+    // Each rank keeps its 4 samples: the ring of 2 trains a global batch of 8, sent as a field; the
+    // config stays the run's.
+    assertEquals(8, smaller.globalBatch());
+    assertEquals(scale.config(), smaller.config());
   }
 
   @Test

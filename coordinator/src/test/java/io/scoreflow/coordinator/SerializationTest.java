@@ -47,7 +47,7 @@ class SerializationTest {
             new WorkerProtocol.Abort("job", 4, "worker-002 lost"),
             new WorkerProtocol.Registered("job", "worker-000", coordinator.ref()),
             new WorkerProtocol.RegistrationRefused("worker-000", "full"),
-            new WorkerProtocol.StartJob("job", 3, 1, ring, 40, 100, "scoreflow { }", "/runs/a"),
+            new WorkerProtocol.StartJob("job", 3, 1, ring, 40, 100, 12, "scoreflow { }", "/runs/a"),
             new WorkerProtocol.Release("job", 3, false, "worker lost"));
     Serialization ext = SerializationExtension.get(KIT.system().classicSystem());
     for (Object m : messages) {

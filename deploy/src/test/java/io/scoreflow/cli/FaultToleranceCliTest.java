@@ -9,7 +9,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.scoreflow.ckpt.CheckpointManifest;
 import io.scoreflow.ckpt.CompletedCheckpoint;
 import io.scoreflow.cli.cluster.LocalWorkers;
-import io.scoreflow.train.RunDirectory;
+import io.scoreflow.run.RunDirectory;
 import io.scoreflow.worker.ChildJvm;
 import java.io.IOException;
 import java.net.ServerSocket;

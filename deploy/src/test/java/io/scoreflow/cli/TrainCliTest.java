@@ -2,6 +2,7 @@ package io.scoreflow.cli;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -129,6 +130,19 @@ class TrainCliTest {
         CliTest.run("train", "cifar10-vp-linear", "--out", dir.resolve("c").toString());
     assertEquals(2, cifar.code());
     assertTrue(cifar.err().contains("scoreflow.data.path"), cifar.err());
+    CliTest.Result badBatch =
+        CliTest.run(
+            "train",
+            mlpConfig(dir).toString(),
+            "--out",
+            dir.resolve("b").toString(),
+            "--set",
+            "scoreflow.train.batch-size=abc");
+    assertEquals(2, badBatch.code());
+    assertEquals(
+        "scoreflow: error: scoreflow.train.batch-size must be a positive integer, got \"abc\"",
+        badBatch.err().strip());
+    assertFalse(Files.exists(dir.resolve("b")), "a refused start leaves nothing");
   }
 
   @Test

@@ -7,6 +7,7 @@ import io.scoreflow.metrics.TrainingMetrics;
 import io.scoreflow.proto.cluster.CoordinatorProtocol;
 import io.scoreflow.proto.cluster.RingMember;
 import io.scoreflow.proto.cluster.WorkerProtocol;
+import io.scoreflow.run.ElasticBatch;
 import io.scoreflow.train.StepResult;
 import io.scoreflow.train.TrainJob;
 import io.scoreflow.worker.exchange.ExchangeKind;
@@ -127,6 +128,10 @@ public final class TrainingReplica implements Replica {
                 .device(Devices.parse(device))
                 .startAt(job.startStep())
                 .replica(job.rank(), job.ring().size(), opened)
+                // The coordinator chose this ring's batch (ElasticBatch.globalBatch); the config
+                // says whether a checkpoint of another batch may be continued.
+                .ringBatch(job.globalBatch())
+                .elasticBatch(ElasticBatch.of(config))
                 .generation(job.generation())
                 .open()) {
           train.run(

@@ -34,6 +34,7 @@ class TrainingReplicaExchangeTest {
                 new RingMember(1, "worker-001", "127.0.0.1", 2, "cpu")),
             0,
             10,
+            12,
             "scoreflow.cluster.exchange = ring",
             "/nonexistent");
     Replica replica =

@@ -106,7 +106,7 @@ class WorkerNodeTest {
         List.of(
             new RingMember(0, "w0", "127.0.0.1", 1, "cpu"),
             new RingMember(1, "w1", "127.0.0.1", 2, "cpu"));
-    return new WorkerProtocol.StartJob("job", 3, rank, ring, 10, 12, "scoreflow {}", "/tmp/r");
+    return new WorkerProtocol.StartJob("job", 3, rank, ring, 10, 12, 12, "scoreflow {}", "/tmp/r");
   }
 
   @Test
@@ -200,7 +200,7 @@ class WorkerNodeTest {
         s.coordinator().fishForMessage(WAIT, WorkerNodeTest::skipRegister).get(0));
     inbox.tell(
         new WorkerProtocol.StartJob(
-            "job", 5, 0, start(0).ring(), 10, 12, "scoreflow {}", "/tmp/r"));
+            "job", 5, 0, start(0).ring(), 10, 12, 12, "scoreflow {}", "/tmp/r"));
     s.replicas().awaitStart().onEnd(12, null, false);
     assertEquals(
         new CoordinatorProtocol.RankDone("job", 5, 0, 12),

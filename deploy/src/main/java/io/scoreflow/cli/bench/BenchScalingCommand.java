@@ -6,6 +6,7 @@ import io.scoreflow.cli.Json;
 import io.scoreflow.cli.cluster.ClusterJob;
 import io.scoreflow.config.Configs;
 import io.scoreflow.coordinator.JobEvent;
+import io.scoreflow.run.TrainSettings;
 import io.scoreflow.worker.exchange.ExchangeKind;
 import java.io.IOException;
 import java.io.PrintWriter;
@@ -96,10 +97,10 @@ public final class BenchScalingCommand implements Callable<Integer> {
     // No checkpoints during the timed steps (the last step still writes one).
     sets.add("scoreflow.train.checkpoint-every=" + (warmupSteps + steps + 1));
     Config resolved = Configs.load(config, sets);
-    long batch = resolved.getLong("scoreflow.train.batch-size");
+    TrainSettings train = TrainSettings.of(resolved);
+    long batch = train.batchSize();
     for (int n : counts) {
-      InvalidInputException.require(
-          batch % n == 0, "batch-size %s is not divisible by %s workers", batch, n);
+      train.shard(n);
     }
     ExchangeKind exchange;
     try {

@@ -6,7 +6,7 @@ import com.typesafe.config.Config;
 import io.scoreflow.coordinator.JobEvent;
 import io.scoreflow.coordinator.JobHost;
 import io.scoreflow.proto.cluster.RingMember;
-import io.scoreflow.train.RunDirectory;
+import io.scoreflow.run.RunDirectory;
 import io.scoreflow.worker.exchange.ExchangeKind;
 import java.io.IOException;
 import java.io.PrintWriter;

@@ -11,6 +11,8 @@ import io.scoreflow.eval.TrainingEvaluation;
 import io.scoreflow.metrics.EvaluationMetrics;
 import io.scoreflow.metrics.MetricsEndpoint;
 import io.scoreflow.metrics.TrainingMetrics;
+import io.scoreflow.run.ElasticBatch;
+import io.scoreflow.run.TrainSettings;
 import io.scoreflow.train.StepResult;
 import io.scoreflow.train.TrainJob;
 import java.io.PrintWriter;
@@ -103,7 +105,9 @@ public final class TrainCommand implements Callable<Integer> {
           spec.commandLine(), "Missing required parameter: 'CONFIG'");
     }
     Config resolved = Configs.load(config, overrides);
-    long until = steps != null ? steps : resolved.getLong("scoreflow.train.steps");
+    // Read once here, so a bad value of scoreflow.train is one line before anything starts.
+    TrainSettings train = TrainSettings.of(resolved);
+    long until = steps != null ? steps : train.steps();
     Path dir =
         this.out != null ? this.out : Path.of("runs", resolved.getString("scoreflow.job.name"));
     PrintWriter err = spec.commandLine().getErr();
@@ -132,7 +136,15 @@ public final class TrainCommand implements Callable<Integer> {
             registry, resolved.getString("scoreflow.job.name"), 0, System::currentTimeMillis);
     try (MetricsEndpoint endpoint =
             metricsPort == null ? null : MetricsEndpoint.start(registry, metricsPort);
-        TrainJob job = TrainJob.open(resolved, dir, resume, Devices.parse(device))) {
+        TrainJob job =
+            TrainJob.builder()
+                .config(resolved)
+                .directory(dir)
+                .resume(resume)
+                .device(Devices.parse(device))
+                // A ring of one: a checkpoint of a scale run's other batch is continued as before.
+                .elasticBatch(ElasticBatch.of(resolved))
+                .open()) {
       if (endpoint != null) {
         err.println("metrics: http://localhost:" + endpoint.port() + "/metrics");
       }

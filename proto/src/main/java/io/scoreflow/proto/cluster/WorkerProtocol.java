@@ -30,6 +30,11 @@ public final class WorkerProtocol {
    * Start training: be {@code rank} in {@code ring} (rank order) under {@code generation}, from the
    * checkpoint of {@code startStep} ({@code 0}: fresh) until {@code untilStep} steps are done.
    *
+   * @param globalBatch the batch of one step over this ring, each rank training {@code globalBatch
+   *     / ring.size()} of it. The coordinator decides it for the ring's size (under {@code
+   *     elastic-batch = scale} a smaller ring trains a smaller batch than the config's {@code
+   *     scoreflow.train.batch-size}), so it travels as a field: the config stays the run's as the
+   *     user gave it
    * @param config the run's resolved config, the {@code scoreflow} tree as HOCON
    * @param runDirectory the run directory, on a file system every worker shares
    */
@@ -40,12 +45,17 @@ public final class WorkerProtocol {
       List<RingMember> ring,
       long startStep,
       long untilStep,
+      int globalBatch,
       String config,
       String runDirectory)
       implements Command {
 
     public StartJob {
       ring = List.copyOf(ring);
+      if (ring.isEmpty() || globalBatch < 1 || globalBatch % ring.size() != 0) {
+        throw new IllegalArgumentException(
+            "a global batch of " + globalBatch + " does not split over a ring of " + ring.size());
+      }
     }
   }
 

@@ -1,4 +1,4 @@
-package io.scoreflow.train;
+package io.scoreflow.run;
 
 import ai.djl.ndarray.NDArray;
 

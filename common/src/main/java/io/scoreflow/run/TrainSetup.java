@@ -1,4 +1,4 @@
-package io.scoreflow.train;
+package io.scoreflow.run;
 
 import static io.scoreflow.InvalidInputException.require;
 

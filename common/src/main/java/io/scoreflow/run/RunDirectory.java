@@ -1,4 +1,4 @@
-package io.scoreflow.train;
+package io.scoreflow.run;
 
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigException;
@@ -19,10 +19,11 @@ import java.util.List;
 import java.util.Optional;
 
 /**
- * The layout and rules of a run directory, shared by the single-process run ({@link TrainJob}) and
- * the distributed one (a coordinator and its replicas): {@code config.conf} (the resolved config),
- * {@code checkpoints/} (the checkpoint store, written by one process only), and the event logs
- * ({@code events.jsonl} for a single process, {@code events-rank-K.jsonl} per replica).
+ * The layout and rules of a run directory, shared by the single-process run ({@link
+ * io.scoreflow.train.TrainJob}) and the distributed one (a coordinator and its replicas): {@code
+ * config.conf} (the resolved config), {@code checkpoints/} (the checkpoint store, written by one
+ * process only), and the event logs ({@code events.jsonl} for a single process, {@code
+ * events-rank-K.jsonl} per replica).
  *
  * <p>The rules: a directory that already holds a checkpoint is only continued when asked to resume,
  * and a checkpoint is only continued by a config that trains the same thing.
@@ -40,7 +41,7 @@ public final class RunDirectory {
           "scoreflow.model",
           "scoreflow.data",
           "scoreflow.train.seed",
-          "scoreflow.train.batch-size",
+          TrainSettings.BATCH_SIZE,
           "scoreflow.train.eps",
           "scoreflow.train.ema-rate",
           "scoreflow.train.optim");
@@ -98,7 +99,7 @@ public final class RunDirectory {
   }
 
   /** The refusal of a run over an existing one, with the way out in the message. */
-  void refuseUnlessResuming(long newestStep, boolean resume) {
+  public void refuseUnlessResuming(long newestStep, boolean resume) {
     if (!resume) {
       throw new InvalidInputException(
           dir
@@ -111,9 +112,13 @@ public final class RunDirectory {
   /**
    * Checks that {@code config} trains the same thing as the run that wrote {@code checkpoint}.
    *
+   * @param batchMayDiffer the caller's word that the global batch may differ from the checkpoint's
+   *     by design (a distributed run under {@code elastic-batch = scale}, see {@link
+   *     ElasticBatch}); the directory itself knows nothing of clusters
    * @throws InvalidInputException naming the first key that differs
    */
-  public static void checkCompatible(Config config, LoadedCheckpoint checkpoint) {
+  public static void checkCompatible(
+      Config config, LoadedCheckpoint checkpoint, boolean batchMayDiffer) {
     Config stored;
     try {
       stored = ConfigFactory.parseString(checkpoint.manifest().config());
@@ -124,13 +129,8 @@ public final class RunDirectory {
               + " holds an unreadable config: "
               + e.getMessage());
     }
-    // A distributed run with elastic-batch = scale trains each ring at a global batch of its own
-    // size (every rank keeps its shard): the batch may differ from the checkpoint's by design.
-    boolean batchFollowsRing =
-        config.hasPath("scoreflow.cluster.elastic-batch")
-            && config.getString("scoreflow.cluster.elastic-batch").equals("scale");
     for (String path : MUST_MATCH) {
-      if (batchFollowsRing && path.equals("scoreflow.train.batch-size")) {
+      if (batchMayDiffer && path.equals(TrainSettings.BATCH_SIZE)) {
         continue;
       }
       String was = stored.hasPath(path) ? render(stored.getValue(path)) : "(absent)";
