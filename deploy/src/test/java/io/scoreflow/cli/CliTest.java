@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.scoreflow.cli.output.Describe;
 import io.scoreflow.cli.theory.SdeFlags;
 import java.awt.image.BufferedImage;
 import java.io.PrintWriter;

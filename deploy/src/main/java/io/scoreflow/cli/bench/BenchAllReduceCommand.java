@@ -2,7 +2,7 @@ package io.scoreflow.cli.bench;
 
 import io.scoreflow.InvalidInputException;
 import io.scoreflow.bench.AllReduceBenchmark;
-import io.scoreflow.cli.Json;
+import io.scoreflow.cli.output.Json;
 import io.scoreflow.worker.exchange.ring.RingEndpoint;
 import io.scoreflow.worker.exchange.ring.WireEncoding;
 import java.io.PrintWriter;

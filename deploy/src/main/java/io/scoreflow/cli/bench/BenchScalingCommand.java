@@ -2,8 +2,8 @@ package io.scoreflow.cli.bench;
 
 import com.typesafe.config.Config;
 import io.scoreflow.InvalidInputException;
-import io.scoreflow.cli.Json;
 import io.scoreflow.cli.cluster.ClusterJob;
+import io.scoreflow.cli.output.Json;
 import io.scoreflow.config.Configs;
 import io.scoreflow.coordinator.JobEvent;
 import io.scoreflow.run.TrainSettings;
@@ -189,7 +189,8 @@ public final class BenchScalingCommand implements Callable<Integer> {
                   0,
                   true,
                   device,
-                  null),
+                  null,
+                  spec.root().userObject().getClass().getName()),
               err,
               err,
               e -> {

@@ -1,8 +1,8 @@
 package io.scoreflow.cli.bench;
 
 import com.typesafe.config.ConfigFactory;
-import io.scoreflow.cli.Json;
-import io.scoreflow.cli.Progress;
+import io.scoreflow.cli.output.Json;
+import io.scoreflow.cli.output.Progress;
 import io.scoreflow.config.Devices;
 import io.scoreflow.model.ScoreNetConfig;
 import io.scoreflow.sde.ForwardSde;

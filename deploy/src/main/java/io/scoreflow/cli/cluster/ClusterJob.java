@@ -29,7 +29,10 @@ public final class ClusterJob {
 
   private ClusterJob() {}
 
-  /** What to run and where. */
+  /**
+   * What to run and where; {@code mainClass} is the class whose {@code main} runs this command line
+   * ({@code picocli}'s root command), which the workers launched here run too.
+   */
   public record Plan(
       Config config,
       Path dir,
@@ -41,7 +44,8 @@ public final class ClusterJob {
       int port,
       boolean launchWorkers,
       String device,
-      Integer metricsPort) {}
+      Integer metricsPort,
+      String mainClass) {}
 
   /**
    * Restarts the local workers that died (the coordinator takes them back); names one that has no
@@ -138,7 +142,8 @@ public final class ClusterJob {
                 plan.device(),
                 exchange,
                 metricsPorts,
-                plan.config().getInt("scoreflow.cluster.max-restarts"));
+                plan.config().getInt("scoreflow.cluster.max-restarts"),
+                plan.mainClass());
       } else {
         err.printf(
             Locale.ROOT,

@@ -1,6 +1,6 @@
 package io.scoreflow.cli.cluster;
 
-import io.scoreflow.cli.Progress;
+import io.scoreflow.cli.output.Progress;
 import io.scoreflow.coordinator.JobEvent;
 import io.scoreflow.coordinator.JobHost;
 import io.scoreflow.proto.cluster.RingMember;

@@ -87,7 +87,8 @@ public final class CoordinatorCommand implements Callable<Integer> {
             port,
             false,
             "auto",
-            metricsPort),
+            metricsPort,
+            spec.root().userObject().getClass().getName()),
         spec.commandLine().getOut(),
         spec.commandLine().getErr());
   }

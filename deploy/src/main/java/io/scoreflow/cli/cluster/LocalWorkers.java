@@ -1,6 +1,5 @@
 package io.scoreflow.cli.cluster;
 
-import io.scoreflow.cli.Main;
 import io.scoreflow.run.HostPort;
 import io.scoreflow.worker.ChildJvm;
 import io.scoreflow.worker.exchange.ExchangeKind;
@@ -57,7 +56,8 @@ public final class LocalWorkers implements AutoCloseable {
       String device,
       ExchangeKind exchange,
       List<Integer> metricsPorts,
-      int maxRestarts)
+      int maxRestarts,
+      String mainClass)
       throws IOException {
     Files.createDirectories(logDir);
     // Workers on one machine share its cores: libtorch's default (every core per process) would
@@ -97,7 +97,7 @@ public final class LocalWorkers implements AutoCloseable {
                         "-Dscoreflow.cluster.reconnect-timeout=0s",
                         "-Dai.djl.pytorch.num_threads=" + threads,
                         "-Dai.djl.pytorch.num_interop_threads=" + threads),
-                    Main.class.getName(),
+                    mainClass,
                     arguments)
                 .redirectErrorStream(true)
                 .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()));

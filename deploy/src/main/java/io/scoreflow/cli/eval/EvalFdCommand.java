@@ -1,8 +1,8 @@
 package io.scoreflow.cli.eval;
 
 import io.scoreflow.InvalidInputException;
-import io.scoreflow.cli.Describe;
-import io.scoreflow.cli.Json;
+import io.scoreflow.cli.output.Describe;
+import io.scoreflow.cli.output.Json;
 import io.scoreflow.eval.FrechetDistance;
 import io.scoreflow.eval.GaussianStats;
 import io.scoreflow.eval.StatsFiles;

@@ -2,7 +2,7 @@ package io.scoreflow.cli.eval;
 
 import ai.djl.ndarray.types.DataType;
 import io.scoreflow.InvalidInputException;
-import io.scoreflow.cli.Json;
+import io.scoreflow.cli.output.Json;
 import io.scoreflow.eval.GaussianStats;
 import io.scoreflow.eval.StatsFiles;
 import java.io.IOException;

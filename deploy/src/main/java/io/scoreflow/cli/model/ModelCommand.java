@@ -1,6 +1,6 @@
 package io.scoreflow.cli.model;
 
-import io.scoreflow.cli.Json;
+import io.scoreflow.cli.output.Json;
 import io.scoreflow.model.ModelSummary;
 import io.scoreflow.model.ScoreNetConfig;
 import io.scoreflow.model.ScoreNetworks;

@@ -1,7 +1,7 @@
 package io.scoreflow.cli.sample;
 
-import io.scoreflow.cli.Json;
-import io.scoreflow.cli.Progress;
+import io.scoreflow.cli.output.Json;
+import io.scoreflow.cli.output.Progress;
 import io.scoreflow.config.Devices;
 import io.scoreflow.sample.SampleJob;
 import java.io.PrintWriter;

@@ -1,6 +1,6 @@
 package io.scoreflow.cli.theory;
 
-import io.scoreflow.cli.Describe;
+import io.scoreflow.cli.output.Describe;
 import io.scoreflow.sde.Parameter;
 import io.scoreflow.sde.Schedule;
 import java.util.ArrayList;

@@ -1,8 +1,8 @@
 package io.scoreflow.cli.theory;
 
-import io.scoreflow.cli.Describe;
-import io.scoreflow.cli.Json;
-import io.scoreflow.cli.Progress;
+import io.scoreflow.cli.output.Describe;
+import io.scoreflow.cli.output.Json;
+import io.scoreflow.cli.output.Progress;
 import io.scoreflow.sde.ForwardSde;
 import io.scoreflow.theory.GaussianLaw;
 import io.scoreflow.theory.LearnedScore;

@@ -1,7 +1,7 @@
 package io.scoreflow.cli.theory;
 
-import io.scoreflow.cli.Describe;
-import io.scoreflow.cli.Json;
+import io.scoreflow.cli.output.Describe;
+import io.scoreflow.cli.output.Json;
 import io.scoreflow.sde.ForwardSde;
 import io.scoreflow.theory.GaussianLaw;
 import io.scoreflow.theory.SweepChart;

@@ -3,8 +3,8 @@ package io.scoreflow.cli.train;
 import com.typesafe.config.Config;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import io.scoreflow.ckpt.CompletedCheckpoint;
-import io.scoreflow.cli.Progress;
 import io.scoreflow.cli.cluster.ClusterJob;
+import io.scoreflow.cli.output.Progress;
 import io.scoreflow.config.Configs;
 import io.scoreflow.config.Devices;
 import io.scoreflow.eval.TrainingEvaluation;
@@ -126,7 +126,8 @@ public final class TrainCommand implements Callable<Integer> {
               0,
               true,
               device,
-              metricsPort),
+              metricsPort,
+              spec.root().userObject().getClass().getName()),
           out,
           err);
     }

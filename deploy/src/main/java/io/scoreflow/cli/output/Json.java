@@ -1,4 +1,4 @@
-package io.scoreflow.cli;
+package io.scoreflow.cli.output;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;

@@ -1,4 +1,4 @@
-package io.scoreflow.cli;
+package io.scoreflow.cli.output;
 
 import io.scoreflow.sde.ForwardSde;
 import java.util.LinkedHashMap;

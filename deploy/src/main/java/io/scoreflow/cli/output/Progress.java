@@ -1,4 +1,4 @@
-package io.scoreflow.cli;
+package io.scoreflow.cli.output;
 
 import java.io.PrintWriter;
 import java.util.Locale;
