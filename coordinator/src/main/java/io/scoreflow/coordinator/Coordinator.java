@@ -14,7 +14,6 @@ import io.scoreflow.proto.cluster.WorkerProtocol;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
-import java.util.OptionalLong;
 import java.util.Set;
 import java.util.TreeSet;
 import org.apache.pekko.actor.Address;
@@ -83,7 +82,6 @@ public final class Coordinator {
   private final ActorContext<Object> ctx;
   private final TimerScheduler<Object> timers;
   private final JobSpec spec;
-  private final CheckpointCatalog catalog;
   private final ActorRef<JobEvent> listener;
   private final Registrations registered = new Registrations();
   private long generation;
@@ -100,16 +98,8 @@ public final class Coordinator {
    */
   private boolean regrouping;
 
-  private int regroupsWithoutProgress;
-
-  /** The newest step every rank agreed on, over all generations (-1: none yet). */
-  private long newestAgreedStep = -1;
-
-  /**
-   * How many steps are done for certain: the first ring's start, then every agreed step + 1. A ring
-   * after a regroup starts from the newest checkpoint at or before it (-1: no ring yet).
-   */
-  private long committedSteps = -1;
+  /** Where the next ring starts, and whether regrouping still makes progress. */
+  private final RestartPoint restarts;
 
   private Coordinator(
       ActorContext<Object> ctx,
@@ -120,9 +110,9 @@ public final class Coordinator {
     this.ctx = ctx;
     this.timers = timers;
     this.spec = spec;
-    this.catalog = catalog;
     this.listener = listener;
     this.generation = spec.firstGeneration();
+    this.restarts = new RestartPoint(catalog, spec.maxRegroups());
   }
 
   /**
@@ -464,11 +454,7 @@ public final class Coordinator {
       long step = agreed.progress().step();
       timers.startSingleTimer(STEP_TIMER, new StepDeadline(generation, step), spec.stepTimeout());
       listener.tell(agreed.progress());
-      if (step > newestAgreedStep) {
-        newestAgreedStep = step;
-        regroupsWithoutProgress = 0;
-      }
-      committedSteps = Math.max(committedSteps, step + 1);
+      restarts.agreed(step);
       long done = step + 1;
       if (registered.size() > ring.size()
           && done % spec.checkpointEvery() == 0
@@ -572,13 +558,13 @@ public final class Coordinator {
    * passed), from the newest complete checkpoint.
    */
   private Behavior<Object> regroup(String why) {
-    if (++regroupsWithoutProgress > spec.maxRegroups()) {
+    if (!restarts.mayRegroup()) {
       return fail(
           FailureReason.NO_PROGRESS,
           String.format(
               "%d regroups in a row without a completed step (scoreflow.cluster.max-regroups);"
                   + " the last: %s",
-              regroupsWithoutProgress - 1, why));
+              restarts.regroupsWithoutProgress(), why));
     }
     timers.cancel(STEP_TIMER);
     bumpGeneration(why);
@@ -602,34 +588,20 @@ public final class Coordinator {
     return forming();
   }
 
-  /**
-   * Where the next ring starts. The first: the newest valid checkpoint. After a regroup: the newest
-   * one at or before the steps every rank agreed on, as in Flink a checkpoint counts once every
-   * participant acknowledged it (rank 0 may have written one for a step a dying rank never
-   * reported); if retention left none, the newest valid one, which is consistent too.
-   */
+  /** Where the next ring starts ({@link RestartPoint#next()}), warning when past the agreed. */
   private long startingPoint() {
-    OptionalLong at =
-        committedSteps < 0
-            ? catalog.newestValidStep()
-            : catalog.newestValidStepAtMost(committedSteps);
-    if (at.isEmpty() && committedSteps >= 0) {
-      at = catalog.newestValidStep();
-      if (at.isPresent() && at.getAsLong() > committedSteps) {
-        ctx.getLog()
-            .warn(
-                "job {} generation {}: no checkpoint at or before step {} (agreed by every rank)"
-                    + " is left; starting from step {}, whose last steps no rank reported",
-                spec.job(),
-                generation,
-                committedSteps,
-                at.getAsLong());
-      }
+    RestartPoint.Start start = restarts.next();
+    if (start.unagreed()) {
+      ctx.getLog()
+          .warn(
+              "job {} generation {}: no checkpoint at or before step {} (agreed by every rank)"
+                  + " is left; starting from step {}, whose last steps no rank reported",
+              spec.job(),
+              generation,
+              start.agreed(),
+              start.step());
     }
-    long step = at.orElse(0);
-    // The steps after it are trained again: only what this ring agrees on counts from here.
-    committedSteps = step;
-    return step;
+    return start.step();
   }
 
   private List<String> standbys() {
