@@ -33,8 +33,8 @@ import org.junit.jupiter.api.Test;
  */
 public abstract class ExchangeContractTest {
 
-  private final List<ExchangeServer> servers = new ArrayList<>();
-  private final ExecutorService pool = Executors.newCachedThreadPool();
+  protected final List<ExchangeServer> servers = new ArrayList<>();
+  protected final ExecutorService pool = Executors.newCachedThreadPool();
 
   /** Starts worker {@code workerId}'s server on a free loopback port. */
   protected abstract ExchangeServer start(String workerId, Duration deadline) throws Exception;
@@ -45,7 +45,8 @@ public abstract class ExchangeContractTest {
     pool.shutdownNow();
   }
 
-  private List<PeerAddress> ring(int world, Duration deadline) throws Exception {
+  /** Starts {@code world} servers on loopback and returns the ring in rank order. */
+  protected List<PeerAddress> ring(int world, Duration deadline) throws Exception {
     List<PeerAddress> ring = new ArrayList<>();
     for (int r = 0; r < world; r++) {
       String id = String.format("worker-%03d", r);
@@ -56,7 +57,7 @@ public abstract class ExchangeContractTest {
     return ring;
   }
 
-  private static float[][] gradients(int world, int size, long seed) {
+  protected static float[][] gradients(int world, int size, long seed) {
     Random random = new Random(seed);
     float[][] g = new float[world][size];
     for (float[] row : g) {
@@ -71,7 +72,7 @@ public abstract class ExchangeContractTest {
    * Rank {@code rank} opens its reducer for ({@code job}, {@code generation}) and reduces one
    * gradient per entry of {@code steps} under that step number.
    */
-  private Future<float[][]> rank(
+  protected Future<float[][]> rank(
       List<PeerAddress> ring,
       int rank,
       String job,
@@ -95,7 +96,25 @@ public abstract class ExchangeContractTest {
         });
   }
 
-  private static ExchangeException failure(Future<?> f) {
+  /**
+   * Every rank reduces the gradients of {@code perStep} (step {@code i} under step number {@code
+   * i}), rank {@code r} under {@code generations[r]}.
+   */
+  protected List<Future<float[][]>> run(
+      List<PeerAddress> ring, String job, long[] generations, float[][][] perStep) {
+    long[] steps = new long[perStep.length];
+    for (int i = 0; i < steps.length; i++) {
+      steps[i] = i;
+    }
+    List<Future<float[][]>> ranks = new ArrayList<>();
+    for (int r = 0; r < ring.size(); r++) {
+      ranks.add(rank(ring, r, job, generations[r], steps, perStep));
+    }
+    return ranks;
+  }
+
+  /** The exchange failure that ended {@code f}. */
+  protected static ExchangeException failure(Future<?> f) {
     ExecutionException e =
         assertThrows(ExecutionException.class, () -> f.get(60, TimeUnit.SECONDS));
     return assertInstanceOf(ExchangeException.class, e.getCause(), "the failure's type");
@@ -193,6 +212,37 @@ public abstract class ExchangeContractTest {
     for (Future<float[][]> f : survivors) {
       failure(f);
     }
+  }
+
+  @Test
+  void closingAReducerFromAnotherThreadAbortsItsStepInFlight() throws Exception {
+    List<PeerAddress> ring = ring(2, Duration.ofSeconds(60));
+    Future<ExchangeReducer> peer = pool.submit(() -> servers.get(1).open("job", 1, 1, ring));
+    ExchangeReducer rank0 = servers.get(0).open("job", 1, 0, ring);
+    Future<float[]> step =
+        pool.submit(
+            () -> {
+              try (NDManager manager = NDManager.newBaseManager()) {
+                return rank0
+                    .allReduceMean(manager.create(new float[] {1}), 0, manager)
+                    .toFloatArray();
+              }
+            });
+    // The peer never reduces: only the close can end the step, long before its 60 s deadline.
+    Thread.sleep(500);
+    rank0.close();
+    failure(step);
+    peer.get(60, TimeUnit.SECONDS).close();
+  }
+
+  @Test
+  void aSilentPeerFailsTheStepAtTheDeadline() throws Exception {
+    List<PeerAddress> ring = ring(2, Duration.ofSeconds(2));
+    Future<ExchangeReducer> peer = pool.submit(() -> servers.get(1).open("job", 1, 1, ring));
+    float[][][] grads = {gradients(2, 10, 10)};
+    // Rank 1 opens its reducer but never reduces: rank 0's step ends at its deadline.
+    failure(rank(ring, 0, "job", 1, new long[] {7}, grads));
+    peer.get(60, TimeUnit.SECONDS).close();
   }
 
   @Test

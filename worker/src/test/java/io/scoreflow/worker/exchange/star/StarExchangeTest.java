@@ -5,81 +5,29 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
+import io.scoreflow.worker.exchange.ExchangeContractTest;
 import io.scoreflow.worker.exchange.ExchangeException;
 import io.scoreflow.worker.exchange.ExchangeReducer;
+import io.scoreflow.worker.exchange.ExchangeServer;
 import io.scoreflow.worker.exchange.PeerAddress;
+import java.io.IOException;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
-import java.util.Random;
 import java.util.concurrent.ExecutionException;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
-/** The fallback exchange over real loopback sockets, each rank on its own thread. */
-class StarExchangeTest {
+/**
+ * The star exchange: the exchange contract, and what only the star promises: the mean summed in
+ * rank order exactly, and refusals that name the generation and step they saw.
+ */
+class StarExchangeTest extends ExchangeContractTest {
 
-  private final List<StarExchange> servers = new ArrayList<>();
-  private final ExecutorService pool = Executors.newCachedThreadPool();
-
-  @AfterEach
-  void closeAll() {
-    servers.forEach(StarExchange::close);
-    pool.shutdownNow();
-  }
-
-  private List<PeerAddress> ring(int world, Duration deadline) throws Exception {
-    List<PeerAddress> ring = new ArrayList<>();
-    for (int r = 0; r < world; r++) {
-      StarExchange s = StarExchange.start("127.0.0.1", 0, deadline);
-      servers.add(s);
-      ring.add(new PeerAddress(r, String.format("worker-%03d", r), "127.0.0.1", s.port()));
-    }
-    return ring;
-  }
-
-  private static float[][] gradients(int world, int size, long seed) {
-    Random random = new Random(seed);
-    float[][] g = new float[world][size];
-    for (float[] row : g) {
-      for (int i = 0; i < size; i++) {
-        row[i] = (float) random.nextGaussian();
-      }
-    }
-    return g;
-  }
-
-  /** Each rank opens its reducer, then reduces {@code steps} gradients; returns the results. */
-  private List<Future<float[][]>> run(
-      List<PeerAddress> ring, String job, long[] generations, float[][][] perStep) {
-    List<Future<float[][]>> results = new ArrayList<>();
-    for (int r = 0; r < ring.size(); r++) {
-      int rank = r;
-      results.add(
-          pool.submit(
-              () -> {
-                try (NDManager manager = NDManager.newBaseManager();
-                    ExchangeReducer reducer =
-                        servers.get(rank).open(job, generations[rank], rank, ring)) {
-                  float[][] out = new float[perStep.length][];
-                  for (int step = 0; step < perStep.length; step++) {
-                    try (NDManager scope = manager.newSubManager()) {
-                      NDArray mean =
-                          reducer.allReduceMean(scope.create(perStep[step][rank]), step, scope);
-                      out[step] = mean.toFloatArray();
-                    }
-                  }
-                  return out;
-                }
-              }));
-    }
-    return results;
+  @Override
+  protected ExchangeServer start(String workerId, Duration deadline) throws IOException {
+    return StarExchange.start("127.0.0.1", 0, deadline);
   }
 
   @Test
@@ -108,17 +56,7 @@ class StarExchangeTest {
   }
 
   @Test
-  void aWorldOfOneIsTheIdentity() throws Exception {
-    List<PeerAddress> ring = ring(1, Duration.ofSeconds(5));
-    try (NDManager manager = NDManager.newBaseManager();
-        ExchangeReducer reducer = servers.get(0).open("job", 1, 0, ring)) {
-      NDArray g = manager.create(new float[] {1, 2, 3});
-      assertArrayEquals(new float[] {1, 2, 3}, reducer.allReduceMean(g, 0, manager).toFloatArray());
-    }
-  }
-
-  @Test
-  void aPeerOfAnotherGenerationIsRefused() throws Exception {
+  void aPeerOfAnotherGenerationIsRefusedNamingBothGenerations() throws Exception {
     List<PeerAddress> ring = ring(2, Duration.ofSeconds(3));
     float[][][] steps = {gradients(2, 10, 3)};
     List<Future<float[][]>> results = run(ring, "job", new long[] {2, 1}, steps);
@@ -150,28 +88,6 @@ class StarExchangeTest {
       assertTrue(e.getMessage().contains("step 7"), e.getMessage());
       assertTrue(e.getMessage().contains("deadline passed"), e.getMessage());
       assertTrue(seconds >= 1.5 && seconds < 10, "waited " + seconds + " s");
-    } finally {
-      peer.get(10, TimeUnit.SECONDS).close();
-    }
-  }
-
-  @Test
-  void closingFromAnotherThreadAbortsAStepInFlight() throws Exception {
-    List<PeerAddress> ring = ring(2, Duration.ofSeconds(60));
-    Future<ExchangeReducer> peer = pool.submit(() -> servers.get(1).open("job", 1, 1, ring));
-    ExchangeReducer hub = servers.get(0).open("job", 1, 0, ring);
-    try (NDManager manager = NDManager.newBaseManager()) {
-      pool.submit(
-          () -> {
-            Thread.sleep(500);
-            hub.close();
-            return null;
-          });
-      long start = System.nanoTime();
-      assertThrows(
-          ExchangeException.class,
-          () -> hub.allReduceMean(manager.create(new float[] {1}), 0, manager));
-      assertTrue((System.nanoTime() - start) / 1e9 < 10, "close did not wake the step");
     } finally {
       peer.get(10, TimeUnit.SECONDS).close();
     }
