@@ -184,12 +184,12 @@ public final class Coordinator {
   }
 
   private Behavior<Object> onRegisterWhileForming(Register m) {
-    Register existing = registered.get(m.workerId()).orElse(null);
-    if (existing != null && existing.worker().equals(m.worker())) {
+    Registrations.Admission admission = registered.admit(m, spec.workers());
+    if (admission instanceof Registrations.Again) {
       m.worker().tell(new WorkerProtocol.Registered(spec.job(), m.workerId(), self()));
       return Behaviors.same();
     }
-    if (existing == null && registered.size() >= spec.workers()) {
+    if (admission instanceof Registrations.Full) {
       m.worker()
           .tell(
               new WorkerProtocol.RegistrationRefused(
@@ -197,7 +197,7 @@ public final class Coordinator {
                   "job " + spec.job() + " already has " + spec.workers() + " workers"));
       return Behaviors.same();
     }
-    if (existing != null) {
+    if (admission instanceof Registrations.Restarted restarted) {
       ctx.getLog()
           .warn(
               "job {} generation {}: worker {} registered again from {}; replacing {}",
@@ -205,8 +205,8 @@ public final class Coordinator {
               generation,
               m.workerId(),
               m.worker().path(),
-              existing.worker().path());
-      ctx.unwatch(existing.worker());
+              restarted.earlier().worker().path());
+      ctx.unwatch(restarted.earlier().worker());
       // The old incarnation is gone (a restarted process reuses its id): nothing to wait for.
       stopping.remove(m.workerId());
     }
@@ -397,15 +397,15 @@ public final class Coordinator {
   }
 
   private Behavior<Object> onRegisterWhileRunning(Register m) {
-    Register existing = registered.get(m.workerId()).orElse(null);
-    if (existing != null && existing.worker().equals(m.worker())) {
+    Registrations.Admission admission = registered.admit(m, spec.workers());
+    if (admission instanceof Registrations.Again) {
       m.worker().tell(new WorkerProtocol.Registered(spec.job(), m.workerId(), self()));
       return Behaviors.same();
     }
-    if (existing != null) {
-      // A restarted process under the same id: its earlier incarnation is dead, even if the
-      // cluster has not noticed yet. The new one takes its place in the next ring.
-      ctx.unwatch(existing.worker());
+    if (admission instanceof Registrations.Restarted restarted) {
+      // Its earlier incarnation is dead, even if the cluster has not noticed yet. The new one
+      // takes its place in the next ring.
+      ctx.unwatch(restarted.earlier().worker());
       registered.remove(m.workerId());
       accept(m);
       if (rankOf(m.workerId()) >= 0) {
@@ -416,7 +416,7 @@ public final class Coordinator {
       }
       return Behaviors.same();
     }
-    if (registered.size() >= spec.workers()) {
+    if (admission instanceof Registrations.Full) {
       m.worker()
           .tell(
               new WorkerProtocol.RegistrationRefused(

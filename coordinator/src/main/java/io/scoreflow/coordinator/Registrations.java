@@ -16,6 +16,33 @@ final class Registrations {
 
   private final Map<String, CoordinatorProtocol.Register> byId = new TreeMap<>();
 
+  /** What a registration is, against the workers registered so far. */
+  sealed interface Admission permits Again, Full, Joining, Restarted {}
+
+  /** The same worker actor registered again (its confirmation was lost): confirm it again. */
+  record Again() implements Admission {}
+
+  /** A new id, and every place the job has is taken: refuse it. */
+  record Full() implements Admission {}
+
+  /** A new id with a place: register it. */
+  record Joining() implements Admission {}
+
+  /**
+   * A new actor under a registered id: a restarted process reuses its id, so the {@code earlier}
+   * incarnation is taken for dead even before the cluster notices, and the new one takes its place.
+   */
+  record Restarted(CoordinatorProtocol.Register earlier) implements Admission {}
+
+  /** What {@code m} is, for a job that wants {@code places} workers. */
+  Admission admit(CoordinatorProtocol.Register m, int places) {
+    CoordinatorProtocol.Register earlier = byId.get(m.workerId());
+    if (earlier != null) {
+      return earlier.worker().equals(m.worker()) ? new Again() : new Restarted(earlier);
+    }
+    return byId.size() >= places ? new Full() : new Joining();
+  }
+
   int size() {
     return byId.size();
   }
