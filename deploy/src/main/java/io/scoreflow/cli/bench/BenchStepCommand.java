@@ -1,6 +1,7 @@
 package io.scoreflow.cli.bench;
 
 import com.typesafe.config.ConfigFactory;
+import io.scoreflow.bench.StepBenchmark;
 import io.scoreflow.cli.output.Json;
 import io.scoreflow.cli.output.Progress;
 import io.scoreflow.config.Devices;
@@ -8,7 +9,6 @@ import io.scoreflow.model.ScoreNetConfig;
 import io.scoreflow.sde.ForwardSde;
 import io.scoreflow.sde.SdeSpec;
 import io.scoreflow.sde.Sdes;
-import io.scoreflow.train.StepBenchmark;
 import java.io.PrintWriter;
 import java.util.Locale;
 import java.util.Map;

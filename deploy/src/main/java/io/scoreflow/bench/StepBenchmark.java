@@ -1,4 +1,4 @@
-package io.scoreflow.train;
+package io.scoreflow.bench;
 
 import static io.scoreflow.InvalidInputException.require;
 
@@ -7,13 +7,16 @@ import ai.djl.ndarray.NDManager;
 import io.scoreflow.data.BatchStream;
 import io.scoreflow.data.GaussianData;
 import io.scoreflow.data.SampleShape;
-import io.scoreflow.model.ModelBenchmark;
 import io.scoreflow.model.ScoreNetConfig;
 import io.scoreflow.model.ScoreNetwork;
 import io.scoreflow.model.ScoreNetworks;
 import io.scoreflow.run.DataScaler;
 import io.scoreflow.run.Parametrisation;
 import io.scoreflow.sde.ForwardSde;
+import io.scoreflow.train.AdamOptions;
+import io.scoreflow.train.DsmObjective;
+import io.scoreflow.train.StepResult;
+import io.scoreflow.train.Trainer;
 import java.util.Arrays;
 import java.util.function.IntConsumer;
 

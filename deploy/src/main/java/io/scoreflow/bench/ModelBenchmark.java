@@ -1,4 +1,4 @@
-package io.scoreflow.model;
+package io.scoreflow.bench;
 
 import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
@@ -6,6 +6,7 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.training.GradientCollector;
 import ai.djl.training.ParameterStore;
+import io.scoreflow.model.ScoreNetwork;
 import java.util.Arrays;
 import java.util.Locale;
 

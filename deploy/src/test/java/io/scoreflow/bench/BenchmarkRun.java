@@ -1,12 +1,16 @@
-package io.scoreflow.model;
+package io.scoreflow.bench;
 
 import ai.djl.ndarray.NDManager;
+import io.scoreflow.model.Ncsnpp;
+import io.scoreflow.model.ScoreNetConfig;
+import io.scoreflow.model.ScoreNetworks;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.condition.EnabledIfSystemProperty;
 
 /**
  * Prints benchmark JSON; runs only with {@code -Dscoreflow.bench=true} (e.g. {@code mvn -o -pl
- * common test -Dtest=BenchmarkRun -Dscoreflow.bench=true}).
+ * deploy -am test -Dtest=BenchmarkRun -Dsurefire.failIfNoSpecifiedTests=false
+ * -Dscoreflow.bench=true}).
  */
 @EnabledIfSystemProperty(named = "scoreflow.bench", matches = "true")
 class BenchmarkRun {
