@@ -41,7 +41,7 @@ public final class CheckpointServer implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(CheckpointServer.class);
 
   /** Default payload per chunk. */
-  public static final int DEFAULT_CHUNK_BYTES = 1 << 20;
+  private static final int DEFAULT_CHUNK_BYTES = 1 << 20;
 
   /** Below gRPC's default 4 MiB inbound limit with room for the message's other fields. */
   static final int MAX_CHUNK_BYTES = (4 << 20) - (64 << 10);
