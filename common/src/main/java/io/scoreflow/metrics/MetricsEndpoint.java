@@ -14,14 +14,24 @@ public final class MetricsEndpoint implements AutoCloseable {
     this.server = server;
   }
 
-  /** Serves {@code registry} on {@code port} (0: a free port) on all interfaces. */
-  public static MetricsEndpoint start(PrometheusRegistry registry, int port) {
+  /**
+   * Serves {@code registry} on {@code host}:{@code port} (0: a free port): the address the node was
+   * told to listen on, never every interface, so a loopback run is not reachable from outside.
+   */
+  public static MetricsEndpoint start(PrometheusRegistry registry, String host, int port) {
     try {
       return new MetricsEndpoint(
-          HTTPServer.builder().port(port).registry(registry).buildAndStart());
+          HTTPServer.builder().hostname(host).port(port).registry(registry).buildAndStart());
     } catch (IOException e) {
       throw new InvalidInputException(
-          "--metrics-port " + port + ": cannot serve /metrics (" + e.getMessage() + ")", e);
+          "--metrics-port "
+              + port
+              + ": cannot serve /metrics on "
+              + host
+              + " ("
+              + e.getMessage()
+              + ")",
+          e);
     }
   }
 

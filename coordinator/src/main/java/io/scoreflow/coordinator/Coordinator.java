@@ -11,6 +11,7 @@ import io.scoreflow.proto.cluster.CoordinatorProtocol.StepReport;
 import io.scoreflow.proto.cluster.CoordinatorProtocol.Stopped;
 import io.scoreflow.proto.cluster.RingMember;
 import io.scoreflow.proto.cluster.WorkerProtocol;
+import java.security.cert.X509Certificate;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
@@ -83,7 +84,7 @@ public final class Coordinator {
   private final TimerScheduler<Object> timers;
   private final JobSpec spec;
   private final ActorRef<JobEvent> listener;
-  private final Registrations registered = new Registrations();
+  private final Registrations registered;
   private long generation;
   private List<RingMember> ring = List.of();
   private long startStep;
@@ -106,8 +107,10 @@ public final class Coordinator {
       TimerScheduler<Object> timers,
       JobSpec spec,
       CheckpointCatalog catalog,
-      ActorRef<JobEvent> listener) {
+      ActorRef<JobEvent> listener,
+      Optional<X509Certificate> ca) {
     this.ctx = ctx;
+    this.registered = new Registrations(ca);
     this.timers = timers;
     this.spec = spec;
     this.listener = listener;
@@ -117,16 +120,77 @@ public final class Coordinator {
 
   /**
    * The coordinator of {@code spec}; {@code catalog} says where a ring starts, {@code listener}
-   * hears about rings, progress and the outcome.
+   * hears about rings, progress and the outcome. Registrations are not checked (plaintext).
    */
   public static Behavior<Command> create(
       JobSpec spec, CheckpointCatalog catalog, ActorRef<JobEvent> listener) {
+    return create(spec, catalog, listener, Optional.empty());
+  }
+
+  /**
+   * As above; with the job's CA {@code ca}, a registration counts only when signed by the
+   * certificate of the worker id it claims.
+   */
+  public static Behavior<Command> create(
+      JobSpec spec,
+      CheckpointCatalog catalog,
+      ActorRef<JobEvent> listener,
+      Optional<X509Certificate> ca) {
     Behavior<Object> behavior =
         Behaviors.setup(
             ctx ->
                 Behaviors.withTimers(
-                    timers -> new Coordinator(ctx, timers, spec, catalog, listener).start()));
+                    timers -> new Coordinator(ctx, timers, spec, catalog, listener, ca).start()));
     return behavior.narrow();
+  }
+
+  /**
+   * Whether the node of {@code r} is still up and reachable: then it is alive, and another process
+   * under its id does not displace it.
+   */
+  private boolean alive(Register r) {
+    if (!ClusterNodes.clustered(ctx.getSystem())) {
+      return false;
+    }
+    var state = Cluster.get(ctx.getSystem()).state();
+    org.apache.pekko.actor.Address node = r.worker().path().address();
+    boolean unreachable = state.getUnreachable().stream().anyMatch(m -> m.address().equals(node));
+    boolean up =
+        java.util.stream.StreamSupport.stream(state.getMembers().spliterator(), false)
+            .anyMatch(
+                m ->
+                    m.address().equals(node)
+                        && m.status() == org.apache.pekko.cluster.MemberStatus.up());
+    return up && !unreachable;
+  }
+
+  /**
+   * Answers a registration that is refused or must wait; true when {@code admission} was one of
+   * those, so the caller is done with it.
+   */
+  private boolean refusedOrDeferred(Register m, Registrations.Admission admission) {
+    if (admission instanceof Registrations.Refused refused) {
+      ctx.getLog().warn("job {}: {}", spec.job(), refused.reason());
+      m.worker().tell(new WorkerProtocol.RegistrationRefused(m.workerId(), refused.reason()));
+      return true;
+    }
+    if (admission instanceof Registrations.Occupied occupied) {
+      String reason =
+          "worker "
+              + m.workerId()
+              + " is registered and alive at "
+              + occupied.earlier().worker().path().address()
+              + " (exchange "
+              + occupied.earlier().host()
+              + ":"
+              + occupied.earlier().exchangePort()
+              + "); a second process under its id does not replace it while it lives";
+      ctx.getLog()
+          .warn("job {}: registration from {} deferred: {}", spec.job(), m.worker().path(), reason);
+      m.worker().tell(new WorkerProtocol.RegistrationDeferred(m.workerId(), reason));
+      return true;
+    }
+    return false;
   }
 
   /** This actor as its workers address it. */
@@ -184,7 +248,10 @@ public final class Coordinator {
   }
 
   private Behavior<Object> onRegisterWhileForming(Register m) {
-    Registrations.Admission admission = registered.admit(m, spec.workers());
+    Registrations.Admission admission = registered.admit(m, spec.workers(), this::alive);
+    if (refusedOrDeferred(m, admission)) {
+      return Behaviors.same();
+    }
     if (admission instanceof Registrations.Again) {
       m.worker().tell(new WorkerProtocol.Registered(spec.job(), m.workerId(), self()));
       return Behaviors.same();
@@ -397,7 +464,10 @@ public final class Coordinator {
   }
 
   private Behavior<Object> onRegisterWhileRunning(Register m) {
-    Registrations.Admission admission = registered.admit(m, spec.workers());
+    Registrations.Admission admission = registered.admit(m, spec.workers(), this::alive);
+    if (refusedOrDeferred(m, admission)) {
+      return Behaviors.same();
+    }
     if (admission instanceof Registrations.Again) {
       m.worker().tell(new WorkerProtocol.Registered(spec.job(), m.workerId(), self()));
       return Behaviors.same();

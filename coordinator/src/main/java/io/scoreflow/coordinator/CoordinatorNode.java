@@ -3,8 +3,13 @@ package io.scoreflow.coordinator;
 import io.scoreflow.proto.cluster.ClusterNodes;
 import io.scoreflow.proto.cluster.CoordinatorProtocol;
 import io.scoreflow.run.HostPort;
+import io.scoreflow.security.ArteryTls;
+import io.scoreflow.security.TlsMaterial;
+import io.scoreflow.security.TransportSecurity;
+import java.security.cert.X509Certificate;
 import java.time.Duration;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
@@ -42,26 +47,29 @@ public final class CoordinatorNode implements AutoCloseable {
    */
   public static CoordinatorNode start(
       JobSpec spec, CheckpointCatalog catalog, String host, int port) {
-    return start(spec, catalog, host, port, Map.of());
+    return start(spec, catalog, host, port, Map.of(), TransportSecurity.plaintext());
   }
 
   /**
    * As {@link #start(JobSpec, CheckpointCatalog, String, int)}, with {@code actors} (by name)
-   * running next to the coordinator: the evaluator.
+   * running next to the coordinator: the evaluator; the node's Artery and the checking of
+   * registrations run under {@code security}.
    */
   public static CoordinatorNode start(
       JobSpec spec,
       CheckpointCatalog catalog,
       String host,
       int port,
-      Map<String, Behavior<?>> actors) {
+      Map<String, Behavior<?>> actors,
+      TransportSecurity security) {
+    Optional<X509Certificate> ca = security.material().map(TlsMaterial::ca);
     BlockingQueue<JobEvent> events = new LinkedBlockingQueue<>();
     Behavior<Void> guardian =
         Behaviors.setup(
             ctx -> {
               ActorRef<JobEvent> listener = ctx.spawn(queueing(events), "events");
               ActorRef<CoordinatorProtocol.Command> coordinator =
-                  ctx.spawn(Coordinator.create(spec, catalog, listener), "coordinator");
+                  ctx.spawn(Coordinator.create(spec, catalog, listener, ca), "coordinator");
               actors.forEach((name, behavior) -> ctx.spawn(behavior, name));
               // A coordinator that dies (a bug) must end the job, not leave its follower waiting.
               ctx.watch(coordinator);
@@ -78,7 +86,9 @@ public final class CoordinatorNode implements AutoCloseable {
         ActorSystem.create(
             guardian,
             ClusterNodes.SYSTEM_NAME,
-            ClusterNodes.node(host, HostPort.requireListenPort(port), null, "coordinator"));
+            ArteryTls.systemSetup(
+                ClusterNodes.node(host, HostPort.requireListenPort(port), null, "coordinator"),
+                security));
     system.getWhenTerminated().thenRun(() -> events.add(stopped(spec, "the coordinator's node")));
     return new CoordinatorNode(system, events);
   }

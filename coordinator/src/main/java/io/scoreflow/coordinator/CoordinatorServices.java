@@ -11,11 +11,15 @@ import io.scoreflow.metrics.EvaluationMetrics;
 import io.scoreflow.metrics.MetricsEndpoint;
 import io.scoreflow.run.RunDirectory;
 import io.scoreflow.run.TrainSetup;
+import io.scoreflow.security.GrpcTls;
+import io.scoreflow.security.NodeIdentity;
+import io.scoreflow.security.TransportSecurity;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.util.ArrayList;
+import java.util.EnumSet;
 import java.util.List;
 import java.util.Map;
 import org.apache.pekko.actor.typed.Behavior;
@@ -48,7 +52,12 @@ final class CoordinatorServices implements AutoCloseable {
    * none; 0: a free port) and the checkpoint service on a free port.
    */
   static CoordinatorServices start(
-      Config config, RunDirectory run, String host, Integer metricsPort, PrintWriter err)
+      Config config,
+      RunDirectory run,
+      String host,
+      Integer metricsPort,
+      TransportSecurity security,
+      PrintWriter err)
       throws IOException {
     String job = config.getString("scoreflow.job.name");
     PrometheusRegistry registry = new PrometheusRegistry();
@@ -56,10 +65,17 @@ final class CoordinatorServices implements AutoCloseable {
     EvaluationMetrics evaluation = new EvaluationMetrics(registry, job);
     CheckpointServer checkpoints =
         CheckpointServer.start(
-            NettyServerBuilder.forAddress(new InetSocketAddress(host, 0)), job, run.checkpoints());
+            NettyServerBuilder.forAddress(new InetSocketAddress(host, 0), GrpcTls.server(security))
+                .intercept(
+                    GrpcTls.admitting(
+                        security,
+                        "checkpoint service",
+                        EnumSet.of(NodeIdentity.Role.WORKER, NodeIdentity.Role.SAMPLER))),
+            job,
+            run.checkpoints());
     MetricsEndpoint endpoint = null;
     try {
-      endpoint = metricsPort == null ? null : MetricsEndpoint.start(registry, metricsPort);
+      endpoint = metricsPort == null ? null : MetricsEndpoint.start(registry, host, metricsPort);
       Map<String, Behavior<?>> actors = Map.of();
       Config eval = config.getConfig("scoreflow.eval");
       SampleQuality quality =
@@ -85,9 +101,10 @@ final class CoordinatorServices implements AutoCloseable {
                     evaluation));
       }
       err.printf(
-          "checkpoint service: %s:%d; evaluation: %s%n",
+          "checkpoint service: %s:%d (%s); evaluation: %s%n",
           host,
           checkpoints.port(),
+          security.describe(),
           quality == null ? "off (scoreflow.eval.every = 0)" : "every new checkpoint");
       return new CoordinatorServices(endpoint, checkpoints, cluster, actors);
     } catch (RuntimeException e) {

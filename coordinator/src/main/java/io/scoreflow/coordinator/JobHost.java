@@ -4,6 +4,7 @@ import com.typesafe.config.Config;
 import io.scoreflow.InvalidInputException;
 import io.scoreflow.run.HostPort;
 import io.scoreflow.run.RunDirectory;
+import io.scoreflow.security.TransportSecurity;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.net.BindException;
@@ -35,6 +36,8 @@ public final class JobHost implements AutoCloseable {
    * @param host the address every listener binds and workers reach
    * @param port the cluster port ({@code 0}: any free port)
    * @param metricsPort {@code /metrics} ({@code null}: none; {@code 0}: a free port)
+   * @param security the coordinator's certificate and the job's CA, or plaintext ({@code
+   *     --insecure})
    */
   public record Options(
       Config config,
@@ -44,7 +47,8 @@ public final class JobHost implements AutoCloseable {
       int minWorkers,
       String host,
       int port,
-      Integer metricsPort) {}
+      Integer metricsPort,
+      TransportSecurity security) {}
 
   private final CoordinatorServices services;
   private final CoordinatorNode node;
@@ -65,7 +69,9 @@ public final class JobHost implements AutoCloseable {
     CoordinatorServices services =
         listening(
             o,
-            () -> CoordinatorServices.start(o.config(), o.run(), o.host(), o.metricsPort(), log));
+            () ->
+                CoordinatorServices.start(
+                    o.config(), o.run(), o.host(), o.metricsPort(), o.security(), log));
     CoordinatorNode node = null;
     try {
       node =
@@ -73,7 +79,12 @@ public final class JobHost implements AutoCloseable {
               o,
               () ->
                   CoordinatorNode.start(
-                      spec, CheckpointCatalog.of(o.run()), o.host(), o.port(), services.actors()));
+                      spec,
+                      CheckpointCatalog.of(o.run()),
+                      o.host(),
+                      o.port(),
+                      services.actors(),
+                      o.security()));
       return new JobHost(services, node, new JobJournal(o.run().path()));
     } catch (IOException | RuntimeException e) {
       if (node != null) {

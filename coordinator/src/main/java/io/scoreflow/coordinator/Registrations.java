@@ -2,22 +2,46 @@ package io.scoreflow.coordinator;
 
 import io.scoreflow.proto.cluster.CoordinatorProtocol;
 import io.scoreflow.proto.cluster.WorkerProtocol;
+import io.scoreflow.security.NodeIdentity;
+import io.scoreflow.security.NodeProof;
+import java.security.cert.X509Certificate;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.TreeMap;
+import java.util.function.Predicate;
 import org.apache.pekko.actor.Address;
 import org.apache.pekko.actor.typed.ActorRef;
 
-/** The workers registered with a coordinator, by id, and found again by actor or node address. */
+/**
+ * The workers registered with a coordinator, by id, and found again by actor or node address. Over
+ * mutual TLS a registration counts only with a proof ({@link NodeProof}) that its sender holds the
+ * certificate of the worker id it claims.
+ */
 final class Registrations {
 
   private final Map<String, CoordinatorProtocol.Register> byId = new TreeMap<>();
+  private final Optional<X509Certificate> ca;
+
+  /** Registrations checked against the job's CA {@code ca} (empty: plaintext, unchecked). */
+  Registrations(Optional<X509Certificate> ca) {
+    this.ca = ca;
+  }
 
   /** What a registration is, against the workers registered so far. */
-  sealed interface Admission permits Again, Full, Joining, Restarted {}
+  sealed interface Admission permits Again, Full, Joining, Restarted, Occupied, Refused {}
+
+  /**
+   * The id belongs to a worker that is still alive (a member of the cluster that the coordinator
+   * can reach): a second process under that id does not displace it. It is told so and may keep
+   * trying; once the earlier incarnation is gone (killed and noticed), it is taken.
+   */
+  record Occupied(CoordinatorProtocol.Register earlier) implements Admission {}
+
+  /** The registration proves no right to its id (no, a foreign or another worker's certificate). */
+  record Refused(String reason) implements Admission {}
 
   /** The same worker actor registered again (its confirmation was lost): confirm it again. */
   record Again() implements Admission {}
@@ -34,13 +58,53 @@ final class Registrations {
    */
   record Restarted(CoordinatorProtocol.Register earlier) implements Admission {}
 
-  /** What {@code m} is, for a job that wants {@code places} workers. */
-  Admission admit(CoordinatorProtocol.Register m, int places) {
+  /**
+   * What {@code m} is, for a job that wants {@code places} workers; {@code alive} tells whether an
+   * earlier registration's node is still up and reachable.
+   */
+  Admission admit(
+      CoordinatorProtocol.Register m, int places, Predicate<CoordinatorProtocol.Register> alive) {
+    Optional<String> refusal = ca.flatMap(authority -> refusal(m, authority));
+    if (refusal.isPresent()) {
+      return new Refused(refusal.get());
+    }
     CoordinatorProtocol.Register earlier = byId.get(m.workerId());
     if (earlier != null) {
-      return earlier.worker().equals(m.worker()) ? new Again() : new Restarted(earlier);
+      if (earlier.worker().equals(m.worker())) {
+        return new Again();
+      }
+      return alive.test(earlier) ? new Occupied(earlier) : new Restarted(earlier);
     }
     return byId.size() >= places ? new Full() : new Joining();
+  }
+
+  /**
+   * Why {@code m}'s proof does not show it comes from worker {@code m.workerId()}, if it does not.
+   */
+  private static Optional<String> refusal(CoordinatorProtocol.Register m, X509Certificate ca) {
+    NodeProof.Verified v =
+        new NodeProof(m.certificate(), m.signature())
+            .verify(
+                ca,
+                CoordinatorProtocol.Register.statement(
+                    m.workerId(), m.host(), m.exchangePort(), m.device()));
+    if (v.identity().isEmpty()) {
+      return Optional.of(
+          "the registration of worker " + m.workerId() + " is refused: " + v.refusal());
+    }
+    NodeIdentity expected = NodeIdentity.worker(m.workerId());
+    if (!v.identity().get().equals(expected)) {
+      return Optional.of(
+          "the registration of worker "
+              + m.workerId()
+              + " is refused: it is signed by "
+              + v.identity().get()
+              + ", and only "
+              + expected
+              + " may register as "
+              + m.workerId());
+    }
+    return Optional.empty();
   }
 
   int size() {

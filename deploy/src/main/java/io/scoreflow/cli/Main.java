@@ -30,6 +30,7 @@ import picocli.CommandLine.Command;
       BenchCommand.class,
       ModelCommand.class,
       EvalCommand.class,
+      io.scoreflow.cli.certs.CertsCommand.class,
       CommandLine.HelpCommand.class
     })
 public final class Main {

@@ -1,5 +1,6 @@
 package io.scoreflow.worker;
 
+import io.scoreflow.security.TransportSecurity;
 import io.scoreflow.worker.exchange.ExchangeKind;
 import io.scoreflow.worker.exchange.ExchangeServer;
 import io.scoreflow.worker.exchange.ring.RingExchange;
@@ -19,14 +20,19 @@ public final class Exchanges {
   /**
    * Starts the server of worker {@code workerId} (its peers check who they talk to) on {@code
    * bindHost}:{@code port} ({@code 0}: any free port); {@code deadline} bounds connecting and every
-   * step's exchange.
+   * step's exchange; {@code security} protects every connection.
    */
   public static ExchangeServer start(
-      ExchangeKind kind, String workerId, String bindHost, int port, Duration deadline)
+      ExchangeKind kind,
+      String workerId,
+      String bindHost,
+      int port,
+      Duration deadline,
+      TransportSecurity security)
       throws IOException {
     return switch (kind) {
-      case RING -> RingExchange.start(workerId, bindHost, port, deadline);
-      case STAR -> StarExchange.start(bindHost, port, deadline);
+      case RING -> RingExchange.start(workerId, bindHost, port, deadline, security);
+      case STAR -> StarExchange.start(bindHost, port, deadline, security);
     };
   }
 }

@@ -3,6 +3,7 @@ package io.scoreflow.worker;
 import io.scoreflow.proto.cluster.ClusterNodes;
 import io.scoreflow.proto.cluster.CoordinatorProtocol;
 import io.scoreflow.proto.cluster.WorkerProtocol;
+import io.scoreflow.security.NodeProof;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import org.apache.pekko.actor.Address;
@@ -76,6 +77,7 @@ public final class WorkerNode {
   private final Replica.Launcher launcher;
   private final CompletableFuture<WorkerExit> exit;
   private final CompletableFuture<Void> registeredOnce;
+  private final NodeProof proof;
   private final ActorRef<WorkerProtocol.Command> inbox;
   private ActorRef<CoordinatorProtocol.Command> coordinator;
   private WorkerProtocol.StartJob job;
@@ -88,8 +90,10 @@ public final class WorkerNode {
       int exchangePort,
       Replica.Launcher launcher,
       CompletableFuture<WorkerExit> exit,
-      CompletableFuture<Void> registeredOnce) {
+      CompletableFuture<Void> registeredOnce,
+      NodeProof proof) {
     this.ctx = ctx;
+    this.proof = proof;
     this.timers = timers;
     this.settings = settings;
     this.exchangePort = exchangePort;
@@ -108,22 +112,35 @@ public final class WorkerNode {
       int exchangePort,
       Replica.Launcher launcher,
       CompletableFuture<WorkerExit> exit) {
-    return create(settings, exchangePort, launcher, exit, new CompletableFuture<>());
+    return create(
+        settings, exchangePort, launcher, exit, new CompletableFuture<>(), NodeProof.none());
   }
 
-  /** As above; {@code registeredOnce} completes when the coordinator first accepts this worker. */
+  /**
+   * As above; {@code registeredOnce} completes when the coordinator first accepts this worker, and
+   * {@code proof} (the worker's signature over its {@link CoordinatorProtocol.Register#statement})
+   * goes with every registration.
+   */
   public static Behavior<Command> create(
       WorkerSettings settings,
       int exchangePort,
       Replica.Launcher launcher,
       CompletableFuture<WorkerExit> exit,
-      CompletableFuture<Void> registeredOnce) {
+      CompletableFuture<Void> registeredOnce,
+      NodeProof proof) {
     return Behaviors.setup(
         ctx ->
             Behaviors.withTimers(
                 timers ->
                     new WorkerNode(
-                            ctx, timers, settings, exchangePort, launcher, exit, registeredOnce)
+                            ctx,
+                            timers,
+                            settings,
+                            exchangePort,
+                            launcher,
+                            exit,
+                            registeredOnce,
+                            proof)
                         .start()));
   }
 
@@ -214,7 +231,13 @@ public final class WorkerNode {
     if (coordinator != null) {
       coordinator.tell(
           new CoordinatorProtocol.Register(
-              settings.workerId(), settings.host(), exchangePort, settings.device(), inbox));
+              settings.workerId(),
+              settings.host(),
+              exchangePort,
+              settings.device(),
+              inbox,
+              proof.certificate(),
+              proof.signature()));
     }
     return Behaviors.same();
   }
@@ -236,6 +259,12 @@ public final class WorkerNode {
     }
     if (m.message() instanceof WorkerProtocol.RegistrationRefused refused) {
       return end(WorkerExit.failed("the coordinator refused this worker: " + refused.reason()));
+    }
+    if (m.message() instanceof WorkerProtocol.RegistrationDeferred deferred) {
+      // Registering goes on at every tick until the registration deadline.
+      ctx.getLog()
+          .warn("worker {}: not registered yet: {}", settings.workerId(), deferred.reason());
+      return Behaviors.same();
     }
     if (m.message() instanceof WorkerProtocol.Release release) {
       return onRelease(release);

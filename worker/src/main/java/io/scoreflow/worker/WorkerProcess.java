@@ -2,8 +2,14 @@ package io.scoreflow.worker;
 
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
+import io.scoreflow.InvalidInputException;
 import io.scoreflow.proto.cluster.ClusterNodes;
+import io.scoreflow.proto.cluster.CoordinatorProtocol;
 import io.scoreflow.run.HostPort;
+import io.scoreflow.security.ArteryTls;
+import io.scoreflow.security.NodeIdentity;
+import io.scoreflow.security.NodeProof;
+import io.scoreflow.security.TransportSecurity;
 import io.scoreflow.worker.exchange.ExchangeKind;
 import io.scoreflow.worker.exchange.ExchangeServer;
 import io.scoreflow.worker.sample.SamplerActor;
@@ -37,6 +43,8 @@ public final class WorkerProcess {
    * @param exchangePort the exchange server's port ({@code 0}: any free port)
    * @param device {@code cpu}, {@code gpu} or {@code auto}
    * @param exchange the gradient exchange (every worker of a job must run the job's)
+   * @param security how every channel of the worker is protected (its certificate names {@code
+   *     workerId})
    */
   public record Options(
       HostPort join,
@@ -45,8 +53,24 @@ public final class WorkerProcess {
       int port,
       int exchangePort,
       String device,
-      ExchangeKind exchange) {
+      ExchangeKind exchange,
+      TransportSecurity security) {
     public Options {
+      Objects.requireNonNull(security, "security");
+      security
+          .material()
+          .ifPresent(
+              m -> {
+                if (!m.identity().equals(NodeIdentity.worker(workerId))) {
+                  throw new InvalidInputException(
+                      "worker "
+                          + workerId
+                          + " cannot run as "
+                          + m.identity()
+                          + ": its certificate must name worker "
+                          + workerId);
+                }
+              });
       Objects.requireNonNull(join, "join");
       Objects.requireNonNull(workerId, "workerId");
       Objects.requireNonNull(host, "host");
@@ -84,7 +108,20 @@ public final class WorkerProcess {
     Path samplerCache = Files.createTempDirectory("scoreflow-sampler-" + o.workerId() + "-");
     deleteOnExit(samplerCache);
     try (ExchangeServer server =
-        Exchanges.start(o.exchange(), o.workerId(), o.host(), o.exchangePort(), exchangeTimeout)) {
+        Exchanges.start(
+            o.exchange(),
+            o.workerId(),
+            o.host(),
+            o.exchangePort(),
+            exchangeTimeout,
+            o.security())) {
+      LOG.info(
+          "worker {}: {} exchange listening on {}:{}, {}",
+          o.workerId(),
+          o.exchange().configName(),
+          o.host(),
+          server.port(),
+          o.security().describe());
       Replica.Launcher training =
           TrainingReplica.launcher(server, o.exchange(), o.device(), metrics);
       long giveUpAt = 0;
@@ -159,21 +196,34 @@ public final class WorkerProcess {
           live.set(r);
           return r;
         };
+    NodeProof proof =
+        o.security()
+            .material()
+            .map(
+                m ->
+                    NodeProof.sign(
+                        m,
+                        CoordinatorProtocol.Register.statement(
+                            settings.workerId(), settings.host(), exchangePort, settings.device())))
+            .orElse(NodeProof.none());
     ActorSystem<WorkerNode.Command> system =
         ActorSystem.create(
-            WorkerNode.create(settings, exchangePort, tracked, exit, registered),
+            WorkerNode.create(settings, exchangePort, tracked, exit, registered, proof),
             ClusterNodes.SYSTEM_NAME,
-            ClusterNodes.node(
-                o.host(),
-                HostPort.requireListenPort(o.port()),
-                ClusterNodes.pekkoAddress(o.join().host(), o.join().port()),
-                "worker"));
+            ArteryTls.systemSetup(
+                ClusterNodes.node(
+                    o.host(),
+                    HostPort.requireListenPort(o.port()),
+                    ClusterNodes.pekkoAddress(o.join().host(), o.join().port()),
+                    "worker"),
+                o.security()));
     system.systemActorOf(
         SamplerActor.create(
             o.workerId(),
             samplerCache,
             o.device(),
-            defaults.getDuration("scoreflow.eval.sample-timeout")),
+            defaults.getDuration("scoreflow.eval.sample-timeout"),
+            o.security()),
         "sampler",
         SamplerActor.DISPATCHER);
     system

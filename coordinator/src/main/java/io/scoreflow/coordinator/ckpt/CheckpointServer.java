@@ -136,14 +136,34 @@ public final class CheckpointServer implements AutoCloseable {
       try {
         checkpoint = reader.verify(request.getStep());
       } catch (InvalidCheckpointException e) {
-        Status status =
-            e.reason() == InvalidCheckpointException.Reason.MISSING_DIRECTORY
-                ? Status.NOT_FOUND
-                : Status.DATA_LOSS;
-        out.onError(status.withDescription(e.getMessage()).asRuntimeException());
+        // The message names files under the server's root: it goes to the server's log only, a
+        // client learns the step and what is wrong, not where the run lives.
+        boolean missing = e.reason() == InvalidCheckpointException.Reason.MISSING_DIRECTORY;
+        LOG.warn("checkpoint step {}: not served: {}", request.getStep(), e.getMessage());
+        out.onError(
+            (missing ? Status.NOT_FOUND : Status.DATA_LOSS)
+                .withDescription(
+                    "checkpoint step "
+                        + request.getStep()
+                        + " of job '"
+                        + job
+                        + "' "
+                        + (missing
+                            ? "does not exist"
+                            : "does not verify ("
+                                + e.reason()
+                                    .name()
+                                    .toLowerCase(java.util.Locale.ROOT)
+                                    .replace('_', ' ')
+                                + ")"))
+                .asRuntimeException());
         return;
       } catch (RuntimeException e) {
-        out.onError(Status.INTERNAL.withDescription(e.getMessage()).asRuntimeException());
+        LOG.warn("checkpoint step {}: cannot be read", request.getStep(), e);
+        out.onError(
+            Status.INTERNAL
+                .withDescription("checkpoint step " + request.getStep() + " cannot be read")
+                .asRuntimeException());
         return;
       }
       Pump pump;
@@ -152,8 +172,7 @@ public final class CheckpointServer implements AutoCloseable {
       } catch (IOException e) {
         out.onError(
             Status.ABORTED
-                .withDescription(
-                    "checkpoint step " + request.getStep() + " vanished: " + e.getMessage())
+                .withDescription("checkpoint step " + request.getStep() + " vanished")
                 .asRuntimeException());
         return;
       }

@@ -190,7 +190,8 @@ public final class BenchScalingCommand implements Callable<Integer> {
                   true,
                   device,
                   null,
-                  spec.root().userObject().getClass().getName()),
+                  spec.root().userObject().getClass().getName(),
+                  ClusterJob.Certificates.ephemeral(resolved.getString("scoreflow.job.name"), n)),
               err,
               err,
               e -> {

@@ -7,9 +7,14 @@ import io.scoreflow.coordinator.JobEvent;
 import io.scoreflow.coordinator.JobHost;
 import io.scoreflow.proto.cluster.RingMember;
 import io.scoreflow.run.RunDirectory;
+import io.scoreflow.security.CertificateDirectory;
+import io.scoreflow.security.JobCa;
+import io.scoreflow.security.NodeIdentity;
+import io.scoreflow.security.TransportSecurity;
 import io.scoreflow.worker.exchange.ExchangeKind;
 import java.io.IOException;
 import java.io.PrintWriter;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -45,7 +50,75 @@ public final class ClusterJob {
       boolean launchWorkers,
       String device,
       Integer metricsPort,
-      String mainClass) {}
+      String mainClass,
+      Certificates certificates) {}
+
+  /**
+   * The job's certificates for this coordinator and the workers it launches: a directory as {@code
+   * scoreflow certs init} makes it, or none at all ({@link #INSECURE}).
+   *
+   * @param dir the directory, null for {@code --insecure}
+   */
+  public record Certificates(Path dir) {
+
+    public static final Certificates INSECURE = new Certificates(null);
+
+    public static Certificates in(Path dir) {
+      return new Certificates(dir.toAbsolutePath());
+    }
+
+    /**
+     * Certificates for one local run: a CA that lives in memory only (its key is never written),
+     * and a certificate for the coordinator and each of {@code workers} local workers ({@link
+     * LocalWorkers#id}), in a private temporary directory deleted when this process exits. The
+     * secure path costs the user nothing.
+     */
+    public static Certificates ephemeral(String job, int workers) throws IOException {
+      Path dir =
+          Files.createTempDirectory(
+              "scoreflow-tls-",
+              java.nio.file.attribute.PosixFilePermissions.asFileAttribute(
+                  java.nio.file.attribute.PosixFilePermissions.fromString("rwx------")));
+      Runtime.getRuntime()
+          .addShutdownHook(new Thread(() -> deleteTree(dir), "scoreflow-tls-cleanup"));
+      JobCa ca = JobCa.create(job, Duration.ofDays(30));
+      CertificateDirectory.writeCaCertificate(dir, ca.certificate());
+      CertificateDirectory.write(dir, ca.issue(NodeIdentity.coordinator(), Duration.ofDays(30)));
+      for (int k = 0; k < workers; k++) {
+        CertificateDirectory.write(
+            dir, ca.issue(NodeIdentity.worker(LocalWorkers.id(k)), Duration.ofDays(30)));
+      }
+      return new Certificates(dir);
+    }
+
+    public boolean insecure() {
+      return dir == null;
+    }
+
+    /** The security of the node {@code self}, loaded from the directory (or plaintext). */
+    public TransportSecurity load(NodeIdentity self, PrintWriter err) {
+      if (insecure()) {
+        err.println(
+            "scoreflow: WARNING: --insecure: every channel is plaintext; any process that reaches"
+                + " a port of this job can join it, read its checkpoints and inject gradients");
+        return TransportSecurity.plaintext();
+      }
+      return TransportSecurity.mutualTls(CertificateDirectory.load(dir, self.name()));
+    }
+
+    /** What a worker launched by this coordinator is given to find its own certificate. */
+    List<String> workerArguments() {
+      return insecure() ? List.of("--insecure") : List.of("--tls-dir", dir.toString());
+    }
+
+    private static void deleteTree(Path dir) {
+      try (java.util.stream.Stream<Path> tree = Files.walk(dir)) {
+        tree.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+      } catch (IOException e) {
+        // Best effort: the directory is private to this user and holds no CA key.
+      }
+    }
+  }
 
   /**
    * Restarts the local workers that died (the coordinator takes them back); names one that has no
@@ -107,7 +180,8 @@ public final class ClusterJob {
                 plan.minWorkers(),
                 plan.host(),
                 plan.port(),
-                plan.metricsPort()),
+                plan.metricsPort(),
+                plan.certificates().load(NodeIdentity.coordinator(), err)),
             err)) {
       List<Integer> metricsPorts =
           plan.launchWorkers()
@@ -143,7 +217,8 @@ public final class ClusterJob {
                 exchange,
                 metricsPorts,
                 plan.config().getInt("scoreflow.cluster.max-restarts"),
-                plan.mainClass());
+                plan.mainClass(),
+                plan.certificates().workerArguments());
       } else {
         err.printf(
             Locale.ROOT,

@@ -70,8 +70,11 @@ public final class CoordinatorCommand implements Callable<Integer> {
   @Option(names = "--set", paramLabel = "KEY=VALUE", description = "Override a config key.")
   List<String> overrides = new ArrayList<>();
 
+  @picocli.CommandLine.Mixin TlsOptions tls;
+
   @Override
   public Integer call() throws Exception {
+    ClusterJob.Certificates certificates = tls.required("coordinator");
     Config resolved = Configs.load(config, overrides);
     long until = steps != null ? steps : resolved.getLong("scoreflow.train.steps");
     Path dir = out != null ? out : Path.of("runs", resolved.getString("scoreflow.job.name"));
@@ -88,7 +91,8 @@ public final class CoordinatorCommand implements Callable<Integer> {
             false,
             "auto",
             metricsPort,
-            spec.root().userObject().getClass().getName()),
+            spec.root().userObject().getClass().getName(),
+            certificates),
         spec.commandLine().getOut(),
         spec.commandLine().getErr());
   }

@@ -47,7 +47,7 @@ public final class LocalWorkers implements AutoCloseable {
    * Starts {@code count} workers that join {@code coordinator}, train on {@code device} and average
    * gradients through {@code exchange}; worker {@code k} serves {@code /metrics} on {@code
    * metricsPorts[k]} (none when the list is empty); each may be restarted {@code maxRestarts}
-   * times.
+   * times, and is given {@code tlsArguments} (its certificates, or {@code --insecure}).
    */
   static LocalWorkers launch(
       HostPort coordinator,
@@ -57,7 +57,8 @@ public final class LocalWorkers implements AutoCloseable {
       ExchangeKind exchange,
       List<Integer> metricsPorts,
       int maxRestarts,
-      String mainClass)
+      String mainClass,
+      List<String> tlsArguments)
       throws IOException {
     Files.createDirectories(logDir);
     // Workers on one machine share its cores: libtorch's default (every core per process) would
@@ -85,6 +86,7 @@ public final class LocalWorkers implements AutoCloseable {
                     device,
                     "--exchange",
                     exchange.configName()));
+        arguments.addAll(tlsArguments);
         if (!metricsPorts.isEmpty()) {
           arguments.addAll(List.of("--metrics-port", Integer.toString(metricsPorts.get(k))));
         }

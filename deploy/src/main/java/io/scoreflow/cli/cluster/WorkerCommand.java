@@ -4,6 +4,8 @@ import com.typesafe.config.ConfigFactory;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import io.scoreflow.metrics.MetricsEndpoint;
 import io.scoreflow.run.HostPort;
+import io.scoreflow.security.NodeIdentity;
+import io.scoreflow.security.TransportSecurity;
 import io.scoreflow.worker.WorkerExit;
 import io.scoreflow.worker.WorkerMetrics;
 import io.scoreflow.worker.WorkerProcess;
@@ -66,9 +68,18 @@ public final class WorkerCommand implements Callable<Integer> {
       description = "Serve Prometheus metrics on http://HOST:PORT/metrics (0: a free port).")
   Integer metricsPort;
 
+  @picocli.CommandLine.Mixin TlsOptions tls;
+
   @Override
   public Integer call() throws Exception {
     HostPort coordinator = HostPort.parse(join, "--join");
+    ClusterJob.Certificates certificates = tls.required("worker");
+    if (!certificates.insecure() && id == null) {
+      throw new io.scoreflow.InvalidInputException(
+          "--id is needed with TLS: it names the worker's certificate (ID.crt in "
+              + certificates.dir()
+              + ")");
+    }
     ExchangeKind backend;
     try {
       backend =
@@ -82,11 +93,13 @@ public final class WorkerCommand implements Callable<Integer> {
         id != null
             ? id
             : InetAddress.getLocalHost().getHostName() + "-" + ProcessHandle.current().pid();
+    TransportSecurity security =
+        certificates.load(NodeIdentity.worker(workerId), spec.commandLine().getErr());
     PrometheusRegistry registry = new PrometheusRegistry();
     WorkerMetrics metrics = new WorkerMetrics(registry);
     WorkerExit exit;
     try (MetricsEndpoint endpoint =
-        metricsPort == null ? null : MetricsEndpoint.start(registry, metricsPort)) {
+        metricsPort == null ? null : MetricsEndpoint.start(registry, host, metricsPort)) {
       if (endpoint != null) {
         spec.commandLine()
             .getErr()
@@ -102,7 +115,7 @@ public final class WorkerCommand implements Callable<Integer> {
       exit =
           WorkerProcess.run(
               new WorkerProcess.Options(
-                  coordinator, workerId, host, port, exchangePort, device, backend),
+                  coordinator, workerId, host, port, exchangePort, device, backend, security),
               metrics);
     }
     (exit.code() == 0 ? spec.commandLine().getOut() : spec.commandLine().getErr())

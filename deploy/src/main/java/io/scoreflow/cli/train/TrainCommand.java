@@ -75,6 +75,8 @@ public final class TrainCommand implements Callable<Integer> {
               + " the coordinator serves PORT and worker K serves PORT+1+K.")
   Integer metricsPort;
 
+  @picocli.CommandLine.Mixin io.scoreflow.cli.cluster.TlsOptions tls;
+
   @Option(names = "--list-presets", description = "List the presets and exit.")
   boolean listPresets;
 
@@ -127,7 +129,8 @@ public final class TrainCommand implements Callable<Integer> {
               true,
               device,
               metricsPort,
-              spec.root().userObject().getClass().getName()),
+              spec.root().userObject().getClass().getName(),
+              tls.local(resolved.getString("scoreflow.job.name"), workers)),
           out,
           err);
     }
@@ -136,7 +139,7 @@ public final class TrainCommand implements Callable<Integer> {
         new TrainingMetrics(
             registry, resolved.getString("scoreflow.job.name"), 0, System::currentTimeMillis);
     try (MetricsEndpoint endpoint =
-            metricsPort == null ? null : MetricsEndpoint.start(registry, metricsPort);
+            metricsPort == null ? null : MetricsEndpoint.start(registry, "127.0.0.1", metricsPort);
         TrainJob job =
             TrainJob.builder()
                 .config(resolved)

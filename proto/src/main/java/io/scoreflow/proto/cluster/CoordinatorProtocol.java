@@ -22,14 +22,79 @@ public final class CoordinatorProtocol {
   public sealed interface Command extends CborSerializable
       permits Register, StepReport, RankDone, RankFailed, Stopped {}
 
-  /** A worker offers itself: its id (the rank order), its exchange server, its device. */
+  /**
+   * A worker offers itself: its id (the rank order), its exchange server, its device.
+   *
+   * @param certificate the worker's certificate (DER), empty from a plaintext worker
+   * @param signature the worker's signature over {@link #statement} of the other fields: mutual TLS
+   *     only shows that the message came from some node of the job, this shows which one, so that
+   *     no admitted node can register under another's id
+   */
   public record Register(
       String workerId,
       String host,
       int exchangePort,
       String device,
-      ActorRef<WorkerProtocol.Command> worker)
-      implements Command {}
+      ActorRef<WorkerProtocol.Command> worker,
+      byte[] certificate,
+      byte[] signature)
+      implements Command {
+
+    /** An unsigned registration, as a plaintext ({@code --insecure}) worker sends it. */
+    public Register(
+        String workerId,
+        String host,
+        int exchangePort,
+        String device,
+        ActorRef<WorkerProtocol.Command> worker) {
+      this(workerId, host, exchangePort, device, worker, new byte[0], new byte[0]);
+    }
+
+    public Register {
+      certificate = certificate == null ? new byte[0] : certificate;
+      signature = signature == null ? new byte[0] : signature;
+    }
+
+    // Arrays compare by content: a registration that crossed the wire equals the one sent.
+    @Override
+    public boolean equals(Object o) {
+      return o instanceof Register r
+          && workerId.equals(r.workerId)
+          && host.equals(r.host)
+          && exchangePort == r.exchangePort
+          && device.equals(r.device)
+          && java.util.Objects.equals(worker, r.worker)
+          && java.util.Arrays.equals(certificate, r.certificate)
+          && java.util.Arrays.equals(signature, r.signature);
+    }
+
+    @Override
+    public int hashCode() {
+      return java.util.Objects.hash(workerId, host, exchangePort, device, worker)
+          + 31 * java.util.Arrays.hashCode(signature);
+    }
+
+    @Override
+    public String toString() {
+      return "Register["
+          + workerId
+          + " at "
+          + host
+          + ":"
+          + exchangePort
+          + ", "
+          + device
+          + ", "
+          + worker
+          + (signature.length > 0 ? ", signed" : ", unsigned")
+          + "]";
+    }
+
+    /** What a worker signs: every claim of its registration. */
+    public static String statement(String workerId, String host, int exchangePort, String device) {
+      return String.join("\n", "scoreflow register v1", workerId, host, "" + exchangePort, device);
+    }
+  }
 
   /**
    * Rank {@code rank} completed {@code step}.

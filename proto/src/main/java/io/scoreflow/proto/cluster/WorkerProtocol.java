@@ -16,7 +16,7 @@ public final class WorkerProtocol {
 
   /** A message from the coordinator to a worker. */
   public sealed interface Command extends CborSerializable
-      permits Registered, RegistrationRefused, StartJob, Abort, Release {}
+      permits Registered, RegistrationRefused, RegistrationDeferred, StartJob, Abort, Release {}
 
   /** The registration is accepted; wait for {@link StartJob}. */
   public record Registered(
@@ -25,6 +25,13 @@ public final class WorkerProtocol {
 
   /** The registration is refused (the ring is formed, the id is taken); the worker should exit. */
   public record RegistrationRefused(String workerId, String reason) implements Command {}
+
+  /**
+   * Not yet: the id belongs to a worker that is still alive (another process started with the same
+   * id?). The worker keeps registering until its registration deadline; once the earlier
+   * incarnation is gone, the coordinator takes it.
+   */
+  public record RegistrationDeferred(String workerId, String reason) implements Command {}
 
   /**
    * Start training: be {@code rank} in {@code ring} (rank order) under {@code generation}, from the

@@ -10,6 +10,9 @@ import io.scoreflow.proto.cluster.EvaluatorProtocol;
 import io.scoreflow.proto.cluster.SamplerProtocol;
 import io.scoreflow.run.RunDirectory;
 import io.scoreflow.sample.SampleJob;
+import io.scoreflow.security.GrpcTls;
+import io.scoreflow.security.NodeIdentity;
+import io.scoreflow.security.TransportSecurity;
 import io.scoreflow.worker.ckpt.CheckpointFetcher;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -47,13 +50,16 @@ public final class SamplerActor {
   private final Path cache;
   private final String device;
   private final Duration fetchDeadline;
+  private final TransportSecurity security;
 
   private SamplerActor(
       ActorContext<SamplerProtocol.Command> ctx,
       String samplerId,
       Path cache,
       String device,
-      Duration fetchDeadline) {
+      Duration fetchDeadline,
+      TransportSecurity security) {
+    this.security = security;
     this.ctx = ctx;
     this.samplerId = samplerId;
     this.cache = cache;
@@ -63,16 +69,22 @@ public final class SamplerActor {
 
   /**
    * A sampler named {@code samplerId} (its worker's id) that caches checkpoints under {@code
-   * cache}, samples on {@code device} and gives a checkpoint fetch {@code fetchDeadline}.
+   * cache}, samples on {@code device} and gives a checkpoint fetch {@code fetchDeadline}; it
+   * fetches from the coordinator over {@code security}.
    */
   public static Behavior<SamplerProtocol.Command> create(
-      String samplerId, Path cache, String device, Duration fetchDeadline) {
+      String samplerId,
+      Path cache,
+      String device,
+      Duration fetchDeadline,
+      TransportSecurity security) {
     return Behaviors.setup(
         ctx -> {
           ctx.getSystem()
               .receptionist()
               .tell(Receptionist.register(SamplerProtocol.SERVICE_KEY, ctx.getSelf()));
-          return new SamplerActor(ctx, samplerId, cache, device, fetchDeadline).behavior();
+          return new SamplerActor(ctx, samplerId, cache, device, fetchDeadline, security)
+              .behavior();
         });
   }
 
@@ -113,8 +125,10 @@ public final class SamplerActor {
     Path run = cache.resolve(m.job());
     Path checkpoints = run.resolve(RunDirectory.CHECKPOINTS);
     ManagedChannel channel =
-        NettyChannelBuilder.forAddress(m.checkpointHost(), m.checkpointPort())
-            .usePlaintext()
+        NettyChannelBuilder.forAddress(
+                m.checkpointHost(),
+                m.checkpointPort(),
+                GrpcTls.channel(security, NodeIdentity.coordinator()))
             .maxInboundMessageSize(8 << 20)
             .build();
     CompletedCheckpoint checkpoint;

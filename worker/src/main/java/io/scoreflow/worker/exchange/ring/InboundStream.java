@@ -8,6 +8,9 @@ import io.scoreflow.proto.v1.Fence;
 import io.scoreflow.proto.v1.RingHello;
 import io.scoreflow.proto.v1.RingMessage;
 import io.scoreflow.proto.v1.RingSummary;
+import io.scoreflow.security.GrpcTls;
+import io.scoreflow.security.NodeIdentity;
+import java.util.Optional;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -33,6 +36,7 @@ final class InboundStream extends ServerCall.Listener<InboundMessage> {
   private final RingEndpoint endpoint;
   private final ServerCall<InboundMessage, RingSummary> call;
   private State state = State.AWAIT_HELLO;
+  private final Optional<NodeIdentity> peer;
   private RingHello hello;
   private StepExchange exchange;
   private boolean halfClosed;
@@ -41,10 +45,16 @@ final class InboundStream extends ServerCall.Listener<InboundMessage> {
   InboundStream(RingEndpoint endpoint, ServerCall<InboundMessage, RingSummary> call) {
     this.endpoint = endpoint;
     this.call = call;
+    this.peer = GrpcTls.peer(call);
   }
 
   RingHello hello() {
     return hello;
+  }
+
+  /** Who sent the stream, by its certificate (empty over plaintext). */
+  Optional<NodeIdentity> peer() {
+    return peer;
   }
 
   @Override

@@ -18,6 +18,8 @@ import io.scoreflow.proto.v1.PingRequest;
 import io.scoreflow.proto.v1.RingHello;
 import io.scoreflow.proto.v1.RingMessage;
 import io.scoreflow.proto.v1.RingSummary;
+import io.scoreflow.security.NodeIdentity;
+import io.scoreflow.security.TransportSecurity;
 import java.time.Duration;
 import java.util.List;
 import java.util.Objects;
@@ -102,7 +104,7 @@ public final class RingAllReduce implements AutoCloseable {
 
   private RingAllReduce(Builder b) {
     this.endpoint = b.endpoint;
-    this.membership = new RingMembership(b.job, b.generation, b.rank, b.worldSize);
+    this.membership = new RingMembership(b.job, b.generation, b.rank, b.worldSize, b.peerIds);
     this.encoding = b.encoding;
     this.chunkElements = b.chunkBytes / b.encoding.bytesPerElement();
     this.timeout = b.timeout;
@@ -116,7 +118,13 @@ public final class RingAllReduce implements AutoCloseable {
     } else {
       this.ownedChannel =
           b.rightChannel == null
-              ? RingTransport.channel(b.peers.get(membership.rightRank()))
+              ? RingTransport.channel(
+                  b.peers.get(membership.rightRank()),
+                  b.security,
+                  membership
+                      .workerId(membership.rightRank())
+                      .map(NodeIdentity::worker)
+                      .orElse(null))
               : null;
       this.right = b.rightChannel != null ? b.rightChannel : ownedChannel;
       this.staging = new byte[STAGING_BYTES];
@@ -464,6 +472,8 @@ public final class RingAllReduce implements AutoCloseable {
     private int rank = -1;
     private int worldSize = -1;
     private List<String> peers;
+    private List<String> peerIds = List.of();
+    private TransportSecurity security = TransportSecurity.plaintext();
     private Channel rightChannel;
     private int chunkBytes = DEFAULT_CHUNK_BYTES;
     private WireEncoding encoding = WireEncoding.FP32;
@@ -501,6 +511,22 @@ public final class RingAllReduce implements AutoCloseable {
     public Builder peers(List<String> peers) {
       this.peers = List.copyOf(peers);
       this.worldSize = peers.size();
+      return this;
+    }
+
+    /**
+     * The worker id of every rank, in the order of {@link #peers}: the endpoint admits a stream
+     * only from the left neighbour's identity, and the channel trusts only the right neighbour's.
+     * Needed with {@link #security} mutual TLS.
+     */
+    public Builder peerIds(List<String> ids) {
+      this.peerIds = List.copyOf(ids);
+      return this;
+    }
+
+    /** How the channel to the right neighbour is protected (default plaintext). */
+    public Builder security(TransportSecurity security) {
+      this.security = security;
       return this;
     }
 
@@ -544,6 +570,12 @@ public final class RingAllReduce implements AutoCloseable {
       require(rank >= 0 && rank < worldSize, "rank must be in [0, " + worldSize + "), got " + rank);
       require(
           peers == null || rightChannel == null, "set either peers or rightNeighbour, not both");
+      require(
+          peerIds.isEmpty() || peerIds.size() == worldSize,
+          peerIds.size() + " peer ids for a ring of " + worldSize);
+      require(
+          !security.isTls() || rightChannel != null || !peerIds.isEmpty(),
+          "a ring over mutual TLS needs the peers' ids");
       require(encoding != null, "encoding must be set");
       require(
           chunkBytes >= encoding.bytesPerElement() && chunkBytes % encoding.bytesPerElement() == 0,

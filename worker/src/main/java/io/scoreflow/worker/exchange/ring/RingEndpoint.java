@@ -14,10 +14,12 @@ import io.scoreflow.proto.v1.PingReply;
 import io.scoreflow.proto.v1.PingRequest;
 import io.scoreflow.proto.v1.RingHello;
 import io.scoreflow.proto.v1.RingSummary;
+import io.scoreflow.security.NodeIdentity;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.ReentrantLock;
 import org.slf4j.Logger;
@@ -31,10 +33,11 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Admission of a stream, by its hello: another job is NOT_FOUND, an older generation or an
  * already finished step FAILED_PRECONDITION, a sender that is not this worker's left neighbour
- * PERMISSION_DENIED, a buffer size, chunk size or encoding that differs from the running step
- * INVALID_ARGUMENT. A stream for a step or generation this worker has not started yet is held
- * (without reading from it; gRPC's flow control then stops the sender) until it starts or the
- * sender's deadline passes; at most {@value #MAX_HELD} streams are held.
+ * PERMISSION_DENIED (so is a sender whose certificate names another worker than the one at that
+ * rank), a buffer size, chunk size or encoding that differs from the running step INVALID_ARGUMENT.
+ * A stream for a step or generation this worker has not started yet is held (without reading from
+ * it; gRPC's flow control then stops the sender) until it starts or the sender's deadline passes;
+ * at most {@value #MAX_HELD} streams are held.
  */
 public final class RingEndpoint implements AutoCloseable {
 
@@ -253,6 +256,11 @@ public final class RingEndpoint implements AutoCloseable {
                   + ")"));
       return;
     }
+    Status impostor = impostor(stream, m);
+    if (!impostor.isOk()) {
+      stream.refuse(impostor);
+      return;
+    }
     StepExchange a = active;
     if (h.getStep() <= lastCompletedStep || (a != null && h.getStep() < a.step)) {
       stream.refuse(
@@ -275,6 +283,31 @@ public final class RingEndpoint implements AutoCloseable {
       return;
     }
     stream.attach(a);
+  }
+
+  /**
+   * PERMISSION_DENIED when the stream's certificate names another worker than the one the
+   * coordinator placed at the left neighbour's rank: the rank in a hello is only a claim, the
+   * certificate is the proof. Over plaintext (no identity) there is nothing to check.
+   */
+  private static Status impostor(InboundStream stream, RingMembership m) {
+    Optional<String> expected = m.workerId(m.leftRank());
+    Optional<NodeIdentity> sender = stream.peer();
+    if (expected.isEmpty() || sender.isEmpty()) {
+      return Status.OK;
+    }
+    if (sender.get().equals(NodeIdentity.worker(expected.get()))) {
+      return Status.OK;
+    }
+    return Status.PERMISSION_DENIED.withDescription(
+        "the stream claims rank "
+            + m.leftRank()
+            + ", which is worker "
+            + expected.get()
+            + " in generation "
+            + m.generation()
+            + ", but its certificate names "
+            + sender.get());
   }
 
   private static Status layoutMismatch(RingHello h, StepExchange a) {

@@ -3,6 +3,7 @@ package io.scoreflow.worker.exchange.ring;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import io.grpc.StatusRuntimeException;
+import io.scoreflow.security.TransportSecurity;
 import io.scoreflow.worker.exchange.ExchangeException;
 import io.scoreflow.worker.exchange.ExchangeReducer;
 import io.scoreflow.worker.exchange.ExchangeServer;
@@ -28,22 +29,25 @@ public final class RingExchange implements ExchangeServer {
 
   private final RingEndpoint endpoint;
   private final Duration deadline;
+  private final TransportSecurity security;
   private final Set<AutoCloseable> open = ConcurrentHashMap.newKeySet();
 
-  private RingExchange(RingEndpoint endpoint, Duration deadline) {
+  private RingExchange(RingEndpoint endpoint, Duration deadline, TransportSecurity security) {
     this.endpoint = endpoint;
     this.deadline = deadline;
+    this.security = security;
   }
 
   /**
    * Serves worker {@code workerId}'s side of the ring on {@code bindHost}:{@code port} ({@code 0}:
-   * any free port).
+   * any free port), protected by {@code security}.
    */
-  public static RingExchange start(String workerId, String bindHost, int port, Duration deadline) {
+  public static RingExchange start(
+      String workerId, String bindHost, int port, Duration deadline, TransportSecurity security) {
     RingEndpoint endpoint =
         RingEndpoint.start(
-            RingTransport.serverBuilder(new InetSocketAddress(bindHost, port)), workerId);
-    return new RingExchange(endpoint, deadline);
+            RingTransport.serverBuilder(new InetSocketAddress(bindHost, port), security), workerId);
+    return new RingExchange(endpoint, deadline, security);
   }
 
   @Override
@@ -71,6 +75,8 @@ public final class RingExchange implements ExchangeServer {
               .generation(generation)
               .rank(rank)
               .peers(ring.stream().map(p -> p.host() + ":" + p.port()).toList())
+              .peerIds(ring.stream().map(PeerAddress::workerId).toList())
+              .security(security)
               .timeout(deadline)
               .build();
     } catch (StatusRuntimeException e) {

@@ -8,7 +8,11 @@ import io.grpc.netty.shaded.io.netty.buffer.PooledByteBufAllocator;
 import io.grpc.netty.shaded.io.netty.channel.AdaptiveRecvByteBufAllocator;
 import io.grpc.netty.shaded.io.netty.channel.ChannelOption;
 import io.grpc.netty.shaded.io.netty.util.ResourceLeakDetector;
+import io.scoreflow.security.GrpcTls;
+import io.scoreflow.security.NodeIdentity;
+import io.scoreflow.security.TransportSecurity;
 import java.net.InetSocketAddress;
+import java.util.EnumSet;
 
 /**
  * Netty settings for the gradient exchange over TCP, measured on loopback (see FIELD-NOTES.md):
@@ -56,9 +60,21 @@ public final class RingTransport {
 
   private RingTransport() {}
 
-  /** A server builder for {@link RingEndpoint#start} on {@code address} (port 0: any free one). */
+  /** A plaintext server builder for {@link RingEndpoint#start} (benchmarks and tests). */
   public static NettyServerBuilder serverBuilder(InetSocketAddress address) {
-    return NettyServerBuilder.forAddress(address)
+    return serverBuilder(address, TransportSecurity.plaintext());
+  }
+
+  /**
+   * A server builder for {@link RingEndpoint#start} on {@code address} (port 0: any free one): over
+   * mutual TLS it admits workers of the job only (the endpoint then checks each stream's identity
+   * against the rank it claims).
+   */
+  public static NettyServerBuilder serverBuilder(
+      InetSocketAddress address, TransportSecurity security) {
+    return NettyServerBuilder.forAddress(address, GrpcTls.server(security))
+        .intercept(
+            GrpcTls.admitting(security, "gradient exchange", EnumSet.of(NodeIdentity.Role.WORKER)))
         .directExecutor()
         .initialFlowControlWindow(INITIAL_WINDOW_BYTES)
         .withChildOption(ChannelOption.ALLOCATOR, ALLOCATOR)
@@ -67,8 +83,16 @@ public final class RingTransport {
 
   /** A plaintext channel to a peer's endpoint at {@code target} ({@code host:port}). */
   public static ManagedChannel channel(String target) {
-    return NettyChannelBuilder.forTarget(target)
-        .usePlaintext()
+    return channel(target, TransportSecurity.plaintext(), null);
+  }
+
+  /**
+   * A channel to the endpoint of {@code peer} at {@code target} ({@code host:port}); over mutual
+   * TLS the handshake fails unless the server's certificate names {@code peer}.
+   */
+  public static ManagedChannel channel(
+      String target, TransportSecurity security, NodeIdentity peer) {
+    return NettyChannelBuilder.forTarget(target, GrpcTls.channel(security, peer))
         .directExecutor()
         .disableRetry()
         .initialFlowControlWindow(INITIAL_WINDOW_BYTES)

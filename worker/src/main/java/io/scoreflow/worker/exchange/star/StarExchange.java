@@ -2,6 +2,8 @@ package io.scoreflow.worker.exchange.star;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
+import io.scoreflow.security.NodeIdentity;
+import io.scoreflow.security.TransportSecurity;
 import io.scoreflow.worker.exchange.ExchangeException;
 import io.scoreflow.worker.exchange.ExchangeReducer;
 import io.scoreflow.worker.exchange.ExchangeServer;
@@ -19,8 +21,11 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
 import java.util.Locale;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.SSLEngine;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -47,23 +52,42 @@ public final class StarExchange implements ExchangeServer {
   private final ServerSocketChannel server;
   private final Selector acceptSelector;
   private final Duration deadline;
+  private final TransportSecurity security;
+
+  /** Rank 0's side of every TLS handshake: any worker of the job; the hello's rank is checked. */
+  private final SSLContext hubTls;
+
   private final Set<AutoCloseable> open = ConcurrentHashMap.newKeySet();
 
-  private StarExchange(ServerSocketChannel server, Duration deadline) throws IOException {
+  private StarExchange(ServerSocketChannel server, Duration deadline, TransportSecurity security)
+      throws IOException {
     this.server = server;
     this.deadline = deadline;
+    this.security = security;
+    this.hubTls =
+        security
+            .material()
+            .map(
+                m ->
+                    m.sslContext(
+                        m.trustManager(
+                            id -> id.role() == NodeIdentity.Role.WORKER, "a worker of this job")))
+            .orElse(null);
     server.configureBlocking(false);
     this.acceptSelector = Selector.open();
     server.register(acceptSelector, SelectionKey.OP_ACCEPT);
   }
 
-  /** Listens on {@code bindHost}:{@code port} ({@code 0}: any free port). */
-  public static StarExchange start(String bindHost, int port, Duration deadline)
-      throws IOException {
+  /**
+   * Listens on {@code bindHost}:{@code port} ({@code 0}: any free port); every connection runs over
+   * {@code security}.
+   */
+  public static StarExchange start(
+      String bindHost, int port, Duration deadline, TransportSecurity security) throws IOException {
     ServerSocketChannel server = ServerSocketChannel.open();
     try {
       server.bind(new InetSocketAddress(bindHost, port));
-      return new StarExchange(server, deadline);
+      return new StarExchange(server, deadline, security);
     } catch (IOException | RuntimeException e) {
       server.close();
       throw e;
@@ -107,8 +131,12 @@ public final class StarExchange implements ExchangeServer {
         String refusal;
         Hello hello;
         try {
+          c.handshake(until);
           hello = readHello(c, until);
           refusal = fence.refusal(hello, peers);
+          if (refusal == null) {
+            refusal = impostor(c, hello, ring);
+          }
         } catch (IOException e) {
           LOG.warn("{}: dropped a connection from {}: {}", fence, c.peer(), e.getMessage());
           c.close();
@@ -136,11 +164,35 @@ public final class StarExchange implements ExchangeServer {
     }
   }
 
+  /**
+   * Why rank 0 refuses a hello whose certificate names another worker than the one at the rank it
+   * claims, or null (over plaintext there is no identity to check).
+   */
+  private static String impostor(Connection c, Hello hello, List<PeerAddress> ring) {
+    Optional<NodeIdentity> sender = c.peerIdentity();
+    String expected = ring.get(hello.rank()).workerId();
+    if (sender.isEmpty() || sender.get().equals(NodeIdentity.worker(expected))) {
+      return null;
+    }
+    return "the hello claims rank "
+        + hello.rank()
+        + ", which is worker "
+        + expected
+        + ", but its certificate names "
+        + sender.get();
+  }
+
   private Connection accept(long until, Fence fence) throws IOException {
     while (true) {
       SocketChannel ch = server.accept();
       if (ch != null) {
-        return new Connection(ch, "peer at " + ch.getRemoteAddress());
+        SSLEngine engine = null;
+        if (hubTls != null) {
+          engine = hubTls.createSSLEngine();
+          engine.setUseClientMode(false);
+          engine.setNeedClientAuth(true);
+        }
+        return new Connection(ch, "peer at " + ch.getRemoteAddress(), engine);
       }
       long left = until - System.nanoTime();
       if (left <= 0) {
@@ -156,8 +208,21 @@ public final class StarExchange implements ExchangeServer {
   }
 
   private Spoke openSpoke(Fence fence, PeerAddress hub, long until) throws IOException {
-    Connection c = Connection.connect(hub.host(), hub.port(), until, hub.toString());
+    SSLEngine engine =
+        security
+            .material()
+            .map(
+                m -> {
+                  SSLEngine e =
+                      m.sslContext(m.trustOnly(NodeIdentity.worker(hub.workerId())))
+                          .createSSLEngine(hub.host(), hub.port());
+                  e.setUseClientMode(true);
+                  return e;
+                })
+            .orElse(null);
+    Connection c = Connection.connect(hub.host(), hub.port(), until, hub.toString(), engine);
     try {
+      c.handshake(until);
       writeHello(c, fence, until);
       String refusal = readAck(c, until);
       if (refusal != null) {

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertDoesNotThrow;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.scoreflow.security.TransportSecurity;
 import io.scoreflow.worker.exchange.ExchangeContractTest;
 import io.scoreflow.worker.exchange.ExchangeException;
 import io.scoreflow.worker.exchange.ExchangeReducer;
@@ -24,7 +25,7 @@ class RingExchangeTest extends ExchangeContractTest {
 
   @Override
   protected ExchangeServer start(String workerId, Duration deadline) {
-    return RingExchange.start(workerId, "127.0.0.1", 0, deadline);
+    return RingExchange.start(workerId, "127.0.0.1", 0, deadline, TransportSecurity.plaintext());
   }
 
   @Test

@@ -59,7 +59,11 @@ final class RogueSender {
 
   /** Sends the messages on one Ring call and returns the status the receiver ended it with. */
   static Status send(String target, RingMessage... messages) throws Exception {
-    ManagedChannel channel = RingTransport.channel(target);
+    return send(RingTransport.channel(target), messages);
+  }
+
+  /** As above, over {@code channel} (closed afterwards). */
+  static Status send(ManagedChannel channel, RingMessage... messages) throws Exception {
     try {
       CompletableFuture<Status> status = new CompletableFuture<>();
       StreamObserver<RingMessage> out =

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.djl.ndarray.NDManager;
+import io.scoreflow.security.TransportSecurity;
 import io.scoreflow.worker.exchange.ExchangeContractTest;
 import io.scoreflow.worker.exchange.ExchangeException;
 import io.scoreflow.worker.exchange.ExchangeReducer;
@@ -27,7 +28,7 @@ class StarExchangeTest extends ExchangeContractTest {
 
   @Override
   protected ExchangeServer start(String workerId, Duration deadline) throws IOException {
-    return StarExchange.start("127.0.0.1", 0, deadline);
+    return StarExchange.start("127.0.0.1", 0, deadline, TransportSecurity.plaintext());
   }
 
   @Test
