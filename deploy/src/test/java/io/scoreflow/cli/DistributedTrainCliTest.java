@@ -132,7 +132,8 @@ class DistributedTrainCliTest {
             "--host",
             "192.0.2.1",
             "--out",
-            elsewhere.toString());
+            elsewhere.toString(),
+            "--insecure");
     assertEquals(2, host.code(), host.err());
     assertTrue(host.err().contains("scoreflow: error: cannot listen on 192.0.2.1"), host.err());
     assertFalse(host.err().contains("\tat "), "a stack trace: " + host.err());

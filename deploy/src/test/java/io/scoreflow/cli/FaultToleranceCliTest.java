@@ -341,6 +341,11 @@ class FaultToleranceCliTest {
 
     Path run = dir.resolve("interrupted");
     Path logs = Files.createDirectories(dir.resolve("logs"));
+    // The job's certificates, made as a user would: every node below runs mutual TLS.
+    certs = dir.resolve("certs");
+    CliTest.Result made =
+        CliTest.run("certs", "init", "--dir", certs.toString(), "--workers", "2");
+    assertEquals(0, made.code(), made.err());
     int port;
     try (ServerSocket s = new ServerSocket(0)) {
       port = s.getLocalPort();
@@ -356,7 +361,9 @@ class FaultToleranceCliTest {
             "--steps",
             Long.toString(steps),
             "--out",
-            run.toString());
+            run.toString(),
+            "--tls-dir",
+            certs.toString());
     Process coordinator = start(coordinatorArgs, logs.resolve("coordinator.log"));
     Process w0 = start(worker(port, 0), logs.resolve("worker-000.log"));
     Process w1 = start(worker(port, 1), logs.resolve("worker-001.log"));
@@ -401,9 +408,14 @@ class FaultToleranceCliTest {
     assertEquals(want.dataCursor(), got.dataCursor());
   }
 
-  private static List<String> worker(int port, int k) {
+  /** The certificates of the test's job ({@code certs init} in the test). */
+  private Path certs;
+
+  private List<String> worker(int port, int k) {
     return List.of(
         "worker",
+        "--tls-dir",
+        certs.toString(),
         "--join",
         "127.0.0.1:" + port,
         "--id",

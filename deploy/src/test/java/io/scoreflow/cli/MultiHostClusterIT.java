@@ -256,7 +256,8 @@ class MultiHostClusterIT {
                 "--port=" + CLUSTER_PORT,
                 "--metrics-port=" + METRICS_PORT,
                 "--out=" + run,
-                "--steps=" + steps));
+                "--steps=" + steps,
+                "--tls-dir=" + certificates()));
     if (resume) {
       // Elastic: a ring of 2 may go on when one of the 3 is lost.
       coordinatorArgs.add("--resume");
@@ -277,10 +278,25 @@ class MultiHostClusterIT {
                   "--host=" + h.address(),
                   "--port=" + CLUSTER_PORT,
                   "--exchange-port=" + EXCHANGE_PORT,
-                  "--device=cpu"),
+                  "--device=cpu",
+                  "--tls-dir=" + certificates()),
               work.resolve(name + "-worker-" + k + ".log")));
     }
     return new Job(coordinator, workers, coordinatorLog);
+  }
+
+  /** The job's certificates, made once with {@code certs init} as a user would. */
+  private static Path certificates() {
+    Path certs = work.resolve("certs");
+    if (!Files.exists(certs.resolve("ca.crt"))) {
+      CliTest.Result made =
+          CliTest.run(
+              "certs", "init", "--dir", certs.toString(), "--workers", Integer.toString(WORKERS));
+      if (made.code() != 0) {
+        throw new IllegalStateException(made.err());
+      }
+    }
+    return certs;
   }
 
   private static Process inNamespace(Host host, List<String> args, Path log) throws IOException {

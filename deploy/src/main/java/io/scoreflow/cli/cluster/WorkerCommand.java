@@ -73,13 +73,6 @@ public final class WorkerCommand implements Callable<Integer> {
   @Override
   public Integer call() throws Exception {
     HostPort coordinator = HostPort.parse(join, "--join");
-    ClusterJob.Certificates certificates = tls.required("worker");
-    if (!certificates.insecure() && id == null) {
-      throw new io.scoreflow.InvalidInputException(
-          "--id is needed with TLS: it names the worker's certificate (ID.crt in "
-              + certificates.dir()
-              + ")");
-    }
     ExchangeKind backend;
     try {
       backend =
@@ -88,6 +81,13 @@ public final class WorkerCommand implements Callable<Integer> {
               : ExchangeKind.parse(exchange, "--exchange");
     } catch (IllegalArgumentException e) {
       throw new io.scoreflow.InvalidInputException(e.getMessage());
+    }
+    ClusterJob.Certificates certificates = tls.required("worker");
+    if (!certificates.insecure() && id == null) {
+      throw new io.scoreflow.InvalidInputException(
+          "--id is needed with TLS: it names the worker's certificate (ID.crt in "
+              + certificates.dir()
+              + ")");
     }
     String workerId =
         id != null
