@@ -3,6 +3,7 @@ package io.scoreflow.config;
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigException;
 import com.typesafe.config.ConfigFactory;
+import com.typesafe.config.ConfigParseOptions;
 import io.scoreflow.InvalidInputException;
 import java.io.BufferedReader;
 import java.io.IOException;
@@ -17,11 +18,17 @@ import java.util.List;
 /**
  * The one way scoreflow reads a configuration: a HOCON file or a preset name (a file wins when both
  * exist), then {@code key=value} overrides, then {@code reference.conf}'s defaults, resolved
- * against the environment (presets read {@code ${?CIFAR10_DIR}}).
+ * against the environment (presets read {@code ${?CIFAR10_DIR}}), then checked against
+ * reference.conf ({@link ConfigSchema}): a key it does not know is an error with the nearest known
+ * key, a value of the wrong kind is an error naming the key, the value and what it takes. Every
+ * problem is an {@link InvalidInputException}, so a config is either usable or one line.
  */
 public final class Configs {
 
-  private static final String PRESETS = "presets/";
+  static final String PRESETS = "presets/";
+
+  /** The origin description of a {@code --set} override (see {@link ConfigValues#where}). */
+  static final String SET_ORIGIN = "--set ";
 
   private Configs() {}
 
@@ -36,17 +43,25 @@ public final class Configs {
       }
       try {
         over =
-            ConfigFactory.parseString(o.substring(0, eq) + " = " + o.substring(eq + 1))
+            ConfigFactory.parseString(
+                    o.substring(0, eq) + " = " + o.substring(eq + 1),
+                    ConfigParseOptions.defaults().setOriginDescription(SET_ORIGIN + o))
                 .withFallback(over);
       } catch (ConfigException e) {
         throw new InvalidInputException("--set '" + o + "': " + e.getMessage(), e);
       }
     }
+    ConfigSchema schema = ConfigSchema.reference();
+    schema.checkTopLevel(base);
+    schema.checkTopLevel(over);
+    Config resolved;
     try {
-      return over.withFallback(base).withFallback(ConfigFactory.defaultReference()).resolve();
+      resolved = over.withFallback(base).withFallback(ConfigFactory.defaultReference()).resolve();
     } catch (ConfigException e) {
       throw new InvalidInputException("config " + fileOrPreset + ": " + e.getMessage(), e);
     }
+    schema.check(resolved);
+    return resolved;
   }
 
   private static Config parse(String fileOrPreset) {

@@ -1,10 +1,8 @@
 package io.scoreflow.run;
 
 import com.typesafe.config.Config;
-import com.typesafe.config.ConfigRenderOptions;
-import com.typesafe.config.ConfigValue;
 import io.scoreflow.InvalidInputException;
-import java.util.Locale;
+import io.scoreflow.config.ConfigValues;
 
 /**
  * The {@code scoreflow.train} tree, read once and checked, so that every command meets a bad value
@@ -43,10 +41,13 @@ public record TrainSettings(
     positive("checkpoint-every", checkpointEvery);
     positive("keep-checkpoints", keepCheckpoints);
     InvalidInputException.require(
-        steps >= 0, "%s.steps must be a non-negative integer, got %s", PATH, steps);
-    InvalidInputException.require(eps > 0, "%s.eps must be > 0, got %s", PATH, eps);
+        steps >= 0, "%s.steps = %s: expected a whole number >= 0", PATH, steps);
+    InvalidInputException.require(eps > 0, "%s.eps = %s: expected a number > 0", PATH, eps);
     InvalidInputException.require(
-        emaRate >= 0 && emaRate < 1, "%s.ema-rate must be in [0, 1), got %s", PATH, emaRate);
+        emaRate >= 0 && emaRate < 1,
+        "%s.ema-rate = %s: expected a number in [0, 1)",
+        PATH,
+        emaRate);
   }
 
   /**
@@ -56,11 +57,11 @@ public record TrainSettings(
    */
   public static TrainSettings of(Config root) {
     return new TrainSettings(
-        integer(root, "seed", Long.MIN_VALUE, Long.MAX_VALUE, "an integer"),
-        integer(root, "steps", 0, Long.MAX_VALUE, "a non-negative integer"),
+        ConfigValues.whole(root, PATH + ".seed"),
+        ConfigValues.whole(root, PATH + ".steps", 0, Long.MAX_VALUE, "a whole number >= 0"),
         positiveInt(root, "batch-size"),
-        number(root, "eps"),
-        number(root, "ema-rate"),
+        ConfigValues.number(root, PATH + ".eps"),
+        ConfigValues.number(root, PATH + ".ema-rate"),
         positiveInt(root, "log-every"),
         positiveInt(root, "checkpoint-every"),
         positiveInt(root, "keep-checkpoints"));
@@ -99,74 +100,13 @@ public record TrainSettings(
   }
 
   private static int positiveInt(Config root, String key) {
-    return (int) integer(root, key, 1, Integer.MAX_VALUE, "a positive integer");
+    return (int)
+        ConfigValues.whole(
+            root, PATH + "." + key, 1, Integer.MAX_VALUE, "a whole number from 1 to 2147483647");
   }
 
   private static void positive(String key, int value) {
     InvalidInputException.require(
-        value >= 1, "%s.%s must be a positive integer, got %s", PATH, key, value);
-  }
-
-  /**
-   * An integral number in {@code [min, max]}. As {@code Config.getInt} did before, a string HOCON
-   * reads as a number ({@code "32"}) and an integral double ({@code 32.0}) count; {@code 3.5} does
-   * not (getInt truncated it).
-   */
-  private static long integer(Config root, String key, long min, long max, String what) {
-    ConfigValue v = value(root, key);
-    Object raw = v.unwrapped();
-    long n;
-    if (raw instanceof Integer || raw instanceof Long) {
-      n = ((Number) raw).longValue();
-    } else if (raw instanceof Double d && d == Math.rint(d) && Math.abs(d) < 0x1p53) {
-      n = d.longValue();
-    } else if (raw instanceof String str) {
-      try {
-        n = Long.parseLong(str.trim());
-      } catch (NumberFormatException e) {
-        throw bad(key, what, v);
-      }
-    } else {
-      throw bad(key, what, v);
-    }
-    if (n < min || n > max) {
-      throw bad(key, what, v);
-    }
-    return n;
-  }
-
-  private static double number(Config root, String key) {
-    ConfigValue v = value(root, key);
-    Object raw = v.unwrapped();
-    if (raw instanceof Number num) {
-      return num.doubleValue();
-    }
-    if (raw instanceof String s) {
-      try {
-        return Double.parseDouble(s.trim());
-      } catch (NumberFormatException e) {
-        throw bad(key, "a number", v);
-      }
-    }
-    throw bad(key, "a number", v);
-  }
-
-  private static ConfigValue value(Config root, String key) {
-    String path = PATH + "." + key;
-    if (!root.hasPath(path)) {
-      throw new InvalidInputException(path + " is missing");
-    }
-    return root.getValue(path);
-  }
-
-  private static InvalidInputException bad(String key, String what, ConfigValue v) {
-    return new InvalidInputException(
-        String.format(
-            Locale.ROOT,
-            "%s.%s must be %s, got %s",
-            PATH,
-            key,
-            what,
-            v.render(ConfigRenderOptions.concise())));
+        value >= 1, "%s.%s = %s: expected a whole number >= 1", PATH, key, value);
   }
 }

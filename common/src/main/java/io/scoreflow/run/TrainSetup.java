@@ -4,6 +4,7 @@ import static io.scoreflow.InvalidInputException.require;
 
 import com.typesafe.config.Config;
 import io.scoreflow.InvalidInputException;
+import io.scoreflow.config.ConfigValues;
 import io.scoreflow.data.Cifar10;
 import io.scoreflow.data.Dataset;
 import io.scoreflow.data.Datasets;
@@ -33,23 +34,44 @@ import java.util.Map;
  */
 public final class TrainSetup {
 
+  private static final String SDE = "scoreflow.sde.";
+  private static final String MODEL = "scoreflow.model.";
+
   private TrainSetup() {}
+
+  private static List<String> concat(List<String> a, List<String> b) {
+    List<String> out = new java.util.ArrayList<>(a);
+    out.addAll(b);
+    return out;
+  }
 
   /** The SDE of {@code scoreflow.sde} (name plus the parameters of that schedule). */
   public static ForwardSde sde(Config root) {
     Config c = root.getConfig("scoreflow.sde");
     String name = c.getString("name");
     Schedule schedule = Schedule.byId(name);
+    for (Schedule other : Schedule.values()) {
+      for (String key : concat(other.parameterKeys(), other.expressionKeys())) {
+        require(
+            !c.hasPath(key)
+                || schedule.parameterKeys().contains(key)
+                || schedule.expressionKeys().contains(key),
+            "scoreflow.sde.%s does not apply to %s (it takes %s)",
+            key,
+            name,
+            String.join(", ", concat(schedule.parameterKeys(), schedule.expressionKeys())));
+      }
+    }
     Map<String, Double> params = new LinkedHashMap<>();
     for (String key : schedule.parameterKeys()) {
       if (c.hasPath(key)) {
-        params.put(key, c.getDouble(key));
+        params.put(key, ConfigValues.number(root, SDE + key));
       }
     }
     Map<String, String> expressions = new LinkedHashMap<>();
     for (String key : schedule.expressionKeys()) {
       if (c.hasPath(key)) {
-        expressions.put(key, c.getString(key));
+        expressions.put(key, ConfigValues.string(root, SDE + key));
       }
     }
     return Sdes.create(SdeSpec.resolve(name, params, expressions, c.getDouble("horizon"), c));
@@ -62,7 +84,7 @@ public final class TrainSetup {
   public static SampleShape sampleShape(Config root) {
     String path = "scoreflow.data.sample-shape";
     if (root.hasPath(path)) {
-      List<Integer> dims = root.getIntList(path);
+      List<Integer> dims = ConfigValues.wholeList(root, path);
       return switch (dims.size()) {
         case 1 -> SampleShape.vector(dims.get(0));
         case 3 -> SampleShape.image(dims.get(0), dims.get(1), dims.get(2));
@@ -126,7 +148,10 @@ public final class TrainSetup {
       Config root, SampleShape shape, ForwardSde sde, ai.djl.ndarray.NDManager manager) {
     Config c = root.getConfig("scoreflow.model");
     String arch = c.getString("arch");
-    long seed = c.hasPath("seed") ? c.getLong("seed") : root.getLong("scoreflow.train.seed");
+    long seed =
+        c.hasPath("seed")
+            ? ConfigValues.whole(root, MODEL + "seed")
+            : root.getLong("scoreflow.train.seed");
     if (arch.equals("mlp")) {
       require(
           shape instanceof SampleShape.Vector,
@@ -170,22 +195,22 @@ public final class TrainSetup {
                   .channels(image.channels());
         };
     if (c.hasPath("nf")) {
-      b.nf(c.getInt("nf"));
+      b.nf(ConfigValues.wholeInt(root, MODEL + "nf"));
     }
     if (c.hasPath("num-res-blocks")) {
-      b.numResBlocks(c.getInt("num-res-blocks"));
+      b.numResBlocks(ConfigValues.wholeInt(root, MODEL + "num-res-blocks"));
     }
     if (c.hasPath("ch-mult")) {
-      b.chMult(ints(c.getIntList("ch-mult")));
+      b.chMult(ints(ConfigValues.wholeList(root, MODEL + "ch-mult")));
     }
     if (c.hasPath("attn-resolutions")) {
-      b.attnResolutions(ints(c.getIntList("attn-resolutions")));
+      b.attnResolutions(ints(ConfigValues.wholeList(root, MODEL + "attn-resolutions")));
     }
     if (c.hasPath("dropout")) {
-      b.dropout(c.getDouble("dropout"));
+      b.dropout(ConfigValues.number(root, MODEL + "dropout"));
     }
     if (c.hasPath("resblock-type")) {
-      String type = c.getString("resblock-type");
+      String type = ConfigValues.string(root, MODEL + "resblock-type");
       require(
           type.equals("biggan") || type.equals("ddpm"),
           "scoreflow.model.resblock-type must be biggan or ddpm, got %s",
@@ -193,7 +218,7 @@ public final class TrainSetup {
       b.resblockType(ScoreNetConfig.ResblockType.valueOf(type.toUpperCase(java.util.Locale.ROOT)));
     }
     if (c.hasPath("fir")) {
-      b.fir(c.getBoolean("fir"));
+      b.fir(ConfigValues.bool(root, MODEL + "fir"));
     }
     if (sde.spec().schedule().family() == Schedule.Family.VE) {
       b.sigmaMin(sde.noiseLevel(0)).sigmaMax(sde.noiseLevel(sde.horizon()));

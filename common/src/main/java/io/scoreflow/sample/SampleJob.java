@@ -77,12 +77,22 @@ public final class SampleJob {
     return io.scoreflow.math.GradMode.off(() -> runWithoutGrad(r, progress));
   }
 
-  private static Result runWithoutGrad(Request r, IntConsumer progress) {
-    Path configFile = r.run().resolve("config.conf");
+  /**
+   * The resolved config of the run directory {@code run} (its {@code config.conf}): what the run
+   * trained, and the defaults of sampling it ({@code scoreflow.sample}).
+   *
+   * @throws InvalidInputException when {@code run} holds no config.conf
+   */
+  public static Config runConfig(Path run) {
+    Path configFile = run.resolve("config.conf");
     if (!Files.isRegularFile(configFile)) {
-      throw new InvalidInputException(r.run() + " is not a run directory (no config.conf)");
+      throw new InvalidInputException(run + " is not a run directory (no config.conf)");
     }
-    Config config = Configs.load(configFile.toString(), List.of());
+    return Configs.load(configFile.toString(), List.of());
+  }
+
+  private static Result runWithoutGrad(Request r, IntConsumer progress) {
+    Config config = runConfig(r.run());
     ForwardSde sde = TrainSetup.sde(config);
     SampleShape shape = TrainSetup.sampleShape(config);
     long start = System.nanoTime();

@@ -138,9 +138,10 @@ public final class Trainer implements AutoCloseable {
       java.util.List<String> badBefore = flat.nonFinite(grad);
       if (!badBefore.isEmpty()) {
         throw new TrainingDivergedException(
+            current,
             String.format(
-                "step %d: loss %s, but the gradient of %s is not finite",
-                current, loss.getFloat(), badBefore.subList(0, Math.min(5, badBefore.size()))));
+                "loss is %s, but the gradient of %s is not finite",
+                loss.getFloat(), badBefore.subList(0, Math.min(5, badBefore.size()))));
       }
       grad = reducer.allReduceMean(grad, current, scope);
       long t2 = System.nanoTime();
@@ -149,9 +150,7 @@ public final class Trainer implements AutoCloseable {
       double normValue = norm.getFloat();
       if (!Double.isFinite(lossValue) || !Double.isFinite(normValue)) {
         throw new TrainingDivergedException(
-            String.format(
-                "step %d: loss %s, gradient norm %s; lower optim.lr or check the data",
-                current, lossValue, normValue));
+            current, String.format("loss is %s, gradient norm %s", lossValue, normValue));
       }
       flat.subtract(adam.update(grad, current, scope));
       NDArray values = flat.values(scope);

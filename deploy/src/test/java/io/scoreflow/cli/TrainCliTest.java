@@ -140,7 +140,7 @@ class TrainCliTest {
             "scoreflow.train.batch-size=abc");
     assertEquals(2, badBatch.code());
     assertEquals(
-        "scoreflow: error: scoreflow.train.batch-size must be a positive integer, got \"abc\"",
+        "scoreflow: error: scoreflow.train.batch-size = \"abc\": expected a whole number (--set)",
         badBatch.err().strip());
     assertFalse(Files.exists(dir.resolve("b")), "a refused start leaves nothing");
   }

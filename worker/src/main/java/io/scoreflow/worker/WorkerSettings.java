@@ -1,6 +1,7 @@
 package io.scoreflow.worker;
 
 import com.typesafe.config.Config;
+import io.scoreflow.config.ConfigValues;
 import java.time.Duration;
 import java.util.Objects;
 
@@ -31,16 +32,21 @@ public record WorkerSettings(
     Objects.requireNonNull(device, "device");
   }
 
-  /** The timeouts of {@code scoreflow.cluster} in {@code config}. */
+  /**
+   * The timeouts of {@code scoreflow.cluster} in {@code config}.
+   *
+   * @throws io.scoreflow.InvalidInputException naming a key whose value is not a duration
+   */
   public static WorkerSettings of(String workerId, String host, String device, Config config) {
-    Config c = config.getConfig("scoreflow.cluster");
     return new WorkerSettings(
         workerId,
         host,
         device,
-        c.getDuration("register-retry"),
-        c.getDuration("register-timeout"),
-        c.getDuration("stop-timeout"),
-        c.getDuration("coordinator-timeout"));
+        ConfigValues.duration(config, CLUSTER + "register-retry"),
+        ConfigValues.duration(config, CLUSTER + "register-timeout"),
+        ConfigValues.duration(config, CLUSTER + "stop-timeout"),
+        ConfigValues.duration(config, CLUSTER + "coordinator-timeout"));
   }
+
+  private static final String CLUSTER = "scoreflow.cluster.";
 }

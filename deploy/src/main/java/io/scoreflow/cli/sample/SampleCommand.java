@@ -1,7 +1,9 @@
 package io.scoreflow.cli.sample;
 
+import com.typesafe.config.Config;
 import io.scoreflow.cli.output.Json;
 import io.scoreflow.cli.output.Progress;
+import io.scoreflow.config.ConfigValues;
 import io.scoreflow.config.Devices;
 import io.scoreflow.sample.SampleJob;
 import java.io.PrintWriter;
@@ -24,6 +26,8 @@ import picocli.CommandLine.Spec;
     })
 public final class SampleCommand implements Callable<Integer> {
 
+  private static final String SAMPLE = "scoreflow.sample.";
+
   @Spec picocli.CommandLine.Model.CommandSpec spec;
 
   @Parameters(index = "0", paramLabel = "RUN", description = "The run directory of `train`.")
@@ -38,14 +42,22 @@ public final class SampleCommand implements Callable<Integer> {
   @Option(
       names = "--sampler",
       paramLabel = "S",
-      description = "euler-maruyama (default, the paper's), pc or ode.")
-  String sampler = "euler-maruyama";
+      description =
+          "euler-maruyama (the paper's), pc or ode (default: the run's scoreflow.sample.sampler,"
+              + " euler-maruyama unless its config set another).")
+  String sampler;
 
-  @Option(names = "--steps", paramLabel = "K", description = "Sampler steps (default 1000).")
-  int steps = 1000;
+  @Option(
+      names = "--steps",
+      paramLabel = "K",
+      description = "Sampler steps (default: the run's scoreflow.sample.steps, 1000 unless set).")
+  Integer steps;
 
-  @Option(names = "--count", paramLabel = "N", description = "Samples (default 64).")
-  int count = 64;
+  @Option(
+      names = "--count",
+      paramLabel = "N",
+      description = "Samples (default: the run's scoreflow.sample.count, 64 unless set).")
+  Integer count;
 
   @Option(names = "--batch", paramLabel = "B", description = "Samples per batch (default 64).")
   int batch = 64;
@@ -67,6 +79,12 @@ public final class SampleCommand implements Callable<Integer> {
 
   @Override
   public Integer call() {
+    // The flags win; else the run's scoreflow.sample, as its config (a preset, say) set it.
+    Config config = SampleJob.runConfig(run);
+    String sampler =
+        this.sampler != null ? this.sampler : ConfigValues.string(config, SAMPLE + "sampler");
+    int steps = this.steps != null ? this.steps : atLeastOne(config, SAMPLE + "steps");
+    int count = this.count != null ? this.count : atLeastOne(config, SAMPLE + "count");
     Progress progress = new Progress(spec.commandLine().getErr(), "sample", (long) count * steps);
     SampleJob.Result r =
         SampleJob.run(
@@ -92,5 +110,11 @@ public final class SampleCommand implements Callable<Integer> {
               + (r.png() == null ? "" : ", " + r.png()));
     }
     return 0;
+  }
+
+  private static int atLeastOne(Config config, String path) {
+    return (int)
+        ConfigValues.whole(
+            config, path, 1, Integer.MAX_VALUE, "a whole number from 1 to 2147483647");
   }
 }

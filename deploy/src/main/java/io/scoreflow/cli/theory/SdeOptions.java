@@ -3,6 +3,7 @@ package io.scoreflow.cli.theory;
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
 import io.scoreflow.InvalidInputException;
+import io.scoreflow.config.Configs;
 import io.scoreflow.sde.ForwardSde;
 import io.scoreflow.sde.Schedule;
 import io.scoreflow.sde.SdeSpec;
@@ -117,13 +118,7 @@ public final class SdeOptions {
     if (!Files.isReadable(config)) {
       throw new InvalidInputException("cannot read config file " + config);
     }
-    try {
-      return ConfigFactory.parseFile(config.toFile())
-          .withFallback(reference)
-          .resolve()
-          .getConfig("scoreflow.sde");
-    } catch (com.typesafe.config.ConfigException e) {
-      throw new InvalidInputException("config file " + config + ": " + e.getMessage(), e);
-    }
+    // Read as every command reads a config: an unknown key or a bad value is an error.
+    return Configs.load(config.toString(), List.of()).getConfig("scoreflow.sde");
   }
 }

@@ -9,7 +9,9 @@ import static org.junit.jupiter.api.Assertions.fail;
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
 import com.typesafe.config.ConfigRenderOptions;
+import io.scoreflow.InvalidInputException;
 import io.scoreflow.cli.Main;
+import io.scoreflow.config.ConfigSchema;
 import io.scoreflow.config.Configs;
 import io.scoreflow.proto.cluster.ClusterNodes;
 import io.scoreflow.run.HostPort;
@@ -375,27 +377,16 @@ class DeployAssetsTest {
   }
 
   /**
-   * Every leaf key of {@code config} must be one that reference.conf defines, or one of the
-   * optional model overrides that reference.conf lists in its comment on {@code scoreflow.model}
-   * ("Optional overrides of a preset: nf, ch-mult, ...").
+   * Every key of {@code config} must be one that reference.conf defines (the schema every command
+   * checks a config against), with a value of the kind it takes.
    */
   private static void assertKnownKeys(Config config, String where) {
-    Config reference = ConfigFactory.defaultReference();
-    Set<String> optionalModelKeys = new HashSet<>();
-    for (String comment : reference.getValue("scoreflow.model.arch").origin().comments()) {
-      Matcher m = Pattern.compile("Optional overrides of a preset: (.*)\\.").matcher(comment);
-      if (m.find()) {
-        for (String k : m.group(1).split(",")) {
-          optionalModelKeys.add("scoreflow.model." + k.strip());
-        }
-      }
-    }
-    assertTrue(optionalModelKeys.contains("scoreflow.model.nf"), "reference.conf's model comment");
-    for (var e : config.entrySet()) {
-      assertTrue(
-          e.getKey().startsWith("scoreflow.")
-              && (reference.hasPathOrNull(e.getKey()) || optionalModelKeys.contains(e.getKey())),
-          where + " sets " + e.getKey() + ", which reference.conf does not know");
+    ConfigSchema schema = ConfigSchema.reference();
+    try {
+      schema.checkTopLevel(config);
+      schema.check(config.withFallback(ConfigFactory.defaultReference()).resolve());
+    } catch (InvalidInputException e) {
+      throw new AssertionError(where + ": " + e.getMessage(), e);
     }
   }
 
