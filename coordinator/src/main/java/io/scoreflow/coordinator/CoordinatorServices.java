@@ -1,7 +1,6 @@
 package io.scoreflow.coordinator;
 
 import com.typesafe.config.Config;
-import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import io.scoreflow.coordinator.ckpt.CheckpointServer;
 import io.scoreflow.coordinator.eval.Evaluator;
@@ -11,15 +10,12 @@ import io.scoreflow.metrics.EvaluationMetrics;
 import io.scoreflow.metrics.MetricsEndpoint;
 import io.scoreflow.run.RunDirectory;
 import io.scoreflow.run.TrainSetup;
-import io.scoreflow.security.GrpcTls;
-import io.scoreflow.security.NodeIdentity;
 import io.scoreflow.security.TransportSecurity;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.util.ArrayList;
-import java.util.EnumSet;
 import java.util.List;
 import java.util.Map;
 import org.apache.pekko.actor.typed.Behavior;
@@ -64,15 +60,7 @@ final class CoordinatorServices implements AutoCloseable {
     ClusterMetrics cluster = new ClusterMetrics(registry, job);
     EvaluationMetrics evaluation = new EvaluationMetrics(registry, job);
     CheckpointServer checkpoints =
-        CheckpointServer.start(
-            NettyServerBuilder.forAddress(new InetSocketAddress(host, 0), GrpcTls.server(security))
-                .intercept(
-                    GrpcTls.admitting(
-                        security,
-                        "checkpoint service",
-                        EnumSet.of(NodeIdentity.Role.WORKER, NodeIdentity.Role.SAMPLER))),
-            job,
-            run.checkpoints());
+        CheckpointServer.start(new InetSocketAddress(host, 0), security, job, run.checkpoints());
     MetricsEndpoint endpoint = null;
     try {
       endpoint = metricsPort == null ? null : MetricsEndpoint.start(registry, host, metricsPort);

@@ -343,8 +343,7 @@ class FaultToleranceCliTest {
     Path logs = Files.createDirectories(dir.resolve("logs"));
     // The job's certificates, made as a user would: every node below runs mutual TLS.
     certs = dir.resolve("certs");
-    CliTest.Result made =
-        CliTest.run("certs", "init", "--dir", certs.toString(), "--workers", "2");
+    CliTest.Result made = CliTest.run("certs", "init", "--dir", certs.toString(), "--workers", "2");
     assertEquals(0, made.code(), made.err());
     int port;
     try (ServerSocket s = new ServerSocket(0)) {

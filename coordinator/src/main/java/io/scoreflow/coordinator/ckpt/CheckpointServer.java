@@ -3,6 +3,7 @@ package io.scoreflow.coordinator.ckpt;
 import io.grpc.Server;
 import io.grpc.ServerBuilder;
 import io.grpc.Status;
+import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
 import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
 import io.scoreflow.ckpt.CheckpointLayout;
@@ -15,14 +16,19 @@ import io.scoreflow.proto.v1.CheckpointServiceGrpc;
 import io.scoreflow.proto.v1.FetchCheckpointRequest;
 import io.scoreflow.proto.v1.NewestCheckpointReply;
 import io.scoreflow.proto.v1.NewestCheckpointRequest;
+import io.scoreflow.security.GrpcTls;
+import io.scoreflow.security.NodeIdentity;
+import io.scoreflow.security.TransportSecurity;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
+import java.net.InetSocketAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
+import java.util.EnumSet;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
@@ -50,6 +56,25 @@ public final class CheckpointServer implements AutoCloseable {
 
   private CheckpointServer(Server server) {
     this.server = server;
+  }
+
+  /**
+   * Serves job {@code job}'s checkpoints under {@code root} over TCP on {@code address}: over
+   * mutual TLS to workers and samplers of the job only (another role is PERMISSION_DENIED, a client
+   * without a certificate of the job's CA never completes its handshake).
+   */
+  public static CheckpointServer start(
+      InetSocketAddress address, TransportSecurity security, String job, Path root)
+      throws IOException {
+    return start(
+        NettyServerBuilder.forAddress(address, GrpcTls.server(security))
+            .intercept(
+                GrpcTls.admitting(
+                    security,
+                    "checkpoint service",
+                    EnumSet.of(NodeIdentity.Role.WORKER, NodeIdentity.Role.SAMPLER))),
+        job,
+        root);
   }
 
   /**
@@ -143,14 +168,14 @@ public final class CheckpointServer implements AutoCloseable {
         out.onError(
             (missing ? Status.NOT_FOUND : Status.DATA_LOSS)
                 .withDescription(
-                    "checkpoint step "
+                    (missing ? "no checkpoint for step " : "checkpoint step ")
                         + request.getStep()
                         + " of job '"
                         + job
-                        + "' "
+                        + "'"
                         + (missing
-                            ? "does not exist"
-                            : "does not verify ("
+                            ? ""
+                            : " does not verify ("
                                 + e.reason()
                                     .name()
                                     .toLowerCase(java.util.Locale.ROOT)
