@@ -291,13 +291,16 @@ class DeployAssetsTest {
     }
     CoordinatorCommand coordinator = null;
     List<WorkerCommand> workers = new ArrayList<>();
+    List<List<String>> certsInits = new ArrayList<>();
     for (List<String> argv : invocations) {
       assertTrue(argv.contains("-Dai.djl.offline=true"), "java without ai.djl.offline: " + argv);
       int jar = argv.indexOf("-jar");
       assertTrue(jar >= 0, "java without -jar: " + argv);
       assertEquals(repo.resolve("deploy/target/scoreflow.jar").toString(), argv.get(jar + 1));
       List<String> cli = argv.subList(jar + 2, argv.size());
-      if (cli.get(0).equals("coordinator")) {
+      if (cli.get(0).equals("certs")) {
+        certsInits.add(cli);
+      } else if (cli.get(0).equals("coordinator")) {
         assertEquals(null, coordinator, "two coordinators");
         coordinator = parse(CoordinatorCommand.class, cli);
       } else {
@@ -306,6 +309,11 @@ class DeployAssetsTest {
     }
     assertNotNull(coordinator, "no coordinator started");
     assertEquals(8, workers.size(), "one worker per task (GPU)");
+    // The first submission makes the job's certificates, one per worker id the tasks use.
+    assertEquals(1, certsInits.size(), "certs init once: " + certsInits);
+    List<String> init = certsInits.get(0);
+    assertEquals("init", init.get(1));
+    assertEquals("8", init.get(init.indexOf("--workers") + 1), "a certificate per task: " + init);
     assertEquals(8, coordinator.workers);
     assertEquals("gpu-node-0", coordinator.host, "the coordinator runs on the first node");
     assertEquals(DEFAULT_CLUSTER_PORT, coordinator.port);
