@@ -1,5 +1,8 @@
 package io.scoreflow.bench;
 
+import io.scoreflow.security.CertificateDirectory;
+import io.scoreflow.security.JobCa;
+import io.scoreflow.security.NodeIdentity;
 import io.scoreflow.worker.exchange.ring.RingAllReduce;
 import io.scoreflow.worker.exchange.ring.WireEncoding;
 import java.util.ArrayList;
@@ -25,6 +28,9 @@ import java.util.function.Consumer;
  * <p>The same workers then run the same ring over plain sockets ({@link PlainSocketRing}), the
  * reference for what the gRPC transport costs: gRPC busbw / plain busbw is the transport's
  * efficiency, plain busbw / raw TCP what the machine allows any ring of this shape.
+ *
+ * <p>Last, the same gRPC ring over mutual TLS, as every job runs it (certificates of a CA made for
+ * the run): TLS busbw / plaintext gRPC busbw is what the encryption costs.
  */
 public final class AllReduceBenchmark {
 
@@ -108,7 +114,10 @@ public final class AllReduceBenchmark {
       double plainMedianSeconds,
       double plainBusbwGbps,
       double plainRatio,
-      double plainCpuSecondsPerAllReduce) {}
+      double plainCpuSecondsPerAllReduce,
+      double tlsMedianSeconds,
+      double tlsBusbwGbps,
+      double tlsCpuSecondsPerAllReduce) {}
 
   private static final int TCP_WARMUP = 5;
   private static final int TCP_REPEATS = 15;
@@ -196,6 +205,8 @@ public final class AllReduceBenchmark {
       }
       Timed plain = collect(workers, o.repeats(), wait);
 
+      Timed tls = tlsRing(workers, o, elements, wait, progress);
+
       progress.accept("raw TCP again");
       double tcpAfter = tcpGbps(workers.get(0), tcpPort, bytes);
 
@@ -221,10 +232,82 @@ public final class AllReduceBenchmark {
           plain.medianSeconds(),
           plainBusbw,
           plainBusbw / loopback,
-          plain.cpuSeconds() / o.repeats());
+          plain.cpuSeconds() / o.repeats(),
+          tls.medianSeconds(),
+          busbwGbps(bytes, o.workers(), tls.medianSeconds()),
+          tls.cpuSeconds() / o.repeats());
     } finally {
       for (RingWorkerProcess w : workers) {
         w.close();
+      }
+    }
+  }
+
+  /**
+   * The gRPC ring again over mutual TLS: a CA made for this run, a certificate per worker in a
+   * private temporary directory, a second endpoint per worker; timed like the plaintext ring.
+   */
+  private static Timed tlsRing(
+      List<RingWorkerProcess> workers,
+      Options o,
+      int elements,
+      long wait,
+      Consumer<String> progress) {
+    progress.accept(
+        "the gRPC ring over mutual TLS: " + o.warmup() + " warm-up and " + o.repeats() + " timed");
+    java.nio.file.Path certs = null;
+    try {
+      certs =
+          java.nio.file.Files.createTempDirectory(
+              "scoreflow-bench-tls-",
+              java.nio.file.attribute.PosixFilePermissions.asFileAttribute(
+                  java.nio.file.attribute.PosixFilePermissions.fromString("rwx------")));
+      JobCa ca = JobCa.create("bench", java.time.Duration.ofDays(1));
+      CertificateDirectory.writeCaCertificate(certs, ca.certificate());
+      List<String> ids = new ArrayList<>();
+      for (int r = 0; r < o.workers(); r++) {
+        String id = String.format(Locale.ROOT, "worker-%03d", r);
+        ids.add(id);
+        CertificateDirectory.write(
+            certs, ca.issue(NodeIdentity.worker(id), java.time.Duration.ofDays(1)));
+      }
+      List<String> ports = new ArrayList<>();
+      for (int r = 0; r < o.workers(); r++) {
+        workers.get(r).send("TLS_SERVE " + certs + " " + ids.get(r));
+        ports.add("127.0.0.1:" + workers.get(r).expect("TLS_PORT", 60, TimeUnit.SECONDS));
+      }
+      for (int r = 0; r < o.workers(); r++) {
+        workers
+            .get(r)
+            .send(
+                String.join(
+                    " ",
+                    "TLS_RING",
+                    "bench-tls",
+                    "1",
+                    Integer.toString(r),
+                    String.join(",", ports),
+                    String.join(",", ids),
+                    Integer.toString(o.chunkBytes()),
+                    o.encoding().name(),
+                    Long.toString(STEP_TIMEOUT_MS)));
+      }
+      for (RingWorkerProcess w : workers) {
+        w.expect("READY", 60, TimeUnit.SECONDS);
+      }
+      for (RingWorkerProcess w : workers) {
+        w.send("BENCH " + elements + " " + o.warmup() + " " + o.repeats() + " 0");
+      }
+      return collect(workers, o.repeats(), wait);
+    } catch (java.io.IOException e) {
+      throw new java.io.UncheckedIOException("could not write the benchmark's certificates", e);
+    } finally {
+      if (certs != null) {
+        try (java.util.stream.Stream<java.nio.file.Path> tree = java.nio.file.Files.walk(certs)) {
+          tree.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+        } catch (java.io.IOException e) {
+          // Best effort: a private temporary directory without a CA key.
+        }
       }
     }
   }

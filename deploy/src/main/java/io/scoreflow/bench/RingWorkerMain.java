@@ -1,5 +1,7 @@
 package io.scoreflow.bench;
 
+import io.scoreflow.security.CertificateDirectory;
+import io.scoreflow.security.TransportSecurity;
 import io.scoreflow.worker.exchange.ring.ReduceOp;
 import io.scoreflow.worker.exchange.ring.RingAllReduce;
 import io.scoreflow.worker.exchange.ring.RingEndpoint;
@@ -35,6 +37,10 @@ import java.util.zip.CRC32;
  *   <li>{@code PLAIN_SERVE} → {@code PLAIN_PORT p}; {@code PLAIN_BENCH rank world host port
  *       elements chunkElements warmup repeats} → {@code TIMES ns,... cpuNs} (the reference ring of
  *       {@link PlainSocketRing}, connected to the right neighbour's plain port)
+ *   <li>{@code TLS_SERVE dir id}: a second endpoint over mutual TLS as worker {@code id} of the
+ *       certificates in {@code dir} → {@code TLS_PORT p}; {@code TLS_RING job generation rank
+ *       peer,... id,... chunkBytes encoding timeoutMs} → {@code READY}: the ring (used by the next
+ *       {@code CHECK} and {@code BENCH}) over it, each peer proving the id of its rank
  *   <li>{@code QUIT}, or the end of stdin (the parent went away): exits
  * </ul>
  *
@@ -51,6 +57,8 @@ public final class RingWorkerMain {
     RingAllReduce ring = null;
     ServerSocketChannel tcp = null;
     PlainSocketRing plain = null;
+    RingEndpoint tlsEndpoint = null;
+    TransportSecurity tls = null;
     try (RingEndpoint endpoint =
         RingEndpoint.start(
             RingTransport.serverBuilder(new InetSocketAddress("127.0.0.1", 0)),
@@ -70,6 +78,34 @@ public final class RingWorkerMain {
                     .chunkBytes(Integer.parseInt(w[5]))
                     .encoding(WireEncoding.valueOf(w[6]))
                     .timeout(Duration.ofMillis(Long.parseLong(w[7])))
+                    .build();
+            out.println("READY");
+          }
+          case "TLS_SERVE" -> {
+            tls =
+                TransportSecurity.mutualTls(
+                    CertificateDirectory.load(java.nio.file.Path.of(w[1]), w[2]));
+            tlsEndpoint =
+                RingEndpoint.start(
+                    RingTransport.serverBuilder(new InetSocketAddress("127.0.0.1", 0), tls), w[2]);
+            out.println("TLS_PORT " + tlsEndpoint.port());
+          }
+          case "TLS_RING" -> {
+            if (ring != null) {
+              ring.close();
+            }
+            ring =
+                RingAllReduce.builder()
+                    .endpoint(tlsEndpoint)
+                    .job(w[1])
+                    .generation(Long.parseLong(w[2]))
+                    .rank(Integer.parseInt(w[3]))
+                    .peers(List.of(w[4].split(",")))
+                    .peerIds(List.of(w[5].split(",")))
+                    .security(tls)
+                    .chunkBytes(Integer.parseInt(w[6]))
+                    .encoding(WireEncoding.valueOf(w[7]))
+                    .timeout(Duration.ofMillis(Long.parseLong(w[8])))
                     .build();
             out.println("READY");
           }
@@ -137,6 +173,9 @@ public final class RingWorkerMain {
       }
       if (plain != null) {
         plain.close();
+      }
+      if (tlsEndpoint != null) {
+        tlsEndpoint.close();
       }
     }
   }

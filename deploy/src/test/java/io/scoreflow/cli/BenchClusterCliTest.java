@@ -83,6 +83,16 @@ class BenchClusterCliTest {
         1e-9 * plain);
     assertEquals(plain / loopback, j.get("plain_ring_ratio").asDouble(), 1e-9);
     assertEquals(busbw / plain, j.get("grpc_over_plain").asDouble(), 1e-9);
+    // The same gRPC ring over mutual TLS (a CA of the run's own), in the same run: the cost of
+    // TLS as a ratio. BENCH checks every element there too.
+    assertTrue(r.err().contains("the gRPC ring over mutual TLS"), r.err());
+    double tls = j.get("tls_ring_busbw_gbps").asDouble();
+    assertTrue(tls > 0 && j.get("tls_ring_cpu_seconds_per_allreduce").asDouble() > 0, j.toString());
+    assertEquals(
+        2.0 * (1 << 20) * 8 / j.get("tls_ring_median_seconds").asDouble() / 1e9 * 4 / 3,
+        tls,
+        1e-9 * tls);
+    assertEquals(tls / busbw, j.get("tls_over_plaintext").asDouble(), 1e-9);
   }
 
   @Test

@@ -407,6 +407,72 @@ class FaultToleranceCliTest {
     assertEquals(want.dataCursor(), got.dataCursor());
   }
 
+  /**
+   * A second process started under a live worker's id (with that worker's own certificate: the same
+   * machine, the same certificate directory) does not displace it: the coordinator defers its
+   * registration while the first lives, the ring is never dissolved, and the job finishes as if the
+   * duplicate never came.
+   */
+  @Test
+  @Timeout(value = 10, unit = TimeUnit.MINUTES)
+  void aDuplicateIdDoesNotDisplaceTheLiveWorker(@TempDir Path dir) throws Exception {
+    Path conf = mlpConfig(dir);
+    long steps = 1500;
+    Path run = dir.resolve("run");
+    Path logs = Files.createDirectories(dir.resolve("logs"));
+    certs = dir.resolve("certs");
+    CliTest.Result made = CliTest.run("certs", "init", "--dir", certs.toString(), "--workers", "2");
+    assertEquals(0, made.code(), made.err());
+    int port;
+    try (ServerSocket s = new ServerSocket(0)) {
+      port = s.getLocalPort();
+    }
+    Process coordinator =
+        start(
+            List.of(
+                "coordinator",
+                conf.toString(),
+                "--workers",
+                "2",
+                "--port",
+                Integer.toString(port),
+                "--steps",
+                Long.toString(steps),
+                "--out",
+                run.toString(),
+                "--tls-dir",
+                certs.toString()),
+            logs.resolve("coordinator.log"));
+    Process w0 = start(worker(port, 0), logs.resolve("worker-000.log"));
+    Process w1 = start(worker(port, 1), logs.resolve("worker-001.log"));
+    await("step 100", Duration.ofMinutes(4), () -> unchecked(() -> newestStep(run) >= 100));
+
+    Path duplicateLog = logs.resolve("duplicate-worker-001.log");
+    Process duplicate = start(worker(port, 1), duplicateLog);
+    await(
+        "the duplicate's registration deferred",
+        Duration.ofMinutes(2),
+        () ->
+            unchecked(
+                () ->
+                    Files.exists(duplicateLog)
+                        && Files.readString(duplicateLog).contains("not registered yet")));
+    assertTrue(
+        Files.readString(duplicateLog).contains("is registered and alive"),
+        Files.readString(duplicateLog));
+
+    assertTrue(coordinator.waitFor(6, TimeUnit.MINUTES), "the job never ended");
+    String coordinatorLog = Files.readString(logs.resolve("coordinator.log"));
+    assertEquals(0, coordinator.exitValue(), coordinatorLog);
+    assertTrue(w0.waitFor(2, TimeUnit.MINUTES) && w1.waitFor(2, TimeUnit.MINUTES));
+    assertEquals(0, w1.exitValue(), Files.readString(logs.resolve("worker-001.log")));
+    // One ring from start to end: the duplicate never replaced worker-001.
+    assertEquals(1, count(journal(run), "ring"), coordinatorLog);
+    assertFalse(coordinatorLog.contains("registered again"), coordinatorLog);
+    assertEquals(steps, new RunDirectory(run).newestValid().orElseThrow().manifest().step());
+    duplicate.destroyForcibly().waitFor();
+  }
+
   /** The certificates of the test's job ({@code certs init} in the test). */
   private Path certs;
 

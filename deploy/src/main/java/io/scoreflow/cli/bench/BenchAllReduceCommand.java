@@ -26,7 +26,8 @@ import picocli.CommandLine.Spec;
           + " (fp32, no gRPC).",
       "busbw_gbps = algbw x 2(N-1)/N; ratio = busbw_gbps / loopback_gbps; plain_ring_* the"
           + " same for the plain-socket ring; grpc_over_plain = busbw_gbps /"
-          + " plain_ring_busbw_gbps."
+          + " plain_ring_busbw_gbps; tls_ring_* the gRPC ring over mutual TLS, as jobs run it;"
+          + " tls_over_plaintext = tls_ring_busbw_gbps / busbw_gbps (the cost of TLS)."
     })
 public final class BenchAllReduceCommand implements Callable<Integer> {
 
@@ -96,6 +97,10 @@ public final class BenchAllReduceCommand implements Callable<Integer> {
       m.put("plain_ring_ratio", r.plainRatio());
       m.put("plain_ring_cpu_seconds_per_allreduce", r.plainCpuSecondsPerAllReduce());
       m.put("grpc_over_plain", r.busbwGbps() / r.plainBusbwGbps());
+      m.put("tls_ring_median_seconds", r.tlsMedianSeconds());
+      m.put("tls_ring_busbw_gbps", r.tlsBusbwGbps());
+      m.put("tls_ring_cpu_seconds_per_allreduce", r.tlsCpuSecondsPerAllReduce());
+      m.put("tls_over_plaintext", r.tlsBusbwGbps() / r.busbwGbps());
       Json.print(out, m);
       return 0;
     }
@@ -103,7 +108,8 @@ public final class BenchAllReduceCommand implements Callable<Integer> {
         Locale.ROOT,
         "%d workers, %s MB %s: median %.1f ms, busbw %.2f Gb/s; raw TCP %.2f Gb/s;"
             + " busbw/TCP %.3f; %.2f CPU s per all-reduce (all workers); the same ring over plain"
-            + " sockets: busbw %.2f Gb/s, busbw/TCP %.3f, %.2f CPU s%n",
+            + " sockets: busbw %.2f Gb/s, busbw/TCP %.3f, %.2f CPU s; the ring over mutual TLS:"
+            + " busbw %.2f Gb/s (%.3f of plaintext), %.2f CPU s%n",
         r.workers(),
         r.mbytes(),
         r.encoding(),
@@ -114,7 +120,10 @@ public final class BenchAllReduceCommand implements Callable<Integer> {
         r.cpuSecondsPerAllReduce(),
         r.plainBusbwGbps(),
         r.plainRatio(),
-        r.plainCpuSecondsPerAllReduce());
+        r.plainCpuSecondsPerAllReduce(),
+        r.tlsBusbwGbps(),
+        r.tlsBusbwGbps() / r.busbwGbps(),
+        r.tlsCpuSecondsPerAllReduce());
     return 0;
   }
 
