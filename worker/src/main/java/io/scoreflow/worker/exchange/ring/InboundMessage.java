@@ -12,10 +12,31 @@ final class InboundMessage implements AutoCloseable {
 
   private final RingMessage message;
   private final InputStream retained;
+  private final io.grpc.Status malformed;
 
   InboundMessage(RingMessage message, InputStream retained) {
+    this(message, retained, null);
+  }
+
+  private InboundMessage(RingMessage message, InputStream retained, io.grpc.Status malformed) {
     this.message = message;
     this.retained = retained;
+    this.malformed = malformed;
+  }
+
+  /**
+   * A frame that is no RingMessage. It travels to the stream as a message rather than as an
+   * exception from the marshaller: gRPC would end the call with UNKNOWN ("Application error
+   * processing RPC"), while the stream refuses it with {@code why}, a status that says what was
+   * wrong.
+   */
+  static InboundMessage malformed(io.grpc.Status why) {
+    return new InboundMessage(RingMessage.getDefaultInstance(), null, why);
+  }
+
+  /** Why the frame could not be read, or null for a well-formed message. */
+  io.grpc.Status malformed() {
+    return malformed;
   }
 
   RingMessage message() {

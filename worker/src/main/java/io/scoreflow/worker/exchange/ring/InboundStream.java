@@ -65,6 +65,13 @@ final class InboundStream extends ServerCall.Listener<InboundMessage> {
       Chunk chunk;
       endpoint.lock().lock();
       try {
+        if (message.malformed() != null) {
+          if (state == State.ATTACHED) {
+            exchange.fail(message.malformed());
+          }
+          refuse(message.malformed());
+          return;
+        }
         if (state == State.AWAIT_HELLO) {
           onHello(message.message());
           return;

@@ -40,7 +40,12 @@ final class ZeroCopyRingMarshaller implements MethodDescriptor.Marshaller<Inboun
         && stream instanceof Detachable
         && stream instanceof HasByteBuffer
         && ((HasByteBuffer) stream).byteBufferSupported())) {
-      return new InboundMessage(plain.parse(stream), null);
+      try {
+        return new InboundMessage(plain.parse(stream), null);
+      } catch (RuntimeException e) {
+        return InboundMessage.malformed(
+            Status.INVALID_ARGUMENT.withDescription("malformed RingMessage: " + e.getMessage()));
+      }
     }
     InputStream detached = ((Detachable) stream).detach();
     try {
@@ -62,16 +67,12 @@ final class ZeroCopyRingMarshaller implements MethodDescriptor.Marshaller<Inboun
       return new InboundMessage(message, detached);
     } catch (InvalidProtocolBufferException e) {
       closeQuietly(detached);
-      throw Status.INVALID_ARGUMENT
-          .withDescription("malformed RingMessage: " + e.getMessage())
-          .withCause(e)
-          .asRuntimeException();
+      return InboundMessage.malformed(
+          Status.INVALID_ARGUMENT.withDescription("malformed RingMessage: " + e.getMessage()));
     } catch (IOException | RuntimeException e) {
       closeQuietly(detached);
-      throw Status.INTERNAL
-          .withDescription("could not read a RingMessage: " + e)
-          .withCause(e)
-          .asRuntimeException();
+      return InboundMessage.malformed(
+          Status.INTERNAL.withDescription("could not read a RingMessage: " + e));
     }
   }
 
