@@ -516,7 +516,8 @@ public final class Coordinator {
   }
 
   private Behavior<Object> onStepReport(StepReport m) {
-    if (!current(m.job(), m.generation(), "step report", m.step())) {
+    if (!current(m.job(), m.generation(), "step report", m.step())
+        || !inRing(m.rank(), "step report")) {
       return Behaviors.same();
     }
     StepAggregator.Outcome outcome = steps.add(m);
@@ -542,7 +543,8 @@ public final class Coordinator {
   }
 
   private Behavior<Object> onRankDone(RankDone m) {
-    if (!current(m.job(), m.generation(), "done report", m.step())) {
+    if (!current(m.job(), m.generation(), "done report", m.step())
+        || !inRing(m.rank(), "done report")) {
       return Behaviors.same();
     }
     if (m.step() != spec.untilStep()) {
@@ -570,7 +572,8 @@ public final class Coordinator {
   }
 
   private Behavior<Object> onRankFailed(RankFailed m) {
-    if (!current(m.job(), m.generation(), "failure report", m.step())) {
+    if (!current(m.job(), m.generation(), "failure report", m.step())
+        || !inRing(m.rank(), "failure report")) {
       return Behaviors.same();
     }
     if (m.inExchange()) {
@@ -763,6 +766,25 @@ public final class Coordinator {
             job,
             messageGeneration,
             step);
+    return false;
+  }
+
+  /**
+   * Whether {@code rank} is a rank of the current ring. A report for any other comes from no member
+   * (a broken or hostile node): it is dropped, it neither fails the job nor counts.
+   */
+  private boolean inRing(int rank, String what) {
+    if (rank >= 0 && rank < ring.size()) {
+      return true;
+    }
+    ctx.getLog()
+        .warn(
+            "job {} generation {}: dropped a {} of rank {}: the ring has ranks 0..{}",
+            spec.job(),
+            generation,
+            what,
+            rank,
+            ring.size() - 1);
     return false;
   }
 

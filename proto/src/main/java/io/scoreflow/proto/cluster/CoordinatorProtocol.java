@@ -51,8 +51,13 @@ public final class CoordinatorProtocol {
     }
 
     public Register {
-      certificate = certificate == null ? new byte[0] : certificate;
-      signature = signature == null ? new byte[0] : signature;
+      Fields.text(workerId, "workerId", Fields.NAME);
+      Fields.text(host, "host", Fields.NAME);
+      Fields.port(exchangePort, "exchangePort");
+      Fields.text(device, "device", Fields.NAME);
+      Fields.present(worker, "worker");
+      certificate = Fields.bytes(certificate, "certificate", 64 << 10);
+      signature = Fields.bytes(signature, "signature", 1 << 10);
     }
 
     // Arrays compare by content: a registration that crossed the wire equals the one sent.
@@ -116,10 +121,19 @@ public final class CoordinatorProtocol {
       long optimizerNanos,
       String checksum,
       double parameterSum)
-      implements Command {}
+      implements Command {
+    public StepReport {
+      Fields.text(job, "job", Fields.NAME);
+      Fields.text(checksum, "checksum", Fields.NAME);
+    }
+  }
 
   /** Rank {@code rank} reached {@code step} steps done and its checkpoints are written. */
-  public record RankDone(String job, long generation, int rank, long step) implements Command {}
+  public record RankDone(String job, long generation, int rank, long step) implements Command {
+    public RankDone {
+      Fields.text(job, "job", Fields.NAME);
+    }
+  }
 
   /**
    * Rank {@code rank}'s training failed before {@code step}.
@@ -129,11 +143,21 @@ public final class CoordinatorProtocol {
    */
   public record RankFailed(
       String job, long generation, int rank, long step, String reason, boolean inExchange)
-      implements Command {}
+      implements Command {
+    public RankFailed {
+      Fields.text(job, "job", Fields.NAME);
+      Fields.text(reason, "reason", Fields.TEXT);
+    }
+  }
 
   /**
    * The worker {@code workerId} obeyed the {@link WorkerProtocol.Abort} of {@code generation}: its
    * training thread ended, its checkpoints are written.
    */
-  public record Stopped(String job, long generation, String workerId) implements Command {}
+  public record Stopped(String job, long generation, String workerId) implements Command {
+    public Stopped {
+      Fields.text(job, "job", Fields.NAME);
+      Fields.text(workerId, "workerId", Fields.NAME);
+    }
+  }
 }

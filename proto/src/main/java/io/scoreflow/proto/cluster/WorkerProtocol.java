@@ -21,17 +21,33 @@ public final class WorkerProtocol {
   /** The registration is accepted; wait for {@link StartJob}. */
   public record Registered(
       String job, String workerId, ActorRef<CoordinatorProtocol.Command> coordinator)
-      implements Command {}
+      implements Command {
+    public Registered {
+      Fields.text(job, "job", Fields.NAME);
+      Fields.text(workerId, "workerId", Fields.NAME);
+      Fields.present(coordinator, "coordinator");
+    }
+  }
 
   /** The registration is refused (the ring is formed, the id is taken); the worker should exit. */
-  public record RegistrationRefused(String workerId, String reason) implements Command {}
+  public record RegistrationRefused(String workerId, String reason) implements Command {
+    public RegistrationRefused {
+      Fields.text(workerId, "workerId", Fields.NAME);
+      Fields.text(reason, "reason", Fields.TEXT);
+    }
+  }
 
   /**
    * Not yet: the id belongs to a worker that is still alive (another process started with the same
    * id?). The worker keeps registering until its registration deadline; once the earlier
    * incarnation is gone, the coordinator takes it.
    */
-  public record RegistrationDeferred(String workerId, String reason) implements Command {}
+  public record RegistrationDeferred(String workerId, String reason) implements Command {
+    public RegistrationDeferred {
+      Fields.text(workerId, "workerId", Fields.NAME);
+      Fields.text(reason, "reason", Fields.TEXT);
+    }
+  }
 
   /**
    * Start training: be {@code rank} in {@code ring} (rank order) under {@code generation}, from the
@@ -58,7 +74,10 @@ public final class WorkerProtocol {
       implements Command {
 
     public StartJob {
-      ring = List.copyOf(ring);
+      Fields.text(job, "job", Fields.NAME);
+      Fields.text(config, "config", 4 << 20);
+      Fields.text(runDirectory, "runDirectory", 4096);
+      ring = List.copyOf(Fields.present(ring, "ring"));
       if (ring.isEmpty() || globalBatch < 1 || globalBatch % ring.size() != 0) {
         throw new IllegalArgumentException(
             "a global batch of " + globalBatch + " does not split over a ring of " + ring.size());
@@ -72,12 +91,22 @@ public final class WorkerProtocol {
    * {@link CoordinatorProtocol.Stopped} and wait for the {@link StartJob} of {@code generation}. A
    * worker that is not training answers at once.
    */
-  public record Abort(String job, long generation, String reason) implements Command {}
+  public record Abort(String job, long generation, String reason) implements Command {
+    public Abort {
+      Fields.text(job, "job", Fields.NAME);
+      Fields.text(reason, "reason", Fields.TEXT);
+    }
+  }
 
   /**
    * The job is over for this worker (finished, failed, or no place in the ring): stop training if
    * it still runs, leave the cluster and exit; {@code succeeded} decides the exit status.
    */
   public record Release(String job, long generation, boolean succeeded, String reason)
-      implements Command {}
+      implements Command {
+    public Release {
+      Fields.text(job, "job", Fields.NAME);
+      Fields.text(reason, "reason", Fields.TEXT);
+    }
+  }
 }
