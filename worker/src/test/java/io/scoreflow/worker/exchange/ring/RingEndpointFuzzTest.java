@@ -117,7 +117,7 @@ class RingEndpointFuzzTest {
     return Arbitraries.oneOf(hello, chunk);
   }
 
-  @Property(tries = 60)
+  @Property
   void everyMalformedStreamEndsWithAMeaningfulStatus(@ForAll("streams") List<RingMessage> stream)
       throws Exception {
     Status status = send(stream.stream().map(RingMessage::toByteArray).toList());
@@ -129,7 +129,7 @@ class RingEndpointFuzzTest {
     return messages().list().ofMinSize(1).ofMaxSize(6);
   }
 
-  @Property(tries = 30)
+  @Property
   void framesOfRandomBytesAreRefused(@ForAll("frames") List<byte[]> frames) throws Exception {
     Status status = send(frames);
     assertNotEquals(Status.Code.UNKNOWN, status.getCode(), status.toString());
