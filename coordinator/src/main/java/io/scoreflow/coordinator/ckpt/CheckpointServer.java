@@ -52,6 +52,15 @@ public final class CheckpointServer implements AutoCloseable {
   /** Below gRPC's default 4 MiB inbound limit with room for the message's other fields. */
   static final int MAX_CHUNK_BYTES = (4 << 20) - (64 << 10);
 
+  /**
+   * Requests are a job name and two numbers: anything much larger is not a request of ours, and
+   * gRPC refuses it (RESOURCE_EXHAUSTED) before it is parsed, instead of buffering 4 MiB of it.
+   */
+  public static final int MAX_REQUEST_BYTES = 4 << 10;
+
+  /** How much of a name a client sent is echoed in a refusal. */
+  private static final int ECHO_CHARS = 64;
+
   private final Server server;
 
   private CheckpointServer(Server server) {
@@ -68,6 +77,7 @@ public final class CheckpointServer implements AutoCloseable {
       throws IOException {
     return start(
         NettyServerBuilder.forAddress(address, GrpcTls.server(security))
+            .maxInboundMessageSize(MAX_REQUEST_BYTES)
             .intercept(
                 GrpcTls.admitting(
                     security,
@@ -83,7 +93,11 @@ public final class CheckpointServer implements AutoCloseable {
    */
   public static CheckpointServer start(ServerBuilder<?> builder, String job, Path root)
       throws IOException {
-    return new CheckpointServer(builder.addService(new Service(job, root)).build().start());
+    return new CheckpointServer(
+        builder
+            .addService(StrictRequests.of(new Service(job, root).bindService()))
+            .build()
+            .start());
   }
 
   /** The TCP port (for a TCP server). */
@@ -102,6 +116,13 @@ public final class CheckpointServer implements AutoCloseable {
       Thread.currentThread().interrupt();
       server.shutdownNow();
     }
+  }
+
+  /** What a client sent, cut to a length that a status line and a log can carry. */
+  private static String echo(String asked) {
+    return asked.length() <= ECHO_CHARS
+        ? asked
+        : asked.substring(0, ECHO_CHARS) + "… (" + asked.length() + " characters)";
   }
 
   private static final class Service extends CheckpointServiceGrpc.CheckpointServiceImplBase {
@@ -128,10 +149,10 @@ public final class CheckpointServer implements AutoCloseable {
         observer.onNext(reply.build());
         observer.onCompleted();
       } catch (RuntimeException e) {
+        // The message may name the server's files: the log gets it, the client does not.
+        LOG.warn("newest checkpoint: cannot read the checkpoints", e);
         observer.onError(
-            Status.INTERNAL
-                .withDescription("cannot read the checkpoints: " + e.getMessage())
-                .asRuntimeException());
+            Status.INTERNAL.withDescription("cannot read the checkpoints").asRuntimeException());
       }
     }
 
@@ -208,7 +229,7 @@ public final class CheckpointServer implements AutoCloseable {
 
     private RuntimeException notThisJob(String asked) {
       return Status.NOT_FOUND
-          .withDescription("this node serves job '" + job + "', not '" + asked + "'")
+          .withDescription("this node serves job '" + job + "', not '" + echo(asked) + "'")
           .asRuntimeException();
     }
   }
@@ -283,8 +304,7 @@ public final class CheckpointServer implements AutoCloseable {
                 .withDescription(
                     "checkpoint step "
                         + checkpoint.step()
-                        + " could not be read while streaming (removed by retention?): "
-                        + e.getMessage())
+                        + " could not be read while streaming (removed by retention?)")
                 .asRuntimeException());
       }
     }
