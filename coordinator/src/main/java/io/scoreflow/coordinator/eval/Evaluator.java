@@ -214,12 +214,31 @@ public final class Evaluator {
               m.step());
       return Behaviors.same();
     }
+    Path store = settings.sampleStore().toAbsolutePath().normalize();
+    Path npz;
+    try {
+      npz = store.resolve(m.npz()).normalize();
+    } catch (java.nio.file.InvalidPathException e) {
+      npz = null;
+    }
+    // The path comes from another node: read only inside the store it was told to write to.
+    if (npz == null || !npz.startsWith(store)) {
+      ctx.getLog()
+          .warn(
+              "job {} step {}: ignored samples of sampler {}: {} is outside the sample store {}",
+              settings.job(),
+              m.step(),
+              m.sampler(),
+              m.npz(),
+              store);
+      return Behaviors.same();
+    }
     timers.cancel(SAMPLE_DEADLINE);
     metrics.onSampled(m.count(), m.seconds());
     long step = m.step();
-    Path npz = Path.of(m.npz());
+    Path measured = npz;
     ctx.pipeToSelf(
-        CompletableFuture.supplyAsync(() -> measure(npz), measuring),
+        CompletableFuture.supplyAsync(() -> measure(measured), measuring),
         (measurement, failure) -> new Measured(step, measurement, failure));
     return Behaviors.same();
   }

@@ -104,7 +104,21 @@ class EvaluatorTest {
       for (int i = 0; i < samples.length; i++) {
         samples[i] = (float) (1.0 + 0.5 * random.nextGaussian());
       }
-      Path npz = dir.resolve("samples-100.npz");
+      // A node names the file it wrote: one outside the sample store is not read.
+      Path outside = dir.resolve("samples-100.npz");
+      Npz.write(outside, Map.of("samples", Npz.FloatArray.of(new float[500 * 4], 500, 4)));
+      asked
+          .replyTo()
+          .tell(
+              new EvaluatorProtocol.SamplesWritten(
+                  JOB, 100, "probe", outside.toString(), 500, 2.0));
+      asked
+          .replyTo()
+          .tell(
+              new EvaluatorProtocol.SamplesWritten(
+                  JOB, 100, "probe", "../samples-100.npz", 500, 2.0));
+      Path npz = dir.resolve("samples").resolve("samples-100.npz");
+      java.nio.file.Files.createDirectories(npz.getParent());
       Npz.write(npz, Map.of("samples", Npz.FloatArray.of(samples, 500, 4)));
       asked
           .replyTo()

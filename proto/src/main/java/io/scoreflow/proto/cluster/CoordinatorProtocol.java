@@ -146,7 +146,7 @@ public final class CoordinatorProtocol {
       implements Command {
     public RankFailed {
       Fields.text(job, "job", Fields.NAME);
-      Fields.text(reason, "reason", Fields.TEXT);
+      reason = Fields.reason(reason);
     }
   }
 

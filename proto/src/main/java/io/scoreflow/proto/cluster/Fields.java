@@ -11,6 +11,9 @@ final class Fields {
   /** Ids, hosts, job names: short. */
   static final int NAME = 256;
 
+  /** A file or directory path. */
+  static final int PATH = 4096;
+
   /** Free text (a failure's reason). */
   static final int TEXT = 16 << 10;
 
@@ -25,6 +28,17 @@ final class Fields {
           field + " is " + value.length() + " characters, at most " + max + " allowed");
     }
     return value;
+  }
+
+  /**
+   * A reason, cut to {@link #TEXT} characters: it is only ever shown, so a sender whose exception
+   * message is longer still gets its report through (ids, by contrast, are refused when too long).
+   */
+  static String reason(String value) {
+    text(value, "reason", Integer.MAX_VALUE);
+    return value.length() <= TEXT
+        ? value
+        : value.substring(0, TEXT) + "… (" + value.length() + " characters in all)";
   }
 
   static <T> T present(T value, String field) {

@@ -32,5 +32,13 @@ public final class SamplerProtocol {
       int checkpointPort,
       String sampleStore,
       ActorRef<EvaluatorProtocol.Command> replyTo)
-      implements Command {}
+      implements Command {
+    public SampleCheckpoint {
+      Fields.text(job, "job", Fields.NAME);
+      Fields.text(checkpointHost, "checkpointHost", Fields.NAME);
+      Fields.port(checkpointPort, "checkpointPort");
+      Fields.text(sampleStore, "sampleStore", Fields.PATH);
+      Fields.present(replyTo, "replyTo");
+    }
+  }
 }

@@ -33,7 +33,7 @@ public final class WorkerProtocol {
   public record RegistrationRefused(String workerId, String reason) implements Command {
     public RegistrationRefused {
       Fields.text(workerId, "workerId", Fields.NAME);
-      Fields.text(reason, "reason", Fields.TEXT);
+      reason = Fields.reason(reason);
     }
   }
 
@@ -45,7 +45,7 @@ public final class WorkerProtocol {
   public record RegistrationDeferred(String workerId, String reason) implements Command {
     public RegistrationDeferred {
       Fields.text(workerId, "workerId", Fields.NAME);
-      Fields.text(reason, "reason", Fields.TEXT);
+      reason = Fields.reason(reason);
     }
   }
 
@@ -76,7 +76,7 @@ public final class WorkerProtocol {
     public StartJob {
       Fields.text(job, "job", Fields.NAME);
       Fields.text(config, "config", 4 << 20);
-      Fields.text(runDirectory, "runDirectory", 4096);
+      Fields.text(runDirectory, "runDirectory", Fields.PATH);
       ring = List.copyOf(Fields.present(ring, "ring"));
       if (ring.isEmpty() || globalBatch < 1 || globalBatch % ring.size() != 0) {
         throw new IllegalArgumentException(
@@ -94,7 +94,7 @@ public final class WorkerProtocol {
   public record Abort(String job, long generation, String reason) implements Command {
     public Abort {
       Fields.text(job, "job", Fields.NAME);
-      Fields.text(reason, "reason", Fields.TEXT);
+      reason = Fields.reason(reason);
     }
   }
 
@@ -106,7 +106,7 @@ public final class WorkerProtocol {
       implements Command {
     public Release {
       Fields.text(job, "job", Fields.NAME);
-      Fields.text(reason, "reason", Fields.TEXT);
+      reason = Fields.reason(reason);
     }
   }
 }
