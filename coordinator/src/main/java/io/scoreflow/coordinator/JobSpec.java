@@ -3,6 +3,7 @@ package io.scoreflow.coordinator;
 import static io.scoreflow.InvalidInputException.require;
 
 import com.typesafe.config.Config;
+import io.scoreflow.proto.cluster.WorkerProtocol;
 import io.scoreflow.run.ElasticBatch;
 import io.scoreflow.run.RunDirectory;
 import io.scoreflow.run.TrainSettings;
@@ -61,6 +62,12 @@ public record JobSpec(
     Objects.requireNonNull(job, "job");
     Objects.requireNonNull(config, "config");
     Objects.requireNonNull(runDirectory, "runDirectory");
+    // Every worker gets the config in its StartJob message, whose size Pekko's frame bounds.
+    require(
+        config.length() <= WorkerProtocol.StartJob.MAX_CONFIG_CHARS,
+        "the job's resolved config is %s characters; at most %s can be sent to the workers",
+        config.length(),
+        WorkerProtocol.StartJob.MAX_CONFIG_CHARS);
     require(workers >= 1, "--workers must be >= 1, got %s", workers);
     require(
         minWorkers >= 1 && minWorkers <= workers,

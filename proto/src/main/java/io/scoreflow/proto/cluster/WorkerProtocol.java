@@ -73,9 +73,15 @@ public final class WorkerProtocol {
       String runDirectory)
       implements Command {
 
+    /**
+     * The longest config a StartJob carries: 64 Ki characters are at most 192 KiB of UTF-8, inside
+     * Artery's 256 KiB frame with the ring beside them (scoreflow-node.conf).
+     */
+    public static final int MAX_CONFIG_CHARS = 64 << 10;
+
     public StartJob {
       Fields.text(job, "job", Fields.NAME);
-      Fields.text(config, "config", 4 << 20);
+      Fields.text(config, "config", MAX_CONFIG_CHARS);
       Fields.text(runDirectory, "runDirectory", Fields.PATH);
       ring = List.copyOf(Fields.present(ring, "ring"));
       if (ring.isEmpty() || globalBatch < 1 || globalBatch % ring.size() != 0) {
