@@ -81,6 +81,10 @@ public final class WorkerNode {
   private final ActorRef<WorkerProtocol.Command> inbox;
   private ActorRef<CoordinatorProtocol.Command> coordinator;
   private WorkerProtocol.StartJob job;
+
+  /** The job this worker registered with (null until the coordinator accepted it). */
+  private String registeredJob;
+
   private Replica replica;
 
   private WorkerNode(
@@ -180,7 +184,7 @@ public final class WorkerNode {
     return Behaviors.receive(Command.class)
         .onMessage(CoordinatorListing.class, this::onListing)
         .onMessage(RegisterTick.class, m -> register())
-        .onMessage(FromCoordinator.class, this::onReplyToRegistration)
+        .onMessage(FromCoordinator.class, m -> addressed(m, this::onReplyToRegistration))
         .onMessage(Deadline.class, m -> end(WorkerExit.failed(m.what())))
         .onMessage(Reachability.class, this::onReachability)
         .onMessage(CoordinatorGone.class, m -> end(coordinatorLost()))
@@ -242,11 +246,84 @@ public final class WorkerNode {
     return Behaviors.same();
   }
 
+  /**
+   * Hands {@code m} to {@code handler} only when it is addressed to this worker: of the job it
+   * registered with, for its id, and not of a generation older than the ring it last joined. A
+   * stale message (a ring long dissolved) or a foreign one (another job's coordinator, a node that
+   * guessed this worker's address) is logged and dropped: it must not end, abort or start anything.
+   */
+  private Behavior<Command> addressed(
+      FromCoordinator m, java.util.function.Function<FromCoordinator, Behavior<Command>> handler) {
+    String refusal = refusal(m.message());
+    if (refusal == null) {
+      return handler.apply(m);
+    }
+    ctx.getLog()
+        .warn(
+            "worker {}: ignored {}: {}",
+            settings.workerId(),
+            m.message().getClass().getSimpleName(),
+            refusal);
+    return Behaviors.same();
+  }
+
+  /** Why {@code message} is not for this worker, or null when it is. */
+  private String refusal(WorkerProtocol.Command message) {
+    String me = settings.workerId();
+    if (message instanceof WorkerProtocol.Registered r) {
+      return r.workerId().equals(me) ? otherJob(r.job()) : "it registers worker " + r.workerId();
+    }
+    if (message instanceof WorkerProtocol.RegistrationRefused r) {
+      return r.workerId().equals(me) ? null : "it is for worker " + r.workerId();
+    }
+    if (message instanceof WorkerProtocol.RegistrationDeferred r) {
+      return r.workerId().equals(me) ? null : "it is for worker " + r.workerId();
+    }
+    if (message instanceof WorkerProtocol.StartJob start) {
+      String other = otherJob(start.job());
+      if (other != null) {
+        return other;
+      }
+      if (start.rank() < 0
+          || start.rank() >= start.ring().size()
+          || !start.ring().get(start.rank()).workerId().equals(me)) {
+        return "its ring does not place worker " + me + " at rank " + start.rank();
+      }
+      return stale(start.generation());
+    }
+    if (message instanceof WorkerProtocol.Abort abort) {
+      String other = otherJob(abort.job());
+      return other != null ? other : stale(abort.generation());
+    }
+    if (message instanceof WorkerProtocol.Release release) {
+      String other = otherJob(release.job());
+      return other != null ? other : stale(release.generation());
+    }
+    return null;
+  }
+
+  private String otherJob(String messageJob) {
+    return registeredJob == null || registeredJob.equals(messageJob)
+        ? null
+        : "it is of job " + messageJob + ", this worker is in job " + registeredJob;
+  }
+
+  private String stale(long generation) {
+    return job == null || generation >= job.generation()
+        ? null
+        : "generation "
+            + generation
+            + " is older than this worker's ring (generation "
+            + job.generation()
+            + ")";
+  }
+
   private Behavior<Command> onReplyToRegistration(FromCoordinator m) {
     if (m.message() instanceof WorkerProtocol.Registered registered) {
       timers.cancel(REGISTER_TICK);
       timers.cancel(DEADLINE);
       coordinator = registered.coordinator();
+      registeredJob = registered.job();
       ctx.watchWith(coordinator, CoordinatorGone.INSTANCE);
       registeredOnce.complete(null);
       ctx.getLog()
@@ -276,7 +353,7 @@ public final class WorkerNode {
 
   private Behavior<Command> waiting() {
     return Behaviors.receive(Command.class)
-        .onMessage(FromCoordinator.class, this::onCoordinatorWhileWaiting)
+        .onMessage(FromCoordinator.class, m -> addressed(m, this::onCoordinatorWhileWaiting))
         .onMessage(Reachability.class, this::onReachability)
         .onMessage(CoordinatorGone.class, m -> end(coordinatorLost()))
         .onMessage(StepDone.class, m -> Behaviors.same())
@@ -340,7 +417,7 @@ public final class WorkerNode {
     return Behaviors.receive(Command.class)
         .onMessage(StepDone.class, this::onStepDone)
         .onMessage(RunEnded.class, this::onRunEnded)
-        .onMessage(FromCoordinator.class, this::onCoordinatorWhileTraining)
+        .onMessage(FromCoordinator.class, m -> addressed(m, this::onCoordinatorWhileTraining))
         .onMessage(Reachability.class, this::onReachability)
         .onMessage(CoordinatorGone.class, m -> stopReplica(coordinatorLost()))
         .onMessage(RegisterTick.class, m -> Behaviors.same())
@@ -433,7 +510,7 @@ public final class WorkerNode {
         .onMessage(Deadline.class, m -> end(WorkerExit.failed(m.what())))
         .onMessage(Reachability.class, this::onReachability)
         .onMessage(CoordinatorGone.class, m -> stopReplica(coordinatorLost()))
-        .onMessage(FromCoordinator.class, this::onCoordinatorWhileAborting)
+        .onMessage(FromCoordinator.class, m -> addressed(m, this::onCoordinatorWhileAborting))
         .onAnyMessage(m -> Behaviors.same())
         .build();
   }
@@ -452,7 +529,7 @@ public final class WorkerNode {
 
   private Behavior<Command> ranDone() {
     return Behaviors.receive(Command.class)
-        .onMessage(FromCoordinator.class, this::onCoordinatorAfterRun)
+        .onMessage(FromCoordinator.class, m -> addressed(m, this::onCoordinatorAfterRun))
         .onMessage(Reachability.class, this::onReachability)
         .onMessage(CoordinatorGone.class, m -> end(coordinatorLost()))
         .onMessage(Deadline.class, m -> end(WorkerExit.failed(m.what())))

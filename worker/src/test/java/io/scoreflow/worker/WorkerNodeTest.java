@@ -101,12 +101,18 @@ class WorkerNodeTest {
     return new Setup(coordinator, exit, replicas, r);
   }
 
-  private static WorkerProtocol.StartJob start(int rank) {
+  /** Generation 3 of a ring of two that places worker {@code id} at {@code rank}. */
+  private static WorkerProtocol.StartJob start(String id, int rank) {
+    return start(id, rank, 3);
+  }
+
+  private static WorkerProtocol.StartJob start(String id, int rank, long generation) {
     List<RingMember> ring =
         List.of(
-            new RingMember(0, "w0", "127.0.0.1", 1, "cpu"),
-            new RingMember(1, "w1", "127.0.0.1", 2, "cpu"));
-    return new WorkerProtocol.StartJob("job", 3, rank, ring, 10, 12, 12, "scoreflow {}", "/tmp/r");
+            new RingMember(0, rank == 0 ? id : "w0", "127.0.0.1", 1, "cpu"),
+            new RingMember(1, rank == 1 ? id : "w1", "127.0.0.1", 2, "cpu"));
+    return new WorkerProtocol.StartJob(
+        "job", generation, rank, ring, 10, 12, 12, "scoreflow {}", "/tmp/r");
   }
 
   @Test
@@ -114,7 +120,7 @@ class WorkerNodeTest {
     Setup s = registered("worker-a");
     var inbox = s.registration().worker();
     inbox.tell(new WorkerProtocol.Registered("job", "worker-a", s.coordinator().ref()));
-    inbox.tell(start(1));
+    inbox.tell(start("worker-a", 1));
     Replica.Events events = s.replicas().awaitStart();
 
     CoordinatorProtocol.StepReport step =
@@ -137,7 +143,7 @@ class WorkerNodeTest {
     Setup s = registered("worker-b");
     var inbox = s.registration().worker();
     inbox.tell(new WorkerProtocol.Registered("job", "worker-b", s.coordinator().ref()));
-    inbox.tell(start(0));
+    inbox.tell(start("worker-b", 0));
     s.replicas().awaitStart().onEnd(11, "exchange broke", true);
     assertEquals(
         new CoordinatorProtocol.RankFailed("job", 3, 0, 11, "exchange broke", true),
@@ -151,7 +157,7 @@ class WorkerNodeTest {
     Setup s = registered("worker-c");
     var inbox = s.registration().worker();
     inbox.tell(new WorkerProtocol.Registered("job", "worker-c", s.coordinator().ref()));
-    inbox.tell(start(1));
+    inbox.tell(start("worker-c", 1));
     Replica.Events events = s.replicas().awaitStart();
     inbox.tell(new WorkerProtocol.Release("job", 4, false, "worker lost"));
     assertEquals("rank 1", s.replicas().stopped.poll(10, TimeUnit.SECONDS));
@@ -182,7 +188,7 @@ class WorkerNodeTest {
     Setup s = registered("worker-g");
     var inbox = s.registration().worker();
     inbox.tell(new WorkerProtocol.Registered("job", "worker-g", s.coordinator().ref()));
-    inbox.tell(start(1));
+    inbox.tell(start("worker-g", 1));
     Replica.Events first = s.replicas().awaitStart();
     inbox.tell(new WorkerProtocol.Abort("job", 4, "worker-h lost"));
     assertEquals("rank 1", s.replicas().stopped.poll(10, TimeUnit.SECONDS));
@@ -198,13 +204,48 @@ class WorkerNodeTest {
     assertEquals(
         new CoordinatorProtocol.Stopped("job", 5, "worker-g"),
         s.coordinator().fishForMessage(WAIT, WorkerNodeTest::skipRegister).get(0));
-    inbox.tell(
-        new WorkerProtocol.StartJob(
-            "job", 5, 0, start(0).ring(), 10, 12, 12, "scoreflow {}", "/tmp/r"));
+    inbox.tell(start("worker-g", 0, 5));
     s.replicas().awaitStart().onEnd(12, null, false);
     assertEquals(
         new CoordinatorProtocol.RankDone("job", 5, 0, 12),
         s.coordinator().fishForMessage(WAIT, WorkerNodeTest::skipRegister).get(0));
+  }
+
+  /**
+   * What reaches a worker's inbox that its coordinator did not mean for it (another job's, an old
+   * ring's, another worker's) neither ends, aborts nor restarts it; its own coordinator's next
+   * message still does.
+   */
+  @Test
+  void foreignAndStaleMessagesAreIgnored() throws Exception {
+    Setup s = registered("worker-f");
+    var inbox = s.registration().worker();
+    inbox.tell(new WorkerProtocol.RegistrationRefused("worker-x", "not you"));
+    inbox.tell(new WorkerProtocol.Registered("job", "worker-f", s.coordinator().ref()));
+    inbox.tell(start("worker-f", 1, 4));
+    Replica.Events events = s.replicas().awaitStart();
+
+    inbox.tell(new WorkerProtocol.Release("other-job", 4, false, "not yours"));
+    inbox.tell(new WorkerProtocol.Abort("other-job", 4, "not yours"));
+    inbox.tell(new WorkerProtocol.Abort("job", 3, "an old ring's"));
+    inbox.tell(new WorkerProtocol.Release("job", 2, false, "an old ring's"));
+    inbox.tell(new WorkerProtocol.Registered("other-job", "worker-f", s.coordinator().ref()));
+    assertEquals(null, s.replicas().stopped.poll(500, TimeUnit.MILLISECONDS), "replica stopped");
+    assertTrue(!s.exit().isDone(), "the worker ended on a foreign message");
+    s.coordinator().expectNoMessage(Duration.ofMillis(100));
+
+    inbox.tell(new WorkerProtocol.Abort("job", 4, "worker-h lost"));
+    assertEquals("rank 1", s.replicas().stopped.poll(10, TimeUnit.SECONDS));
+    events.onEnd(11, "stopped", true);
+    assertEquals(
+        new CoordinatorProtocol.Stopped("job", 4, "worker-f"),
+        s.coordinator().fishForMessage(WAIT, WorkerNodeTest::skipRegister).get(0));
+    // Waiting: a ring that does not place this worker where it says, or an older one, is no ring.
+    inbox.tell(start("worker-z", 0, 5));
+    inbox.tell(start("worker-f", 0, 3));
+    assertEquals(null, s.replicas().started.poll(500, TimeUnit.MILLISECONDS), "started");
+    inbox.tell(start("worker-f", 0, 5));
+    s.replicas().awaitStart();
   }
 
   @Test
