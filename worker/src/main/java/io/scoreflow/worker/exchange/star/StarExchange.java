@@ -49,6 +49,13 @@ public final class StarExchange implements ExchangeServer {
   private static final int DATA_HEADER = 4 + 8 + 8 + 4;
   private static final int MAX_TEXT = 4096;
 
+  /**
+   * How long rank 0 gives one connection for its handshake and hello. Rank 0 takes connections one
+   * at a time, so without this a connection that never speaks (anyone who can reach the port) would
+   * hold the ring's forming up until the whole open deadline.
+   */
+  static final Duration HELLO_TIMEOUT = Duration.ofSeconds(10);
+
   private final ServerSocketChannel server;
   private final Selector acceptSelector;
   private final Duration deadline;
@@ -130,9 +137,10 @@ public final class StarExchange implements ExchangeServer {
         Connection c = accept(until, fence);
         String refusal;
         Hello hello;
+        long helloUntil = Math.min(until, System.nanoTime() + HELLO_TIMEOUT.toNanos());
         try {
-          c.handshake(until);
-          hello = readHello(c, until);
+          c.handshake(helloUntil);
+          hello = readHello(c, helloUntil);
           refusal = fence.refusal(hello, peers);
           if (refusal == null) {
             refusal = impostor(c, hello, ring);
