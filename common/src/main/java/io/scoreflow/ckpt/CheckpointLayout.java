@@ -17,7 +17,9 @@ import java.util.regex.Pattern;
 /**
  * Names inside a checkpoint root. Everything a reader must ignore starts with a dot: temporary
  * directories, directories being deleted, superseded checkpoints, the pointer's temporary file and
- * the writer's lock. Only {@code step-<digits>} directories are checkpoints.
+ * the writer's lock. Only {@code step-<digits>} directories are checkpoints; {@code corrupt-<time>}
+ * folders hold checkpoints set aside because none verified, visible to people and ignored by
+ * readers and writers alike.
  */
 public final class CheckpointLayout {
   static final String LATEST = "LATEST";
@@ -26,6 +28,12 @@ public final class CheckpointLayout {
    * The manifest's file name inside a checkpoint directory; the checkpoint service sends it first.
    */
   public static final String MANIFEST = "manifest.json";
+
+  /**
+   * The SHA-256 of the manifest's bytes, beside it (format 2 on); the checkpoint service sends it
+   * second. See {@link ManifestChecksum}.
+   */
+  public static final String MANIFEST_CHECKSUM = "manifest.sha256";
 
   static final String SAFETENSORS_SUFFIX = ".safetensors";
   static final String LOCK = ".lock";
@@ -43,6 +51,9 @@ public final class CheckpointLayout {
   static final String SUPERSEDED_PREFIX = ".superseded-";
 
   static final String LATEST_TMP_PREFIX = ".LATEST.tmp";
+
+  /** Checkpoints set aside by {@link CheckpointStore#setAsideUnverifiable}; never deleted. */
+  public static final String CORRUPT_PREFIX = "corrupt-";
 
   private static final Pattern STEP_DIR = Pattern.compile("step-(\\d{9,18})");
 

@@ -10,6 +10,7 @@ import static io.scoreflow.ckpt.InvalidCheckpointException.Reason.SIZE_MISMATCH;
 import static io.scoreflow.ckpt.InvalidCheckpointException.Reason.STEP_MISMATCH;
 import static io.scoreflow.ckpt.InvalidCheckpointException.Reason.UNREADABLE;
 
+import ai.djl.Device;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import io.scoreflow.InvalidInputException;
@@ -43,9 +44,16 @@ import org.slf4j.LoggerFactory;
  *
  * <p>{@code LATEST} is the commit point: checkpoints up to the step it names are committed, and a
  * directory newer than it was renamed into place by a writer that died before committing it, so it
- * is ignored. Every file's size and SHA-256 are checked against the manifest before any tensor is
- * decoded, and the digest is checked again while decoding, so a file that changes in between is
- * caught too.
+ * is ignored.
+ *
+ * <p>A checkpoint verifies completely when: {@code manifest.sha256} matches the manifest's bytes
+ * (format 2; a format-1 checkpoint has none and is read as an "unverified manifest"), the manifest
+ * parses and names the directory's step, every file it lists has its recorded size and SHA-256, and
+ * every tensor group decodes. Sizes and digests are checked before any tensor is decoded, and the
+ * digest again while decoding, so a file that changes in between is caught too. Every search for
+ * the newest checkpoint ({@link #search}, {@link #newestValid}) and every load goes through that
+ * one complete check; {@link #verify} and {@link #verifyDirectory} check the bytes only, for
+ * callers that copy a checkpoint rather than load it.
  */
 public final class CheckpointReader {
   private static final Logger LOG = LoggerFactory.getLogger(CheckpointReader.class);
@@ -69,34 +77,45 @@ public final class CheckpointReader {
   }
 
   /**
-   * The newest committed checkpoint that passes verification, without decoding tensors. Damaged
-   * ones are skipped with a WARN line naming the directory and the reason.
+   * Looks for the newest committed checkpoint that verifies completely and loads it into {@code
+   * manager}. Each one that fails is skipped with a WARN line naming the directory and the reason,
+   * and is listed in the result.
    *
    * @throws InvalidCheckpointException with {@link
    *     InvalidCheckpointException.Reason#FORMAT_VERSION} if a checkpoint newer than the one found
    *     has another format: falling back past it would silently discard that run's progress
    */
-  public Optional<CompletedCheckpoint> newestValid() {
-    return newest(CheckpointReader::verifyDirectory, Long.MAX_VALUE);
-  }
-
-  /**
-   * As {@link #newestValid()}, among the committed checkpoints of a step no later than {@code
-   * bound}: a distributed run goes back to the newest one every rank vouched for.
-   */
-  public Optional<CompletedCheckpoint> newestValidAtMost(long bound) {
-    return newest(CheckpointReader::verifyDirectory, bound);
-  }
-
-  /**
-   * Loads the newest committed checkpoint that passes verification into {@code manager}, skipping
-   * damaged ones as {@link #newestValid()} does.
-   */
-  public Optional<LoadedCheckpoint> newestValid(NDManager manager) {
+  public CheckpointSearch<LoadedCheckpoint> search(NDManager manager) {
     return newest(dir -> loadDirectory(dir, manager), Long.MAX_VALUE);
   }
 
-  /** Verifies the checkpoint of {@code step}; any problem is an error, never a fallback. */
+  /**
+   * As {@link #search(NDManager)}, among the committed checkpoints of a step no later than {@code
+   * bound} (a distributed run goes back to the newest one every rank vouched for), without keeping
+   * the tensors: each is decoded into a scratch manager that is closed at once.
+   */
+  public CheckpointSearch<CompletedCheckpoint> searchAtMost(long bound) {
+    return newest(CheckpointReader::verifyCompletely, bound);
+  }
+
+  /**
+   * The newest committed checkpoint that verifies completely, tensors not kept; see {@link
+   * #searchAtMost}.
+   */
+  public Optional<CompletedCheckpoint> newestValid() {
+    return searchAtMost(Long.MAX_VALUE).found();
+  }
+
+  /** The newest committed checkpoint that verifies completely, loaded; see {@link #search}. */
+  public Optional<LoadedCheckpoint> newestValid(NDManager manager) {
+    return search(manager).found();
+  }
+
+  /**
+   * Checks the bytes of the checkpoint of {@code step} (manifest checksum, every file's size and
+   * SHA-256) without decoding tensors, for a caller that copies it; any problem is an error, never
+   * a fallback.
+   */
   public CompletedCheckpoint verify(long step) {
     return verifyDirectory(stepDirectory(step));
   }
@@ -150,7 +169,10 @@ public final class CheckpointReader {
     }
   }
 
-  /** Checks a checkpoint directory against its manifest; any problem is an error. */
+  /**
+   * Checks the bytes of a checkpoint directory: the manifest against {@code manifest.sha256}, then
+   * every file against the manifest; tensors are not decoded. Any problem is an error.
+   */
   public static CompletedCheckpoint verifyDirectory(Path dir) {
     if (!Files.isDirectory(dir)) {
       throw new InvalidCheckpointException(MISSING_DIRECTORY, dir, "no such checkpoint directory");
@@ -165,7 +187,41 @@ public final class CheckpointReader {
     } catch (IOException e) {
       throw unreadable(manifestFile, e);
     }
-    CheckpointManifest manifest = ManifestJson.read(bytes, manifestFile);
+    // The checksum comes before parsing: a damaged manifest must not be believed in anything, not
+    // even in which format it claims to be (a flipped digit there would otherwise stop the search
+    // for an older checkpoint as "another format").
+    Path checksumFile = dir.resolve(CheckpointLayout.MANIFEST_CHECKSUM);
+    byte[] checksum;
+    try {
+      checksum = Files.readAllBytes(checksumFile);
+    } catch (NoSuchFileException e) {
+      checksum = null;
+    } catch (IOException e) {
+      throw unreadable(checksumFile, e);
+    }
+    if (checksum != null) {
+      ManifestChecksum.verify(dir, bytes, checksum);
+    }
+    CheckpointManifest manifest;
+    try {
+      manifest = ManifestJson.read(bytes, manifestFile);
+    } catch (InvalidCheckpointException e) {
+      if (checksum == null && e.reason() == FORMAT_VERSION) {
+        throw missingChecksum(dir, e.detail());
+      }
+      throw e;
+    }
+    if (checksum == null) {
+      if (manifest.formatVersion() != CheckpointManifest.UNCHECKSUMMED_FORMAT) {
+        throw missingChecksum(dir, "its manifest is of format " + manifest.formatVersion());
+      }
+      LOG.warn(
+          "{}: unverified manifest: a format-{} checkpoint has no {}; the files it lists are"
+              + " verified, the manifest itself cannot be",
+          dir,
+          CheckpointManifest.UNCHECKSUMMED_FORMAT,
+          CheckpointLayout.MANIFEST_CHECKSUM);
+    }
     OptionalLong named = CheckpointLayout.parseStep(dir.getFileName().toString());
     if (named.isPresent() && named.getAsLong() != manifest.step()) {
       throw new InvalidCheckpointException(
@@ -199,6 +255,29 @@ public final class CheckpointReader {
       throw e;
     }
     return new LoadedCheckpoint(dir, checkpoint.manifest(), groups);
+  }
+
+  /**
+   * Verifies a checkpoint directory completely, as {@link #loadDirectory} does, decoding its
+   * tensors into a scratch manager that is closed before returning.
+   */
+  static CompletedCheckpoint verifyCompletely(Path dir) {
+    try (NDManager scratch = NDManager.newBaseManager(Device.cpu())) {
+      LoadedCheckpoint loaded = loadDirectory(dir, scratch);
+      return new CompletedCheckpoint(loaded.directory(), loaded.manifest());
+    }
+  }
+
+  private static InvalidCheckpointException missingChecksum(Path dir, String why) {
+    return new InvalidCheckpointException(
+        MISSING_FILE,
+        dir,
+        CheckpointLayout.MANIFEST_CHECKSUM
+            + " is missing and only a format-"
+            + CheckpointManifest.UNCHECKSUMMED_FORMAT
+            + " checkpoint may lack it ("
+            + why
+            + ")");
   }
 
   private static NDList decode(Path dir, String file, FileDigest expected, NDManager manager) {
@@ -300,14 +379,15 @@ public final class CheckpointReader {
     return dir;
   }
 
-  private <T> Optional<T> newest(Function<Path, T> open, long bound) {
+  private <T extends VerifiedCheckpoint> CheckpointSearch<T> newest(
+      Function<Path, T> open, long bound) {
     // A live writer's retention may delete checkpoints while they are read (it keeps the last K
     // and writes a new one every few steps): when every candidate failed and the committed set
     // changed meanwhile, read the new set rather than conclude there is none.
     List<Long> before = candidatesAtMost(bound);
     for (int attempt = 0; ; attempt++) {
-      Optional<T> found = newestOf(before, open);
-      if (found.isPresent() || attempt == 4) {
+      CheckpointSearch<T> found = newestOf(before, open);
+      if (found instanceof CheckpointSearch.Found<T> || attempt == 4) {
         return found;
       }
       List<Long> now = candidatesAtMost(bound);
@@ -319,17 +399,18 @@ public final class CheckpointReader {
     }
   }
 
-  private <T> Optional<T> newestOf(List<Long> candidates, Function<Path, T> open) {
-    int skipped = 0;
+  private <T extends VerifiedCheckpoint> CheckpointSearch<T> newestOf(
+      List<Long> candidates, Function<Path, T> open) {
+    List<CheckpointSearch.Skipped> skipped = new ArrayList<>();
     for (long step : candidates) {
       Path dir = root.resolve(CheckpointLayout.directoryName(step));
       try {
-        return Optional.of(open.apply(dir));
+        return new CheckpointSearch.Found<>(open.apply(dir), skipped);
       } catch (InvalidCheckpointException e) {
         if (e.reason() == FORMAT_VERSION) {
           throw e;
         }
-        skipped++;
+        skipped.add(new CheckpointSearch.Skipped(step, e));
         LOG.warn(
             "Skipping checkpoint {} ({}): {}; trying the previous one",
             dir,
@@ -337,10 +418,12 @@ public final class CheckpointReader {
             e.detail());
       }
     }
-    if (skipped > 0) {
-      LOG.warn("No valid checkpoint under {}: all {} committed ones were skipped", root, skipped);
+    if (skipped.isEmpty()) {
+      return new CheckpointSearch.NoCheckpoint<>();
     }
-    return Optional.empty();
+    LOG.warn(
+        "No valid checkpoint under {}: all {} committed ones were skipped", root, skipped.size());
+    return new CheckpointSearch.NoneVerifies<>(skipped);
   }
 
   /** Committed steps, newest first, after saying what is odd about the pointer. */

@@ -40,6 +40,8 @@ public final class CheckpointStore implements AutoCloseable {
 
   private final Path root;
   private final RetentionPolicy retention;
+  private final CheckpointIo io;
+  private final Clock clock;
   private final CheckpointWriter writer;
   private final CheckpointReader reader;
   private final FileChannel lockChannel;
@@ -49,6 +51,8 @@ public final class CheckpointStore implements AutoCloseable {
   private CheckpointStore(Builder b, FileChannel lockChannel, FileLock lock) {
     this.root = b.root;
     this.retention = b.retention;
+    this.io = b.io;
+    this.clock = b.clock;
     long generation = b.generation;
     this.writer =
         new CheckpointWriter(
@@ -112,6 +116,82 @@ public final class CheckpointStore implements AutoCloseable {
           e.getMessage());
     }
     return committed;
+  }
+
+  /**
+   * Moves every checkpoint directory of the root (committed or not) and {@code LATEST} into a new
+   * folder {@code corrupt-<UTC time>/} of the root, where no reader looks, so that a run whose
+   * checkpoints all fail verification can start again at step 0 without destroying them: nothing is
+   * deleted, and moving them back restores the root as it was. Only under the writer's lock, so no
+   * writer commits meanwhile.
+   *
+   * @param evidence the search that found none of the committed checkpoints verifying; if the
+   *     committed steps differ now (a writer committed or retention deleted since), nothing is
+   *     moved
+   * @return the folder they are in now
+   * @throws InvalidInputException if the committed steps changed since {@code evidence}
+   * @throws CheckpointWriteException on an I/O error, naming the path; what was moved stays in the
+   *     folder, the rest in place, nothing is lost
+   */
+  public synchronized Path setAsideUnverifiable(CheckpointSearch.NoneVerifies<?> evidence) {
+    if (closed) {
+      throw new IllegalStateException("checkpoint store " + root + " is closed");
+    }
+    List<Long> failed =
+        evidence.skipped().stream().map(CheckpointSearch.Skipped::step).sorted().toList();
+    List<Long> now = reader.committedSteps();
+    if (!now.equals(failed)) {
+      throw new InvalidInputException(
+          "the checkpoints under "
+              + root
+              + " changed while they were being verified (steps "
+              + failed
+              + " failed, the committed steps are now "
+              + now
+              + "); nothing was moved, run the command again");
+    }
+    String base =
+        CheckpointLayout.CORRUPT_PREFIX
+            + java.time.format.DateTimeFormatter.ofPattern("yyyyMMdd'T'HHmmss'Z'")
+                .withZone(java.time.ZoneOffset.UTC)
+                .format(clock.instant());
+    Path folder = root.resolve(base);
+    for (int n = 2; Files.exists(folder, java.nio.file.LinkOption.NOFOLLOW_LINKS); n++) {
+      folder = root.resolve(base + "-" + n);
+    }
+    Path current = folder;
+    try {
+      io.createDirectory(folder);
+      for (long step : reader.steps()) {
+        current = root.resolve(CheckpointLayout.directoryName(step));
+        io.rename(current, folder.resolve(current.getFileName()));
+      }
+      current = root.resolve(CheckpointLayout.LATEST);
+      if (Files.exists(current, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+        io.rename(current, folder.resolve(CheckpointLayout.LATEST));
+      }
+      current = folder;
+      io.syncDirectory(folder);
+      current = root;
+      io.syncDirectory(root);
+    } catch (IOException e) {
+      throw new CheckpointWriteException(
+          "cannot move the unverifiable checkpoints of "
+              + root
+              + " into "
+              + folder
+              + ": "
+              + current
+              + ": "
+              + CheckpointLayout.describe(e)
+              + " (what was moved is in "
+              + folder
+              + ", the rest in place)",
+          e);
+    }
+    LOG.info(
+        "Moved {} checkpoint(s) of {} that fail verification into {}", failed.size(), root, folder);
+    return folder;
   }
 
   /** See {@link CheckpointReader#newestValid()}. */

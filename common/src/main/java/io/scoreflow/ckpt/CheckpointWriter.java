@@ -20,7 +20,8 @@ import org.slf4j.LoggerFactory;
  * leaves either the previous committed state or the new one:
  *
  * <ol>
- *   <li>write every file into a hidden temporary directory, fsync each, fsync the directory;
+ *   <li>write every file into a hidden temporary directory (the tensors, then {@code
+ *       manifest.json}, then {@code manifest.sha256}), fsync each, fsync the directory;
  *   <li>rename it to {@code step-NNNNNNNNN}, fsync the root (the directory is complete, but not yet
  *       committed: readers ignore directories newer than {@code LATEST});
  *   <li>write {@code LATEST} to a temporary file, fsync, rename over {@code LATEST}, fsync the root
@@ -109,6 +110,12 @@ final class CheckpointWriter {
               files);
       byte[] json = ManifestJson.write(manifest);
       writeFile(tmp.resolve(CheckpointLayout.MANIFEST), out -> out.write(ByteBuffer.wrap(json)));
+      // The manifest's own checksum, inside the same temporary directory: it becomes visible with
+      // the rest in the one rename below, never before the manifest is complete.
+      byte[] checksum = ManifestChecksum.of(json);
+      writeFile(
+          tmp.resolve(CheckpointLayout.MANIFEST_CHECKSUM),
+          out -> out.write(ByteBuffer.wrap(checksum)));
       run(tmp, "fsync directory", () -> io.syncDirectory(tmp));
       beforeCommit.run();
       if (Files.exists(target, LinkOption.NOFOLLOW_LINKS)) {

@@ -18,8 +18,14 @@ public final class InvalidCheckpointException extends InvalidInputException {
     MISSING_MANIFEST("missing manifest"),
     MALFORMED_MANIFEST("malformed manifest"),
     /**
+     * {@code manifest.sha256} is malformed or does not match the manifest's bytes: the manifest
+     * (and so every digest it lists) cannot be trusted.
+     */
+    MANIFEST_CHECKSUM("manifest checksum mismatch"),
+    /**
      * Written by another version of this code. Never a reason to fall back: an older checkpoint
-     * would silently throw away the newer run's progress, so the store stops instead.
+     * would silently throw away the newer run's progress, so the store stops instead. Only a
+     * manifest whose checksum verifies can claim another format; an unverified claim is damage.
      */
     FORMAT_VERSION("unsupported format"),
     STEP_MISMATCH("step mismatch"),

@@ -14,13 +14,10 @@ import java.util.Map;
  * @param groups group name to its tensors; look tensors up by name, their order is not kept
  */
 public record LoadedCheckpoint(
-    Path directory, CheckpointManifest manifest, Map<String, NDList> groups) {
+    Path directory, CheckpointManifest manifest, Map<String, NDList> groups)
+    implements VerifiedCheckpoint {
   public LoadedCheckpoint {
     groups = Collections.unmodifiableMap(new LinkedHashMap<>(groups));
-  }
-
-  public long step() {
-    return manifest.step();
   }
 
   public NDList group(String group) {

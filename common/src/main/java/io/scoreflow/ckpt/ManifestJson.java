@@ -22,11 +22,13 @@ import java.util.TreeMap;
  * {@code manifest.json} to and from {@link CheckpointManifest}. Written field by field (not by
  * reflection) so the file's layout is fixed here, and read field by field so a damaged manifest
  * yields a message naming the field. The format version is read before anything else: a manifest of
- * another format is refused with that reason alone, whatever else it holds.
+ * another format than 1 or 2 is refused with that reason alone, whatever else it holds. Formats 1
+ * and 2 have the same layout; format 2 checkpoints also hold {@code manifest.sha256} (see {@link
+ * ManifestChecksum}), which the reader checks before it parses these bytes at all.
  *
  * <pre>{@code
  * {
- *   "format" : 1,
+ *   "format" : 2,
  *   "jobId" : "cifar10-vp-poly",
  *   "step" : 1200,
  *   "generation" : 3,
@@ -95,11 +97,14 @@ final class ManifestJson {
     if (format == null || !format.isIntegralNumber()) {
       throw malformed(file, "field 'format' is missing or not an integer", null);
     }
-    if (format.asLong() != CheckpointManifest.FORMAT_VERSION) {
+    if (format.asLong() != CheckpointManifest.FORMAT_VERSION
+        && format.asLong() != CheckpointManifest.UNCHECKSUMMED_FORMAT) {
       throw new InvalidCheckpointException(
           FORMAT_VERSION,
           file,
           "expected checkpoint format "
+              + CheckpointManifest.UNCHECKSUMMED_FORMAT
+              + " or "
               + CheckpointManifest.FORMAT_VERSION
               + ", got "
               + format.asText());
@@ -131,7 +136,7 @@ final class ManifestJson {
                 text(entry, "sha256", file), integer(entry, "size", file, "files." + name)));
       }
       return new CheckpointManifest(
-          CheckpointManifest.FORMAT_VERSION,
+          format.asInt(),
           text(root, "jobId", file),
           integer(root, "step", file, "step"),
           integer(root, "generation", file, "generation"),

@@ -6,9 +6,13 @@ import com.typesafe.config.ConfigFactory;
 import com.typesafe.config.ConfigRenderOptions;
 import com.typesafe.config.ConfigValue;
 import io.scoreflow.InvalidInputException;
+import io.scoreflow.ckpt.CheckpointLayout;
 import io.scoreflow.ckpt.CheckpointReader;
+import io.scoreflow.ckpt.CheckpointSearch;
+import io.scoreflow.ckpt.CheckpointStore;
 import io.scoreflow.ckpt.CompletedCheckpoint;
 import io.scoreflow.ckpt.LoadedCheckpoint;
+import io.scoreflow.ckpt.VerifiedCheckpoint;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
@@ -25,8 +29,11 @@ import java.util.Optional;
  * process only), and the event logs ({@code events.jsonl} for a single process, {@code
  * events-rank-K.jsonl} per replica).
  *
- * <p>The rules: a directory that already holds a checkpoint is only continued when asked to resume,
- * and a checkpoint is only continued by a config that trains the same thing.
+ * <p>The rules ({@link #checkStart}): a directory that already holds a checkpoint is only continued
+ * when asked to resume, from the newest checkpoint that verifies completely; a directory whose
+ * checkpoints all fail verification is never started over unless asked to restart from scratch, and
+ * then its checkpoints are set aside, not overwritten; a checkpoint is only continued by a config
+ * that trains the same thing.
  */
 public final class RunDirectory {
 
@@ -70,43 +77,103 @@ public final class RunDirectory {
     return dir.resolve("events-rank-" + rank + ".jsonl");
   }
 
-  /** The newest checkpoint whose files all match their digests, if any (tensors not loaded). */
+  /** The newest checkpoint that verifies completely, if any (tensors not kept). */
   public Optional<CompletedCheckpoint> newestValid() {
     return newestValidAtMost(Long.MAX_VALUE);
   }
 
   /** As {@link #newestValid()}, among the checkpoints of a step no later than {@code bound}. */
   public Optional<CompletedCheckpoint> newestValidAtMost(long bound) {
-    if (!Files.isDirectory(checkpoints())) {
-      return Optional.empty();
-    }
-    return reader().newestValidAtMost(bound);
+    return reader().searchAtMost(bound).found();
   }
 
   /**
-   * The step a run in this directory starts at: 0 for a new run, the newest valid checkpoint's step
-   * when resuming.
+   * Applies the rules of a run directory to what a search of its checkpoints found, before the run
+   * writes anything, so that a refusal leaves the directory exactly as it was:
    *
-   * @throws InvalidInputException when the directory holds a run and {@code resume} is not set
+   * <ul>
+   *   <li>no checkpoint: a new run (also with {@code --resume}: there is nothing to continue);
+   *   <li>a checkpoint verifies: continued only with {@code resume}, from it;
+   *   <li>checkpoints, none of which verifies: refused (resuming or not) unless {@code
+   *       restartFromScratch}, and then the caller sets them aside with {@link #setAside} and
+   *       starts at step 0. {@code restartFromScratch} never discards a checkpoint that verifies.
+   * </ul>
+   *
+   * @return {@code search}, for the caller to act on
+   * @throws InvalidInputException the refusal, naming the directory, the checkpoints and the way
+   *     out
    */
-  public long startStep(boolean resume) {
-    Optional<CompletedCheckpoint> newest = newestValid();
-    if (newest.isEmpty()) {
-      return 0;
-    }
-    refuseUnlessResuming(newest.get().step(), resume);
-    return newest.get().step();
-  }
-
-  /** The refusal of a run over an existing one, with the way out in the message. */
-  public void refuseUnlessResuming(long newestStep, boolean resume) {
-    if (!resume) {
+  public <T extends VerifiedCheckpoint> CheckpointSearch<T> checkStart(
+      CheckpointSearch<T> search, boolean resume, boolean restartFromScratch) {
+    if (search instanceof CheckpointSearch.Found<T> found && !resume) {
       throw new InvalidInputException(
           dir
-              + " already holds a run (newest checkpoint: step "
-              + newestStep
-              + "); pass --resume to continue it, or choose another --out");
+              + " already holds a run (newest checkpoint that verifies: step "
+              + found.checkpoint().step()
+              + ")"
+              + (restartFromScratch
+                  ? " and --restart-from-scratch only sets aside checkpoints that all fail"
+                      + " verification"
+                  : "")
+              + "; pass --resume to continue it, or choose another --out");
     }
+    if (search instanceof CheckpointSearch.NoneVerifies<T> failed && !restartFromScratch) {
+      throw new InvalidInputException(
+          (resume ? "cannot resume " + dir + ": " : dir + " already holds a run, but ")
+              + failures(failed)
+              + "; nothing was changed: pass --restart-from-scratch to move "
+              + (failed.skipped().size() == 1 ? "it" : "them")
+              + " into "
+              + checkpoints().resolve(CheckpointLayout.CORRUPT_PREFIX + "<time>")
+              + "/ and start again at step 0, or choose another --out");
+    }
+    return search;
+  }
+
+  /**
+   * Sets aside checkpoints that {@link #checkStart} let a run start over: moved, never deleted.
+   *
+   * @return the warning to show, naming where they went
+   */
+  public String setAside(CheckpointStore store, CheckpointSearch.NoneVerifies<?> failed) {
+    Path folder = store.setAsideUnverifiable(failed);
+    return dir
+        + ": "
+        + failures(failed)
+        + "; moved "
+        + (failed.skipped().size() == 1 ? "it" : "them")
+        + " into "
+        + folder
+        + "/ and starting again at step 0";
+  }
+
+  /**
+   * "none of its 3 checkpoints verifies (newest: step 6 (reason: detail))", or for a single one
+   * "its only checkpoint fails verification (step 6 (reason: detail))".
+   */
+  public static String failures(CheckpointSearch.NoneVerifies<?> failed) {
+    int n = failed.skipped().size();
+    return n == 1
+        ? "its only checkpoint fails verification (" + failed.newest().describe() + ")"
+        : "none of its " + n + " checkpoints verifies (newest: " + failed.newest().describe() + ")";
+  }
+
+  /**
+   * The warning for a run that continues from an older checkpoint than its newest one, if it does.
+   */
+  public static Optional<String> fallbackWarning(CheckpointSearch<?> search) {
+    if (!(search instanceof CheckpointSearch.Found<?> found) || found.skipped().isEmpty()) {
+      return Optional.empty();
+    }
+    StringBuilder why = new StringBuilder();
+    for (CheckpointSearch.Skipped skipped : found.skipped()) {
+      why.append(why.isEmpty() ? "" : ", ").append(skipped.describe());
+    }
+    return Optional.of(
+        "using checkpoint step "
+            + found.checkpoint().step()
+            + ", the newest that verifies; skipped "
+            + why);
   }
 
   /**

@@ -12,7 +12,7 @@ import ai.djl.nn.Parameter;
 import ai.djl.training.ParameterStore;
 import com.typesafe.config.Config;
 import io.scoreflow.InvalidInputException;
-import io.scoreflow.ckpt.CheckpointReader;
+import io.scoreflow.ckpt.CheckpointSearch;
 import io.scoreflow.ckpt.LoadedCheckpoint;
 import io.scoreflow.config.Configs;
 import io.scoreflow.data.ImageGrid;
@@ -20,6 +20,7 @@ import io.scoreflow.data.Npz;
 import io.scoreflow.data.SampleShape;
 import io.scoreflow.math.InPlace;
 import io.scoreflow.math.KeyedRandom;
+import io.scoreflow.run.RunDirectory;
 import io.scoreflow.run.TrainSetup;
 import io.scoreflow.sde.ForwardSde;
 import io.scoreflow.train.TrainState;
@@ -27,6 +28,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.function.IntConsumer;
 
 /**
@@ -62,8 +64,12 @@ public final class SampleJob {
     }
   }
 
-  /** Where the outputs went. {@code png} is null for vector data. */
-  public record Result(long checkpointStep, Path npz, Path png, int count, long millis) {}
+  /**
+   * Where the outputs went. {@code png} is null for vector data. {@code warning}, if present, says
+   * that the newest checkpoint failed verification and an older one was sampled.
+   */
+  public record Result(
+      long checkpointStep, Path npz, Path png, int count, long millis, Optional<String> warning) {}
 
   private SampleJob() {}
 
@@ -98,18 +104,19 @@ public final class SampleJob {
     long start = System.nanoTime();
     try (NDManager manager = NDManager.newBaseManager(r.device())) {
       TrainSetup.Model model = TrainSetup.model(config, shape, sde, manager);
-      CheckpointReader reader = CheckpointReader.of(r.run().resolve("checkpoints"));
+      RunDirectory run = new RunDirectory(r.run());
       LoadedCheckpoint checkpoint;
+      Optional<String> warning = Optional.empty();
       try (NDManager scratch = manager.newSubManager()) {
-        checkpoint =
-            r.step() == null
-                ? reader
-                    .newestValid(scratch)
-                    .orElseThrow(
-                        () ->
-                            new InvalidInputException(
-                                r.run() + " holds no valid checkpoint to sample from"))
-                : reader.load(r.step(), scratch);
+        // The same complete verification as resuming: the newest checkpoint that verifies, or
+        // exactly the one named (which then must verify; no fallback from what the user asked).
+        if (r.step() == null) {
+          CheckpointSearch<LoadedCheckpoint> search = run.reader().search(scratch);
+          checkpoint = search.found().orElseThrow(() -> nothingToSample(run, search));
+          warning = RunDirectory.fallbackWarning(search);
+        } else {
+          checkpoint = run.reader().load(r.step(), scratch);
+        }
         loadInto(
             model.network().stateDict(),
             checkpoint.group(r.weights().equals("ema") ? TrainState.EMA : TrainState.MODEL));
@@ -163,8 +170,17 @@ public final class SampleJob {
         ImageGrid.write(all, image, r.count(), png);
       }
       return new Result(
-          checkpoint.step(), npz, png, r.count(), (System.nanoTime() - start) / 1_000_000);
+          checkpoint.step(), npz, png, r.count(), (System.nanoTime() - start) / 1_000_000, warning);
     }
+  }
+
+  private static InvalidInputException nothingToSample(
+      RunDirectory run, CheckpointSearch<LoadedCheckpoint> search) {
+    if (search instanceof CheckpointSearch.NoneVerifies<LoadedCheckpoint> failed) {
+      return new InvalidInputException(
+          "cannot sample " + run.path() + ": " + RunDirectory.failures(failed));
+    }
+    return new InvalidInputException(run.path() + " holds no checkpoint to sample from");
   }
 
   /** Copies a checkpoint's state_dict group into the network's parameters, by name. */

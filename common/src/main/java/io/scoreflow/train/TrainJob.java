@@ -7,6 +7,7 @@ import ai.djl.ndarray.NDManager;
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigValueFactory;
 import io.scoreflow.ckpt.AsyncCheckpointWriter;
+import io.scoreflow.ckpt.CheckpointSearch;
 import io.scoreflow.ckpt.CheckpointStore;
 import io.scoreflow.ckpt.CompletedCheckpoint;
 import io.scoreflow.ckpt.LoadedCheckpoint;
@@ -20,11 +21,12 @@ import io.scoreflow.run.TrainSetup;
 import io.scoreflow.sde.ForwardSde;
 import java.nio.file.Path;
 import java.util.ArrayDeque;
+import java.util.ArrayList;
 import java.util.Deque;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Objects;
-import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import org.slf4j.Logger;
@@ -32,9 +34,12 @@ import org.slf4j.LoggerFactory;
 
 /**
  * A training run in a directory (see {@link RunDirectory}): the single-process run, or one replica
- * of a data-parallel run. Starting refuses a directory that already holds checkpoints unless asked
- * to resume; resuming loads the newest valid checkpoint, checks that the config trains the same
- * thing, and continues exactly where it stopped.
+ * of a data-parallel run. Starting follows the rules of {@link RunDirectory#checkStart}: a
+ * directory that already holds checkpoints is refused unless asked to resume, one whose checkpoints
+ * all fail verification unless asked to restart from scratch (then they are set aside); resuming
+ * loads the newest checkpoint that verifies completely, checks that the config trains the same
+ * thing, and continues exactly where it stopped. Every refusal comes before anything in the
+ * directory is written.
  *
  * <p>A replica ({@link Builder#replica}) trains its shard of every global batch and averages
  * gradients through its reducer; it starts at the step its coordinator fixed ({@link
@@ -71,6 +76,7 @@ public final class TrainJob implements AutoCloseable {
   private final Deque<CompletableFuture<CompletedCheckpoint>> pending = new ArrayDeque<>();
   private final boolean resumed;
   private final ElasticBatch elastic;
+  private final List<String> startWarnings;
 
   private TrainJob(Builder b) {
     Config asked = Objects.requireNonNull(b.config, "config");
@@ -112,6 +118,8 @@ public final class TrainJob implements AutoCloseable {
     CheckpointStore openedStore = null;
     AsyncCheckpointWriter openedWriter = null;
     Trainer built = null;
+    // Holds a resumed checkpoint's tensors until they are copied into the trainer.
+    NDManager scratch = manager.newSubManager();
     try {
       TrainSetup.Model model = TrainSetup.model(config, dataset.shape(), sde, manager);
       BatchStream stream =
@@ -136,6 +144,12 @@ public final class TrainJob implements AutoCloseable {
               .manager(manager)
               .build();
       this.trainer = built;
+      // Read-only, and before the store is opened: a refused start changes nothing in the
+      // directory. A replica starts where its coordinator decided, which applied these rules.
+      CheckpointSearch<LoadedCheckpoint> search =
+          b.startAt >= 0
+              ? null
+              : dir.checkStart(dir.reader().search(scratch), b.resume, b.restartFromScratch);
       if (writesCheckpoints()) {
         openedStore =
             CheckpointStore.builder(dir.checkpoints())
@@ -147,7 +161,9 @@ public final class TrainJob implements AutoCloseable {
       }
       this.store = openedStore;
       this.writer = openedWriter;
-      this.resumed = b.startAt >= 0 ? restoreAt(b.startAt) : restoreOrRefuse(b.resume);
+      List<String> warnings = new ArrayList<>();
+      this.resumed = b.startAt >= 0 ? restoreAt(b.startAt) : restoreFrom(search, warnings);
+      this.startWarnings = List.copyOf(warnings);
       if (writesCheckpoints()) {
         dir.writeConfig(config);
       }
@@ -168,6 +184,8 @@ public final class TrainJob implements AutoCloseable {
       }
       manager.close();
       throw e;
+    } finally {
+      scratch.close();
     }
   }
 
@@ -181,6 +199,15 @@ public final class TrainJob implements AutoCloseable {
 
   public Path directory() {
     return dir.path();
+  }
+
+  /**
+   * What the user should hear about how this run started: that it continues from an older
+   * checkpoint than its newest (which failed verification), or that it set aside checkpoints that
+   * all failed and starts again at step 0. Empty for an ordinary start or resume.
+   */
+  public List<String> startWarnings() {
+    return startWarnings;
   }
 
   private boolean writesCheckpoints() {
@@ -204,9 +231,16 @@ public final class TrainJob implements AutoCloseable {
         untilStep,
         from);
     listener.onStart(from, untilStep, resumed);
-    events.write(
-        resumed ? "resume" : "start",
-        Map.of("step", from, "until", untilStep, "job", jobId, "generation", generation));
+    Map<String, Object> begin = new LinkedHashMap<>();
+    begin.put("step", from);
+    begin.put("until", untilStep);
+    begin.put("job", jobId);
+    begin.put("generation", generation);
+    if (!startWarnings.isEmpty()) {
+      // The log keeps what a fallback or a restart from scratch left behind, for whoever reads it.
+      begin.put("warnings", startWarnings);
+    }
+    events.write(resumed ? "resume" : "start", begin);
     while (trainer.step() < untilStep) {
       if (Thread.currentThread().isInterrupted()) {
         throw new TrainingStoppedException(
@@ -282,23 +316,22 @@ public final class TrainJob implements AutoCloseable {
     }
   }
 
-  /** Single process: the newest valid checkpoint if resuming, a refusal if not, else step 0. */
-  private boolean restoreOrRefuse(boolean resume) {
-    try (NDManager scratch = manager.newSubManager()) {
-      Optional<LoadedCheckpoint> newest =
-          java.nio.file.Files.isDirectory(dir.checkpoints())
-              ? dir.reader().newestValid(scratch)
-              : Optional.empty();
-      if (newest.isEmpty()) {
-        if (resume) {
-          LOG.info("job {}: no checkpoint in {}, starting at step 0", jobId, dir.checkpoints());
-        }
-        return false;
-      }
-      dir.refuseUnlessResuming(newest.get().step(), resume);
-      restore(newest.get());
+  /**
+   * Single process, once {@link RunDirectory#checkStart} let it start: the checkpoint found, or
+   * step 0 (after setting aside checkpoints that all failed verification).
+   */
+  private boolean restoreFrom(CheckpointSearch<LoadedCheckpoint> search, List<String> warnings) {
+    if (search instanceof CheckpointSearch.Found<LoadedCheckpoint> found) {
+      RunDirectory.fallbackWarning(found).ifPresent(warnings::add);
+      restore(found.checkpoint());
       return true;
     }
+    if (search instanceof CheckpointSearch.NoneVerifies<LoadedCheckpoint> failed) {
+      warnings.add(dir.setAside(store, failed));
+    } else {
+      LOG.info("job {}: no checkpoint in {}, starting at step 0", jobId, dir.checkpoints());
+    }
+    return false;
   }
 
   /**
@@ -353,6 +386,7 @@ public final class TrainJob implements AutoCloseable {
     private Path dir;
     private Device device = Device.cpu();
     private boolean resume;
+    private boolean restartFromScratch;
     private long startAt = -1;
     private int rank = 0;
     private int worldSize = 1;
@@ -384,6 +418,16 @@ public final class TrainJob implements AutoCloseable {
     /** Single process: continue from the newest valid checkpoint instead of refusing. */
     public Builder resume(boolean resume) {
       this.resume = resume;
+      return this;
+    }
+
+    /**
+     * Single process: when the directory's checkpoints all fail verification, set them aside (see
+     * {@link RunDirectory#setAside}) and start at step 0 instead of refusing. A checkpoint that
+     * verifies is never set aside.
+     */
+    public Builder restartFromScratch(boolean restartFromScratch) {
+      this.restartFromScratch = restartFromScratch;
       return this;
     }
 

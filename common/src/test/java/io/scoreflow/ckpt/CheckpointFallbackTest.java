@@ -3,6 +3,7 @@ package io.scoreflow.ckpt;
 import static io.scoreflow.ckpt.InvalidCheckpointException.Reason.CHECKSUM_MISMATCH;
 import static io.scoreflow.ckpt.InvalidCheckpointException.Reason.FORMAT_VERSION;
 import static io.scoreflow.ckpt.InvalidCheckpointException.Reason.MALFORMED_MANIFEST;
+import static io.scoreflow.ckpt.InvalidCheckpointException.Reason.MANIFEST_CHECKSUM;
 import static io.scoreflow.ckpt.InvalidCheckpointException.Reason.MISSING_DIRECTORY;
 import static io.scoreflow.ckpt.InvalidCheckpointException.Reason.MISSING_FILE;
 import static io.scoreflow.ckpt.InvalidCheckpointException.Reason.MISSING_MANIFEST;
@@ -11,6 +12,7 @@ import static io.scoreflow.ckpt.InvalidCheckpointException.Reason.STEP_MISMATCH;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -76,9 +78,53 @@ class CheckpointFallbackTest {
   }
 
   @Test
-  void garbledManifestFallsBack() throws IOException {
-    Files.writeString(step200.resolve("manifest.json"), "{\"format\": 1, \"jobId\": ");
+  void garbledManifestFallsBackOnItsChecksum() throws IOException {
+    Files.writeString(step200.resolve("manifest.json"), "{\"format\": 2, \"jobId\": ");
+    assertFallsBackTo100(step200, MANIFEST_CHECKSUM, "manifest.json fails its checksum");
+  }
+
+  @Test
+  void garbledManifestWithAMatchingChecksumFallsBackAsMalformed() throws IOException {
+    Files.writeString(step200.resolve("manifest.json"), "{\"format\": 2, \"jobId\": ");
+    Snapshots.reseal(step200);
     assertFallsBackTo100(step200, MALFORMED_MANIFEST, "not valid JSON");
+  }
+
+  @Test
+  void missingManifestChecksumFallsBack() throws IOException {
+    Files.delete(step200.resolve("manifest.sha256"));
+    assertFallsBackTo100(
+        step200, MISSING_FILE, "manifest.sha256 is missing and only a format-1 checkpoint");
+  }
+
+  @Test
+  void garbledManifestChecksumFallsBack() throws IOException {
+    Files.writeString(step200.resolve("manifest.sha256"), "not a digest\n");
+    assertFallsBackTo100(step200, MANIFEST_CHECKSUM, "manifest.sha256 is malformed");
+  }
+
+  /**
+   * A checkpoint of format 1 (no manifest checksum), as runs checkpointed before format 2 hold
+   * them: still loaded, with a WARN that its manifest is unverified; its files are still verified.
+   */
+  @Test
+  void formatOneCheckpointsStillLoadAsUnverifiedManifests() throws IOException {
+    Snapshots.downgradeToFormat1(step200);
+    try (LogCapture log = LogCapture.start();
+        NDManager manager = NDManager.newBaseManager()) {
+      LoadedCheckpoint loaded = CheckpointReader.of(root).newestValid(manager).orElseThrow();
+      assertEquals(200, loaded.step());
+      assertEquals(CheckpointManifest.UNCHECKSUMMED_FORMAT, loaded.manifest().formatVersion());
+      assertArrayEquals(
+          Snapshots.of(200).groups().get("model").get(0).data(),
+          loaded.tensor("model", "all_modules.0.weight").toFloatArray());
+      assertEquals(
+          1,
+          log.warnings(step200.toString(), "unverified manifest").size(),
+          log.lines().toString());
+    }
+    flipByte(step200.resolve("ema.safetensors"), 100);
+    assertFallsBackTo100(step200, CHECKSUM_MISMATCH, "ema.safetensors fails its checksum");
   }
 
   @Test
@@ -145,7 +191,7 @@ class CheckpointFallbackTest {
   }
 
   @Test
-  void nothingValidMeansEmpty() throws IOException {
+  void nothingValidIsNoneVerifiesNotNoCheckpoint() throws IOException {
     flipByte(step100.resolve("model.safetensors"), 100);
     Files.delete(step200.resolve("manifest.json"));
     try (LogCapture log = LogCapture.start()) {
@@ -153,8 +199,20 @@ class CheckpointFallbackTest {
       assertEquals(2, log.warnings("Skipping checkpoint").size());
       assertEquals(1, log.warnings("No valid checkpoint under " + root).size());
     }
+    CheckpointSearch.NoneVerifies<?> none =
+        assertInstanceOf(
+            CheckpointSearch.NoneVerifies.class,
+            CheckpointReader.of(root).searchAtMost(Long.MAX_VALUE));
+    // Newest first, each with its own reason: a caller can say why the run cannot continue.
+    assertEquals(200, none.newest().step());
+    assertEquals(MISSING_MANIFEST, none.newest().failure().reason());
+    assertEquals(100, none.skipped().get(1).step());
+    assertEquals(CHECKSUM_MISMATCH, none.skipped().get(1).failure().reason());
     assertEquals(
         Optional.empty(), CheckpointReader.of(root.resolve("never-created")).newestValid());
+    assertInstanceOf(
+        CheckpointSearch.NoCheckpoint.class,
+        CheckpointReader.of(root.resolve("never-created")).searchAtMost(Long.MAX_VALUE));
   }
 
   @Test
@@ -192,8 +250,10 @@ class CheckpointFallbackTest {
   void formatVersionMismatchIsOneClearErrorAndNeverAFallback() throws IOException {
     Path manifest = step200.resolve("manifest.json");
     Files.writeString(
-        manifest, Files.readString(manifest).replace("\"format\" : 1", "\"format\" : 2"));
-    String expected = manifest + ": expected checkpoint format 1, got 2";
+        manifest, Files.readString(manifest).replace("\"format\" : 2", "\"format\" : 3"));
+    // A newer writer's manifest, checksummed as it would be.
+    Snapshots.reseal(step200);
+    String expected = manifest + ": expected checkpoint format 1 or 2, got 3";
 
     InvalidCheckpointException explicit =
         assertThrows(InvalidCheckpointException.class, () -> CheckpointReader.of(root).verify(200));
@@ -204,6 +264,18 @@ class CheckpointFallbackTest {
         assertThrows(
             InvalidCheckpointException.class, () -> CheckpointReader.of(root).newestValid());
     assertEquals(expected, newest.getMessage());
+  }
+
+  /** Another format claimed by a manifest its checksum does not vouch for is damage. */
+  @Test
+  void anUnverifiedClaimOfAnotherFormatFallsBack() throws IOException {
+    Path manifest = step200.resolve("manifest.json");
+    Files.writeString(
+        manifest, Files.readString(manifest).replace("\"format\" : 2", "\"format\" : 3"));
+    assertFallsBackTo100(step200, MANIFEST_CHECKSUM, "manifest.json fails its checksum");
+    Files.delete(step200.resolve("manifest.sha256"));
+    assertFallsBackTo100(
+        step200, MISSING_FILE, "manifest.sha256 is missing and only a format-1 checkpoint");
   }
 
   @Test

@@ -131,11 +131,22 @@ class CheckpointRoundTripTest {
     Path dir = root.resolve("step-000000100");
     try (Stream<Path> files = Files.list(dir)) {
       assertEquals(
-          List.of("ema.safetensors", "manifest.json", "model.safetensors", "optimizer.safetensors"),
+          List.of(
+              "ema.safetensors",
+              "manifest.json",
+              "manifest.sha256",
+              "model.safetensors",
+              "optimizer.safetensors"),
           files.map(p -> p.getFileName().toString()).sorted().toList());
     }
-    JsonNode manifest = new ObjectMapper().readTree(dir.resolve("manifest.json").toFile());
-    assertEquals(1, manifest.get("format").asInt());
+    // The manifest's own checksum, in sha256sum's line format (so `sha256sum -c` checks it).
+    byte[] manifestBytes = Files.readAllBytes(dir.resolve("manifest.json"));
+    assertEquals(
+        HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(manifestBytes))
+            + "  manifest.json\n",
+        Files.readString(dir.resolve("manifest.sha256")));
+    JsonNode manifest = new ObjectMapper().readTree(manifestBytes);
+    assertEquals(2, manifest.get("format").asInt());
     assertEquals(Snapshots.JOB, manifest.get("jobId").asText());
     assertEquals("2025-01-31T12:00:00Z", manifest.get("createdAt").asText());
     assertEquals(3, manifest.get("files").size());

@@ -85,7 +85,9 @@ class CheckpointServiceTest {
     assertEquals(40, copy.step());
     assertEquals(original.manifest().files(), copy.manifest().files());
     for (String file :
-        Stream.concat(Stream.of("manifest.json"), original.manifest().files().keySet().stream())
+        Stream.concat(
+                Stream.of("manifest.json", "manifest.sha256"),
+                original.manifest().files().keySet().stream())
             .toList()) {
       assertArrayEquals(
           Files.readAllBytes(original.directory().resolve(file)),

@@ -39,8 +39,8 @@ import org.slf4j.LoggerFactory;
 /**
  * Serves the checkpoints of one job from its checkpoint root. A fetch verifies the checkpoint
  * against its manifest first (a damaged one is {@code DATA_LOSS}, never sent), then streams the
- * manifest and every file in chunks, paced by the client's flow control ({@code isReady}), so
- * memory stays at one chunk however large the checkpoint is.
+ * manifest, its checksum and every file in chunks, paced by the client's flow control ({@code
+ * isReady}), so memory stays at one chunk however large the checkpoint is.
  */
 public final class CheckpointServer implements AutoCloseable {
 
@@ -258,6 +258,15 @@ public final class CheckpointServer implements AutoCloseable {
           Files.readAllBytes(checkpoint.directory().resolve(CheckpointLayout.MANIFEST));
       entries.add(
           new Entry(CheckpointLayout.MANIFEST, new FileDigest(sha256(manifest), manifest.length)));
+      // Then the manifest's checksum (format 2; a format-1 checkpoint has none), so the copy
+      // verifies as the original does.
+      Path checksum = checkpoint.directory().resolve(CheckpointLayout.MANIFEST_CHECKSUM);
+      if (Files.exists(checksum)) {
+        byte[] bytes = Files.readAllBytes(checksum);
+        entries.add(
+            new Entry(
+                CheckpointLayout.MANIFEST_CHECKSUM, new FileDigest(sha256(bytes), bytes.length)));
+      }
       for (Map.Entry<String, FileDigest> e : checkpoint.manifest().files().entrySet()) {
         entries.add(new Entry(e.getKey(), e.getValue()));
       }

@@ -185,6 +185,7 @@ public final class BenchScalingCommand implements Callable<Integer> {
                   n,
                   n,
                   false,
+                  false,
                   "127.0.0.1",
                   0,
                   true,

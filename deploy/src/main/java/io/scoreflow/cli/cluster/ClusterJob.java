@@ -3,6 +3,9 @@ package io.scoreflow.cli.cluster;
 import static io.scoreflow.InvalidInputException.require;
 
 import com.typesafe.config.Config;
+import io.scoreflow.ckpt.CheckpointSearch;
+import io.scoreflow.ckpt.CheckpointStore;
+import io.scoreflow.ckpt.CompletedCheckpoint;
 import io.scoreflow.coordinator.JobEvent;
 import io.scoreflow.coordinator.JobHost;
 import io.scoreflow.proto.cluster.RingMember;
@@ -45,6 +48,7 @@ public final class ClusterJob {
       int workers,
       int minWorkers,
       boolean resume,
+      boolean restartFromScratch,
       String host,
       int port,
       boolean launchWorkers,
@@ -153,8 +157,22 @@ public final class ClusterJob {
     RunDirectory run = new RunDirectory(plan.dir());
     // A coordinator serving machines elsewhere is restarted with the command that started it: it
     // continues the run in OUT (the workers check that the checkpoint trains the same thing).
-    // train --workers N owns its workers and, like a single process, wants --resume.
-    long start = run.startStep(plan.resume() || !plan.launchWorkers());
+    // train --workers N owns its workers and, like a single process, wants --resume. Either way
+    // the rules of the run directory apply before anything is written: a run whose checkpoints
+    // all fail verification is refused unless --restart-from-scratch.
+    CheckpointSearch<CompletedCheckpoint> search =
+        run.checkStart(
+            run.reader().searchAtMost(Long.MAX_VALUE),
+            plan.resume() || !plan.launchWorkers(),
+            plan.restartFromScratch());
+    long start = search.found().map(CompletedCheckpoint::step).orElse(0L);
+    if (search instanceof CheckpointSearch.NoneVerifies<CompletedCheckpoint> failed) {
+      // Under the root's lock, released before rank 0 of the first ring takes it.
+      try (CheckpointStore store = CheckpointStore.open(run.checkpoints())) {
+        err.println("scoreflow: warning: " + run.setAside(store, failed));
+      }
+    }
+    RunDirectory.fallbackWarning(search).ifPresent(w -> err.println("scoreflow: warning: " + w));
     require(
         plan.untilStep() >= start,
         "--steps %s is before the step this run already reached (%s)",

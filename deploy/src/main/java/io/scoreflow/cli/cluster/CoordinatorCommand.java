@@ -56,10 +56,20 @@ public final class CoordinatorCommand implements Callable<Integer> {
   @Option(
       names = "--resume",
       description =
-          "Continue from the newest valid checkpoint in OUT. Implied: a coordinator always"
-              + " continues the run in OUT, so that starting it again with the same command after"
-              + " a crash resumes the job (its workers rejoin by themselves).")
+          "Continue from the newest checkpoint in OUT that verifies completely. Implied: a"
+              + " coordinator always continues the run in OUT, so that starting it again with the"
+              + " same command after a crash resumes the job (its workers rejoin by themselves)."
+              + " Refused when OUT has checkpoints and none verifies (see"
+              + " --restart-from-scratch).")
   boolean resume;
+
+  @Option(
+      names = "--restart-from-scratch",
+      description =
+          "When OUT has checkpoints and none of them verifies: move them into"
+              + " OUT/checkpoints/corrupt-<time>/ (never deleted) and start again at step 0,"
+              + " instead of refusing. A checkpoint that verifies is never set aside.")
+  boolean restartFromScratch;
 
   @Option(
       names = "--metrics-port",
@@ -86,6 +96,7 @@ public final class CoordinatorCommand implements Callable<Integer> {
             workers,
             minWorkers,
             resume,
+            restartFromScratch,
             host,
             port,
             false,

@@ -33,7 +33,12 @@ public final class SampleCommand implements Callable<Integer> {
   @Parameters(index = "0", paramLabel = "RUN", description = "The run directory of `train`.")
   Path run;
 
-  @Option(names = "--step", paramLabel = "N", description = "Checkpoint step (default: newest).")
+  @Option(
+      names = "--step",
+      paramLabel = "N",
+      description =
+          "Checkpoint step, which must verify (default: the newest checkpoint that verifies"
+              + " completely; older ones are used, with a warning, when newer ones are damaged).")
   Long step;
 
   @Option(names = "--weights", paramLabel = "W", description = "ema (default) or model.")
@@ -91,6 +96,7 @@ public final class SampleCommand implements Callable<Integer> {
             new SampleJob.Request(
                 run, step, weights, sampler, steps, count, batch, seed, out, Devices.parse(device)),
             done -> progress.update(done, ""));
+    r.warning().ifPresent(w -> spec.commandLine().getErr().println("scoreflow: warning: " + w));
     PrintWriter outWriter = spec.commandLine().getOut();
     if (json) {
       Map<String, Object> m = new LinkedHashMap<>();

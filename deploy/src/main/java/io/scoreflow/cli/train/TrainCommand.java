@@ -55,8 +55,21 @@ public final class TrainCommand implements Callable<Integer> {
   @Option(names = "--out", paramLabel = "DIR", description = "Run directory (default runs/JOB).")
   Path out;
 
-  @Option(names = "--resume", description = "Continue from the newest valid checkpoint in OUT.")
+  @Option(
+      names = "--resume",
+      description =
+          "Continue from the newest checkpoint in OUT that verifies completely (older ones are"
+              + " used, with a warning, when newer ones are damaged). Refused when OUT has"
+              + " checkpoints and none verifies; without any checkpoint, starts at step 0.")
   boolean resume;
+
+  @Option(
+      names = "--restart-from-scratch",
+      description =
+          "When OUT has checkpoints and none of them verifies: move them into"
+              + " OUT/checkpoints/corrupt-<time>/ (never deleted) and start again at step 0. A"
+              + " checkpoint that verifies is never set aside.")
+  boolean restartFromScratch;
 
   @Option(
       names = "--set",
@@ -124,6 +137,7 @@ public final class TrainCommand implements Callable<Integer> {
               workers,
               minWorkers,
               resume,
+              restartFromScratch,
               "127.0.0.1",
               0,
               true,
@@ -145,6 +159,7 @@ public final class TrainCommand implements Callable<Integer> {
                 .config(resolved)
                 .directory(dir)
                 .resume(resume)
+                .restartFromScratch(restartFromScratch)
                 .device(Devices.parse(device))
                 // A ring of one: a checkpoint of a scale run's other batch is continued as before.
                 .elasticBatch(ElasticBatch.of(resolved))
@@ -152,6 +167,7 @@ public final class TrainCommand implements Callable<Integer> {
       if (endpoint != null) {
         err.println("metrics: http://localhost:" + endpoint.port() + "/metrics");
       }
+      job.startWarnings().forEach(w -> err.println("scoreflow: warning: " + w));
       job.run(
           until, new Reporter(err, dir, metrics, evaluation(resolved, job, dir, registry, err)));
     }
