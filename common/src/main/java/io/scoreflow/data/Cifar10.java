@@ -1,6 +1,7 @@
 package io.scoreflow.data;
 
 import io.scoreflow.InvalidInputException;
+import io.scoreflow.files.InputFiles;
 import java.io.BufferedInputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -64,7 +65,7 @@ public final class Cifar10 {
   }
 
   private static Path locate(Path dir, String marker) {
-    DataFiles.requireDirectory(dir, "the CIFAR-10 binary batches " + describeFiles());
+    InputFiles.requireDirectory(dir, "the CIFAR-10 binary batches " + describeFiles());
     if (Files.exists(dir.resolve(marker))) {
       return dir;
     }
@@ -108,8 +109,8 @@ public final class Cifar10 {
 
   /** The size of a batch file, after checking it is a whole, non-zero number of records. */
   private static long checkedSize(Path file) {
-    DataFiles.requireRegularFile(file, "a CIFAR-10 binary batch");
-    long size = DataFiles.size(file);
+    InputFiles.requireRegularFile(file, "a CIFAR-10 binary batch");
+    long size = InputFiles.size(file);
     if (size == 0) {
       throw new InvalidInputException(file + ": is empty (expected CIFAR-10 records)");
     }
@@ -130,7 +131,7 @@ public final class Cifar10 {
   /** Copies the pixels of every record of {@code file} to {@code pixels[at..]}; returns the end. */
   private static int readRecords(Path file, byte[] pixels, int at) {
     byte[] record = new byte[RECORD_SIZE];
-    long records = DataFiles.size(file) / RECORD_SIZE;
+    long records = InputFiles.size(file) / RECORD_SIZE;
     try (InputStream in = new BufferedInputStream(Files.newInputStream(file), 1 << 20)) {
       for (long r = 0; r < records; r++) {
         if (in.readNBytes(record, 0, RECORD_SIZE) != RECORD_SIZE) {
@@ -151,7 +152,7 @@ public final class Cifar10 {
         at += RECORD_SIZE - 1;
       }
     } catch (IOException e) {
-      throw DataFiles.unreadable(file, e);
+      throw InputFiles.unreadable(file, e);
     }
     return at;
   }

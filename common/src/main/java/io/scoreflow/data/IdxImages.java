@@ -1,6 +1,7 @@
 package io.scoreflow.data;
 
 import io.scoreflow.InvalidInputException;
+import io.scoreflow.files.InputFiles;
 import java.io.BufferedInputStream;
 import java.io.ByteArrayInputStream;
 import java.io.DataInputStream;
@@ -47,7 +48,7 @@ public final class IdxImages {
 
   /** The images of one IDX file, gzipped or not, as a 1×rows×columns dataset. */
   public static Dataset open(Path file) {
-    DataFiles.requireRegularFile(file, "an IDX image file such as train-images-idx3-ubyte");
+    InputFiles.requireRegularFile(file, "an IDX image file such as train-images-idx3-ubyte");
     boolean gzipped = isGzip(file);
     try (InputStream raw = Files.newInputStream(file);
         InputStream in =
@@ -59,12 +60,12 @@ public final class IdxImages {
     } catch (ZipException e) {
       throw new InvalidInputException(file + ": corrupt gzip data (" + e.getMessage() + ")", e);
     } catch (IOException e) {
-      throw DataFiles.unreadable(file, e);
+      throw InputFiles.unreadable(file, e);
     }
   }
 
   private static Path find(Path dir, List<String> names) {
-    DataFiles.requireDirectory(dir, "IDX files such as " + names.get(0));
+    InputFiles.requireDirectory(dir, "IDX files such as " + names.get(0));
     for (String name : names) {
       Path candidate = dir.resolve(name);
       if (Files.exists(candidate)) {
@@ -82,7 +83,7 @@ public final class IdxImages {
     try (InputStream in = Files.newInputStream(file)) {
       return in.read() == 0x1F && in.read() == 0x8B;
     } catch (IOException e) {
-      throw DataFiles.unreadable(file, e);
+      throw InputFiles.unreadable(file, e);
     }
   }
 
@@ -125,7 +126,7 @@ public final class IdxImages {
     String dims = count + " images of " + rows + "×" + columns;
     if (!gzipped) {
       // Checked before reading so that a huge wrong header does not allocate for nothing.
-      long actual = DataFiles.size(file) - HEADER_SIZE;
+      long actual = InputFiles.size(file) - HEADER_SIZE;
       if (actual != expected) {
         throw new InvalidInputException(lengthMismatch(file, dims, expected, actual));
       }

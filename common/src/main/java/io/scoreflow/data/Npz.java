@@ -1,6 +1,7 @@
 package io.scoreflow.data;
 
 import io.scoreflow.InvalidInputException;
+import io.scoreflow.files.InputFiles;
 import java.io.BufferedOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -120,7 +121,7 @@ public final class Npz {
 
   /** The arrays of {@code file}, in entry order, keyed by entry name without {@code .npy}. */
   public static Map<String, FloatArray> read(Path file) {
-    DataFiles.requireRegularFile(file, "a numpy .npz file");
+    InputFiles.requireRegularFile(file, "a numpy .npz file");
     Map<String, FloatArray> arrays = new LinkedHashMap<>();
     try (ZipFile zip = new ZipFile(file.toFile())) {
       Enumeration<? extends ZipEntry> entries = zip.entries();
@@ -140,7 +141,7 @@ public final class Npz {
       throw new InvalidInputException(
           file + ": not a valid npz (zip) file (" + e.getMessage() + ")");
     } catch (IOException e) {
-      throw DataFiles.unreadable(file, e);
+      throw InputFiles.unreadable(file, e);
     }
     return arrays;
   }

@@ -1,6 +1,7 @@
 package io.scoreflow.data;
 
 import io.scoreflow.InvalidInputException;
+import io.scoreflow.files.InputFiles;
 import java.awt.color.ColorSpace;
 import java.awt.image.BufferedImage;
 import java.awt.image.IndexColorModel;
@@ -27,7 +28,7 @@ public final class PngFolder {
   private PngFolder() {}
 
   public static Dataset open(Path dir) {
-    DataFiles.requireDirectory(dir, "a folder of PNG images");
+    InputFiles.requireDirectory(dir, "a folder of PNG images");
     List<Path> files = list(dir);
     if (files.isEmpty()) {
       throw new InvalidInputException(dir + ": has no .png files");
@@ -90,7 +91,7 @@ public final class PngFolder {
           .sorted()
           .toList();
     } catch (IOException e) {
-      throw DataFiles.unreadable(dir, e);
+      throw InputFiles.unreadable(dir, e);
     }
   }
 

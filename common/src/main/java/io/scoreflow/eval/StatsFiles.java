@@ -48,12 +48,8 @@ public final class StatsFiles {
    *     the wrong shape or type, fewer than 2 rows, or non-finite values
    */
   public static GaussianStats load(Path path) {
-    if (!Files.isRegularFile(path)) {
-      throw new InvalidInputException(
-          Files.exists(path) ? path + " is not a regular file" : "no such file: " + path);
-    }
     try (NDManager manager = NDManager.newBaseManager()) {
-      Map<String, NDArray> tensors = read(manager, path);
+      Map<String, NDArray> tensors = Weights.read(manager, path);
       boolean features = tensors.containsKey(FEATURES);
       boolean stats = tensors.containsKey(MEAN) || tensors.containsKey(COVARIANCE);
       InvalidInputException.require(
@@ -108,14 +104,6 @@ public final class StatsFiles {
       Files.move(tmp, abs, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
     } finally {
       Files.deleteIfExists(tmp);
-    }
-  }
-
-  private static Map<String, NDArray> read(NDManager manager, Path path) {
-    try {
-      return Weights.read(manager, path);
-    } catch (IOException e) {
-      throw new InvalidInputException("cannot read " + path + ": " + e.getMessage(), e);
     }
   }
 
