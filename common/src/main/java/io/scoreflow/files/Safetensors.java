@@ -109,7 +109,8 @@ public final class Safetensors {
   }
 
   /**
-   * Every tensor of {@code file}, in header order, named, in {@code manager}.
+   * Every tensor of {@code file}, in header order, named, in {@code manager}. Tensors keep their
+   * type, except bfloat16, which comes back as the float32 of the same value.
    *
    * @throws InvalidFileException if the file is missing, unreadable or not valid safetensors; the
    *     message names the file and what is wrong
@@ -420,33 +421,58 @@ public final class Safetensors {
       NDManager manager, Entry entry, InputStream in, byte[] chunk, long dataStart, Path file)
       throws IOException {
     Shape shape = new Shape(entry.shape());
+    // The engine aborts the whole VM (std::terminate) on a bfloat16 tensor made from a buffer, so
+    // bfloat16 is widened to float32, which is exact: a bfloat16 is the upper half of a float32.
+    boolean widen = entry.dtype() == DataType.BFLOAT16;
+    DataType type = widen ? DataType.FLOAT32 : entry.dtype();
     if (entry.bytes() == 0) {
-      return named(manager.zeros(shape, entry.dtype()), entry);
+      return named(manager.zeros(shape, type), entry);
     }
     // Sized from the header, but only after checkLayout proved the file holds that many bytes.
-    ByteBuffer data = ByteBuffer.allocateDirect((int) entry.bytes()).order(ByteOrder.LITTLE_ENDIAN);
-    while (data.hasRemaining()) {
-      int n = in.readNBytes(chunk, 0, Math.min(chunk.length, data.remaining()));
+    long size = widen ? 2 * entry.bytes() : entry.bytes();
+    if (size > InputFiles.MAX_ARRAY) {
+      throw malformed(
+          file,
+          "BF16 tensor "
+              + InputFiles.quote(entry.name())
+              + " is too large to widen to float32 ("
+              + size
+              + " bytes)");
+    }
+    ByteBuffer data = ByteBuffer.allocateDirect((int) size).order(ByteOrder.LITTLE_ENDIAN);
+    long read = 0;
+    while (read < entry.bytes()) {
+      int n = in.readNBytes(chunk, 0, (int) Math.min(chunk.length, entry.bytes() - read));
       if (n == 0) {
         throw malformed(
             file,
             "the file ended inside tensor "
                 + InputFiles.quote(entry.name())
                 + " at byte "
-                + (dataStart + entry.begin() + data.position())
+                + (dataStart + entry.begin() + read)
                 + " (it is shorter now than when it was opened)");
       }
-      if (entry.dtype() == DataType.BOOLEAN) {
-        requireBooleans(chunk, n, entry, data.position(), file);
+      if (n % 2 != 0 && widen) {
+        n += in.readNBytes(chunk, n, 1); // keep whole bfloat16 values in the chunk
       }
-      data.put(chunk, 0, n);
+      if (entry.dtype() == DataType.BOOLEAN) {
+        requireBooleans(chunk, n, entry, read, file);
+      }
+      if (widen) {
+        for (int i = 0; i + 1 < n; i += 2) {
+          data.putShort((short) 0).put(chunk[i]).put(chunk[i + 1]);
+        }
+      } else {
+        data.put(chunk, 0, n);
+      }
+      read += n;
     }
     data.flip();
-    return named(manager.create(data, shape, entry.dtype()), entry);
+    return named(manager.create(data, shape, type), entry);
   }
 
   /** A bool that is neither 0 nor 1 is undefined behaviour in the engine's C++. */
-  private static void requireBooleans(byte[] chunk, int n, Entry entry, int at, Path file) {
+  private static void requireBooleans(byte[] chunk, int n, Entry entry, long at, Path file) {
     for (int i = 0; i < n; i++) {
       if ((chunk[i] & 0xFE) != 0) {
         throw malformed(
