@@ -225,8 +225,8 @@ public final class Safetensors {
           file,
           "the header is not valid JSON ("
               + InputFiles.printable(e.getOriginalMessage(), 200)
-              + " at byte "
-              + e.getLocation().getByteOffset()
+              // A broken limit (a 30-digit number) has no location.
+              + (e.getLocation() == null ? "" : " at byte " + e.getLocation().getByteOffset())
               + ")");
     } catch (IOException e) {
       throw new IllegalStateException("reading a byte array cannot fail", e);

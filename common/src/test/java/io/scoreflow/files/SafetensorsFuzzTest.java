@@ -334,6 +334,19 @@ class SafetensorsFuzzTest {
     assertTrue(a.refusal().getMessage().contains("more bytes than 64 bits count"));
   }
 
+  /**
+   * Found by the fuzzer: a number longer than the parser's limit is an error without a location,
+   * and describing it threw NullPointerException.
+   */
+  @Example
+  void aNumberTooLongForTheParserIsRefusedInOneLine() throws IOException {
+    String header =
+        "{\"x\":{\"dtype\":\"U8\",\"shape\":[99999999999999999999999999999],"
+            + "\"data_offsets\":[0,0]}}";
+    Attempt<NDList> a = readBoundedly(write(raw(header, new byte[0])));
+    assertTrue(a.refusal().getMessage().contains("not valid JSON (Number value length"));
+  }
+
   @Example
   void everySeedFileLoadsOrIsRefusedAsItsNameSays() {
     for (Path seed : Corpus.files("safetensors")) {
