@@ -95,7 +95,7 @@ public final class Cifar10 {
       total += checkedSize(file);
     }
     long images = total / RECORD_SIZE;
-    if (images * SHAPE.size() > Integer.MAX_VALUE) {
+    if (images * SHAPE.size() > InputFiles.MAX_ARRAY) {
       throw new InvalidInputException(
           description + ": " + images + " images are more than one dataset can hold in memory");
     }

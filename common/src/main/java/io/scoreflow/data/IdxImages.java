@@ -11,6 +11,7 @@ import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.OptionalLong;
 import java.util.zip.GZIPInputStream;
 import java.util.zip.ZipException;
 
@@ -118,20 +119,43 @@ public final class IdxImages {
       throw new InvalidInputException(
           file + ": bad dimensions " + count + " × " + rows + " × " + columns + " in the header");
     }
-    long expected = (long) count * rows * columns;
-    if (expected > Integer.MAX_VALUE - 8) {
-      throw new InvalidInputException(
-          file + ": header claims " + expected + " pixel bytes, more than this reader can hold");
-    }
+    // Three ints can overflow a long (2^31 cubed): the product is exact or refused.
+    OptionalLong product = InputFiles.product(count, rows, columns);
     String dims = count + " images of " + rows + "×" + columns;
-    if (!gzipped) {
-      // Checked before reading so that a huge wrong header does not allocate for nothing.
-      long actual = InputFiles.size(file) - HEADER_SIZE;
-      if (actual != expected) {
-        throw new InvalidInputException(lengthMismatch(file, dims, expected, actual));
-      }
+    if (product.isEmpty() || product.getAsLong() > InputFiles.MAX_ARRAY) {
+      throw new InvalidInputException(
+          file
+              + ": header claims "
+              + (product.isEmpty() ? "more than 2^63" : product.getAsLong())
+              + " pixel bytes ("
+              + dims
+              + "), more than this reader can hold ("
+              + InputFiles.MAX_ARRAY
+              + ")");
     }
-    byte[] pixels = in.readNBytes((int) expected);
+    long expected = product.getAsLong();
+    // Checked before reading so that a huge wrong header does not allocate for nothing: a plain
+    // file must have exactly the bytes; a gzip file cannot hold more than deflate expands to.
+    long size = InputFiles.size(file);
+    if (!gzipped && size - HEADER_SIZE != expected) {
+      throw new InvalidInputException(lengthMismatch(file, dims, expected, size - HEADER_SIZE));
+    }
+    if (gzipped && HEADER_SIZE + expected > size * InputFiles.MAX_DEFLATE_RATIO) {
+      throw new InvalidInputException(
+          file
+              + ": truncated: the header announces "
+              + dims
+              + " ("
+              + expected
+              + " pixel bytes), more than a gzip file of "
+              + size
+              + " bytes can hold (deflate expands at most "
+              + InputFiles.MAX_DEFLATE_RATIO
+              + "×)");
+    }
+    // Grows with the bytes that arrive, so a gzip stream shorter than its header costs only
+    // what it holds.
+    byte[] pixels = InputFiles.readUpTo(in, (int) expected);
     if (pixels.length != expected) {
       throw new InvalidInputException(lengthMismatch(file, dims, expected, pixels.length));
     }

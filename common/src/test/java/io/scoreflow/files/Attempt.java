@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
+import io.scoreflow.InvalidInputException;
 import java.lang.management.ManagementFactory;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -11,12 +12,13 @@ import java.util.concurrent.Callable;
 
 /**
  * One parse of a possibly broken file, measured: the only acceptable outcomes are a result or one
- * {@link InvalidFileException} whose single line starts with the file; any other exception, an
- * {@link OutOfMemoryError}, more heap than the caller allows or more time than {@link #TIME_LIMIT}
- * fails the test. Heap is counted by the JVM per thread, so a parser that allocates what a header
- * claims is caught even when the allocation happens to succeed.
+ * {@link InvalidInputException} (the documented refusal of every reader; {@link
+ * InvalidFileException} for those in this package) whose single line starts with the file; any
+ * other exception, an {@link OutOfMemoryError}, more heap than the caller allows or more time than
+ * {@link #TIME_LIMIT} fails the test. Heap is counted by the JVM per thread, so a parser that
+ * allocates what a header claims is caught even when the allocation happens to succeed.
  */
-public record Attempt<T>(T result, InvalidFileException refusal, long heapBytes, Duration time) {
+public record Attempt<T>(T result, InvalidInputException refusal, long heapBytes, Duration time) {
   /** Far above any honest parse of these small files, far below the 15 s of the reported case. */
   public static final Duration TIME_LIMIT = Duration.ofSeconds(5);
 
@@ -37,13 +39,13 @@ public record Attempt<T>(T result, InvalidFileException refusal, long heapBytes,
     long heapBefore = THREADS.getThreadAllocatedBytes(thread);
     long start = System.nanoTime();
     T result = null;
-    InvalidFileException refusal = null;
+    InvalidInputException refusal = null;
     try {
       result = parse.call();
-    } catch (InvalidFileException e) {
+    } catch (InvalidInputException e) {
       refusal = e;
     } catch (Throwable e) { // including OutOfMemoryError: that is the bug being looked for
-      fail("parsing " + file + " threw " + e + " instead of InvalidFileException", e);
+      fail("parsing " + file + " threw " + e + " instead of InvalidInputException", e);
     }
     Duration time = Duration.ofNanos(System.nanoTime() - start);
     long heap = THREADS.getThreadAllocatedBytes(thread) - heapBefore;

@@ -2,6 +2,7 @@ package io.scoreflow.files;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -246,7 +247,9 @@ class SafetensorsFuzzTest {
   private static Attempt<NDList> readBoundedly(Path file) {
     try (NDManager m = manager.newSubManager()) {
       Attempt<NDList> a = Attempt.of(file, REFUSED, heapFor(file), () -> Safetensors.read(m, file));
-      if (a.loaded()) {
+      if (!a.loaded()) {
+        assertInstanceOf(InvalidFileException.class, a.refusal());
+      } else {
         for (NDArray t : a.result()) {
           assertNotNull(t.getName());
           assertEquals(t.size() * t.getDataType().getNumOfBytes(), t.toByteArray().length);
