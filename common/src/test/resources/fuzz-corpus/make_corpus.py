@@ -2,7 +2,7 @@
 """Writes the seed corpus of the parser fuzz tests: small valid files (ok-*) that must load and
 known-bad ones (bad-*) that must be refused with one clear error. Valid npz files come from numpy
 itself, the other formats from their specifications, so the readers are checked against writers
-that are not ours. Run from this folder; the output is committed, so this runs only to change it."""
+that are not ours. The output is committed, so this runs only to change it."""
 import gzip
 import io
 import json
@@ -13,7 +13,11 @@ import zlib
 import numpy as np
 
 
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+
 def put(folder, name, data):
+    folder = os.path.join(HERE, folder)
     os.makedirs(folder, exist_ok=True)
     with open(os.path.join(folder, name), "wb") as f:
         f.write(data)
@@ -115,8 +119,10 @@ def npy(header_dict, data, version=(1, 0), length=None):
 def zip_one(name, member, compressed=False):
     import zipfile
     out = io.BytesIO()
-    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED if compressed else zipfile.ZIP_STORED) as z:
-        z.writestr(name, member)
+    info = zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0))
+    info.compress_type = zipfile.ZIP_DEFLATED if compressed else zipfile.ZIP_STORED
+    with zipfile.ZipFile(out, "w") as z:
+        z.writestr(info, member)
     return out.getvalue()
 
 
@@ -140,7 +146,7 @@ pixels = bytes(range(2 * 3 * 4))
 idx = struct.pack(">IIII", 2051, 2, 3, 4) + pixels
 put(I, "ok-2x3x4-idx3-ubyte", idx)
 put(I, "ok-2x3x4-idx3-ubyte.gz", gzip.compress(idx, mtime=0))
-put(I, "bad-claims-60000x2048x2048.gz", gzip.compress(struct.pack(">IIII", 2051, 60000, 2048, 2048)
+put(I, "bad-claims-1000x1024x1024.gz", gzip.compress(struct.pack(">IIII", 2051, 1000, 1024, 1024)
                                                       + pixels, mtime=0))
 put(I, "bad-dimensions-overflow-int64", struct.pack(">IIII", 2051, 0x7FFFFFFF, 0x7FFFFFFF,
                                                     0x7FFFFFFF) + pixels)
