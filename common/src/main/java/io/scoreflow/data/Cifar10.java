@@ -2,6 +2,7 @@ package io.scoreflow.data;
 
 import io.scoreflow.InvalidInputException;
 import io.scoreflow.files.InputFiles;
+import io.scoreflow.files.InvalidFileException;
 import java.io.BufferedInputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -112,18 +113,14 @@ public final class Cifar10 {
     InputFiles.requireRegularFile(file, "a CIFAR-10 binary batch");
     long size = InputFiles.size(file);
     if (size == 0) {
-      throw new InvalidInputException(file + ": is empty (expected CIFAR-10 records)");
+      throw new InvalidFileException(file, "is empty (expected CIFAR-10 records)");
     }
     if (size % RECORD_SIZE != 0) {
       String hint =
           size % (RECORD_SIZE + 1) == 0 ? " (it looks like CIFAR-100, whose records are 3074)" : "";
-      throw new InvalidInputException(
-          file
-              + ": size "
-              + size
-              + " is not a multiple of the CIFAR-10 record size "
-              + RECORD_SIZE
-              + hint);
+      throw new InvalidFileException(
+          file,
+          "size " + size + " is not a multiple of the CIFAR-10 record size " + RECORD_SIZE + hint);
     }
     return size;
   }
@@ -135,14 +132,14 @@ public final class Cifar10 {
     try (InputStream in = new BufferedInputStream(Files.newInputStream(file), 1 << 20)) {
       for (long r = 0; r < records; r++) {
         if (in.readNBytes(record, 0, RECORD_SIZE) != RECORD_SIZE) {
-          throw new InvalidInputException(
-              file + ": ended inside record " + r + " (the file changed while being read)");
+          throw new InvalidFileException(
+              file, "ended inside record " + r + " (the file changed while being read)");
         }
         int label = record[0] & 0xFF;
         if (label > 9) {
-          throw new InvalidInputException(
-              file
-                  + ": record "
+          throw new InvalidFileException(
+              file,
+              "record "
                   + r
                   + " has label "
                   + label

@@ -66,9 +66,9 @@ public final class PngFolder {
     for (Path file : files.subList(1, files.size())) {
       Header other = header(file);
       if (other.width() != width || other.height() != height) {
-        throw new InvalidInputException(
-            file
-                + ": is "
+        throw new InvalidFileException(
+            file,
+            "is "
                 + other.width()
                 + "×"
                 + other.height()
