@@ -230,7 +230,10 @@ public final class Safetensors {
               + (e.getLocation() == null ? "" : " at byte " + e.getLocation().getByteOffset())
               + ")");
     } catch (IOException e) {
-      throw new IllegalStateException("reading a byte array cannot fail", e);
+      // Not JSON at the encoding level: NUL bytes near the start make Jackson guess UTF-16 or
+      // UTF-32 and fail with a CharConversionException.
+      throw malformed(
+          file, "the header is not UTF-8 JSON (" + InputFiles.printable(e.getMessage(), 200) + ")");
     }
     checkLayout(entries, dataSize, file);
     return new Header(entries, metadata, dataStart);
@@ -318,6 +321,13 @@ public final class Safetensors {
               + " ("
               + (offsets[1] - offsets[0])
               + " bytes)");
+    }
+    // An empty tensor still has strides, the products of its dimensions (a 0 counting as 1): the
+    // engine refuses with an exception of its own when they pass 64 bits.
+    long[] strides = Arrays.stream(shape).map(d -> Math.max(d, 1)).toArray();
+    if (InputFiles.product(concat(strides, dtype.getNumOfBytes())).isEmpty()) {
+      throw malformed(
+          file, what + " has shape " + declared + ", whose dimensions multiply past 64 bits");
     }
     if (bytes.getAsLong() > InputFiles.MAX_ARRAY) {
       throw malformed(

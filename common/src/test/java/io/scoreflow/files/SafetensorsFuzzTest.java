@@ -350,6 +350,82 @@ class SafetensorsFuzzTest {
     assertTrue(a.refusal().getMessage().contains("not valid JSON (Number value length"));
   }
 
+  /**
+   * Found by the fuzzer: NUL bytes right after the opening brace make the JSON parser take the
+   * header for UTF-32 and fail with a CharConversionException, which is no JsonProcessingException;
+   * the reader called that impossible and threw IllegalStateException.
+   */
+  @Example
+  void nulBytesAtTheStartOfTheHeaderAreRefusedInOneLine() throws IOException {
+    byte[] header = "{\u0000\u0000\u0000\"x\":{}}".getBytes(StandardCharsets.UTF_8);
+    Attempt<NDList> a =
+        readBoundedly(write(raw(new String(header, StandardCharsets.UTF_8), new byte[0])));
+    assertTrue(a.refusal().getMessage().contains("the header is not UTF-8 JSON"), a.toString());
+  }
+
+  /**
+   * Empty tensors of any dimensions: zero bytes whatever the other dimensions are, so only their
+   * strides bound them; the oracle is the exact (BigInteger) product.
+   */
+  @Property
+  void emptyTensorsLoadWithTheirShapeUnlessTheirStridesPass64Bits(
+      @ForAll("emptyShapes") long[] shape, @ForAll("dtypes") String dtype) throws IOException {
+    String dims = Arrays.toString(shape).replace(" ", "");
+    String header =
+        "{\"x\":{\"dtype\":\"" + dtype + "\",\"shape\":" + dims + ",\"data_offsets\":[0,0]}}";
+    Attempt<NDList> a = readBoundedly(write(raw(header, new byte[0])));
+    java.math.BigInteger strides = java.math.BigInteger.valueOf(SIZES.get(dtype));
+    for (long d : shape) {
+      strides = strides.multiply(java.math.BigInteger.valueOf(Math.max(d, 1)));
+    }
+    boolean fits = strides.bitLength() < 64;
+    assertEquals(fits, a.loaded(), () -> dims + " " + dtype + ": " + a.refusal());
+    if (fits) {
+      assertEquals(new Shape(shape), a.result().get(0).getShape());
+    }
+  }
+
+  @Provide
+  Arbitrary<long[]> emptyShapes() {
+    Arbitrary<Long> dim =
+        Arbitraries.oneOf(
+            Arbitraries.longs().between(0, 5),
+            Arbitraries.of(1L << 20, 1L << 31, 1L << 32, 1L << 40, 1L << 62, Long.MAX_VALUE),
+            Arbitraries.longs().between(0, Long.MAX_VALUE));
+    return dim.list()
+        .ofMinSize(1)
+        .ofMaxSize(4)
+        .map(
+            l -> {
+              long[] shape = l.stream().mapToLong(Long::longValue).toArray();
+              shape[0] = 0;
+              return shape;
+            });
+  }
+
+  @Provide
+  Arbitrary<String> dtypes() {
+    return Arbitraries.of(SIZES.keySet().stream().sorted().toList());
+  }
+
+  /**
+   * Found probing the engine beside the fuzzer: an empty tensor of shape [0, 2^32, 2^32] is zero
+   * bytes, as its offsets say, but its strides pass 64 bits and the engine threw its own
+   * EngineException ("Stride calculation overflowed"), an internal error to the CLI.
+   */
+  @Example
+  void anEmptyTensorWhoseStridesPass64BitsIsRefused() throws IOException {
+    String header =
+        "{\"x\":{\"dtype\":\"F32\",\"shape\":[0,4294967296,4294967296],\"data_offsets\":[0,0]}}";
+    Attempt<NDList> a = readBoundedly(write(raw(header, new byte[0])));
+    assertTrue(
+        a.refusal().getMessage().endsWith("whose dimensions multiply past 64 bits"),
+        a.refusal().getMessage());
+    // Huge but representable dimensions of an empty tensor still load.
+    String fine = "{\"x\":{\"dtype\":\"F32\",\"shape\":[0,1099511627776],\"data_offsets\":[0,0]}}";
+    assertTrue(readBoundedly(write(raw(fine, new byte[0]))).loaded());
+  }
+
   @Example
   void everySeedFileLoadsOrIsRefusedAsItsNameSays() {
     for (Path seed : Corpus.files("safetensors")) {
