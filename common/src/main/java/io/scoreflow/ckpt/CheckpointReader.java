@@ -14,6 +14,8 @@ import ai.djl.Device;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import io.scoreflow.InvalidInputException;
+import io.scoreflow.files.InvalidFileException;
+import io.scoreflow.files.Safetensors;
 import java.io.BufferedInputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -286,11 +288,16 @@ public final class CheckpointReader {
     NDList tensors = null;
     try (InputStream in =
         new DigestInputStream(new BufferedInputStream(Files.newInputStream(path)), digest)) {
-      tensors = NDList.decode(manager, in);
+      // The size verifyFile just checked; the reader checks every claim of the header against it
+      // before allocating, and reads the stream exactly that far, so the digest covers it all.
+      tensors = Safetensors.read(manager, in, expected.size(), path);
       in.transferTo(OutputStream.nullOutputStream());
     } catch (IOException e) {
       close(tensors);
       throw unreadable(path, e);
+    } catch (InvalidFileException e) {
+      close(tensors);
+      throw new InvalidCheckpointException(MALFORMED_TENSORS, dir, file + ": " + e.problem(), e);
     } catch (RuntimeException e) {
       close(tensors);
       throw new InvalidCheckpointException(

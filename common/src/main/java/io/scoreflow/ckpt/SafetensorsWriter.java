@@ -14,7 +14,7 @@ import java.util.List;
  * length, a JSON header ({@code name -> {dtype, shape, data_offsets}}), then the data, little
  * endian. Written here rather than through {@code NDList.encode} so the writer thread never touches
  * the engine or native memory, streams from the heap arrays without a second full copy, and keeps
- * the caller's tensor order. Files are read back with DJL's {@code NDList.decode}.
+ * the caller's tensor order. Files are read back by {@link io.scoreflow.files.Safetensors}.
  */
 final class SafetensorsWriter {
   private static final ObjectMapper JSON = new ObjectMapper();

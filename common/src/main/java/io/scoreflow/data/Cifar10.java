@@ -1,6 +1,8 @@
 package io.scoreflow.data;
 
 import io.scoreflow.InvalidInputException;
+import io.scoreflow.files.InputFiles;
+import io.scoreflow.files.InvalidFileException;
 import java.io.BufferedInputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -64,7 +66,7 @@ public final class Cifar10 {
   }
 
   private static Path locate(Path dir, String marker) {
-    DataFiles.requireDirectory(dir, "the CIFAR-10 binary batches " + describeFiles());
+    InputFiles.requireDirectory(dir, "the CIFAR-10 binary batches " + describeFiles());
     if (Files.exists(dir.resolve(marker))) {
       return dir;
     }
@@ -94,7 +96,7 @@ public final class Cifar10 {
       total += checkedSize(file);
     }
     long images = total / RECORD_SIZE;
-    if (images * SHAPE.size() > Integer.MAX_VALUE) {
+    if (images * SHAPE.size() > InputFiles.MAX_ARRAY) {
       throw new InvalidInputException(
           description + ": " + images + " images are more than one dataset can hold in memory");
     }
@@ -108,21 +110,17 @@ public final class Cifar10 {
 
   /** The size of a batch file, after checking it is a whole, non-zero number of records. */
   private static long checkedSize(Path file) {
-    DataFiles.requireRegularFile(file, "a CIFAR-10 binary batch");
-    long size = DataFiles.size(file);
+    InputFiles.requireRegularFile(file, "a CIFAR-10 binary batch");
+    long size = InputFiles.size(file);
     if (size == 0) {
-      throw new InvalidInputException(file + ": is empty (expected CIFAR-10 records)");
+      throw new InvalidFileException(file, "is empty (expected CIFAR-10 records)");
     }
     if (size % RECORD_SIZE != 0) {
       String hint =
           size % (RECORD_SIZE + 1) == 0 ? " (it looks like CIFAR-100, whose records are 3074)" : "";
-      throw new InvalidInputException(
-          file
-              + ": size "
-              + size
-              + " is not a multiple of the CIFAR-10 record size "
-              + RECORD_SIZE
-              + hint);
+      throw new InvalidFileException(
+          file,
+          "size " + size + " is not a multiple of the CIFAR-10 record size " + RECORD_SIZE + hint);
     }
     return size;
   }
@@ -130,18 +128,18 @@ public final class Cifar10 {
   /** Copies the pixels of every record of {@code file} to {@code pixels[at..]}; returns the end. */
   private static int readRecords(Path file, byte[] pixels, int at) {
     byte[] record = new byte[RECORD_SIZE];
-    long records = DataFiles.size(file) / RECORD_SIZE;
+    long records = InputFiles.size(file) / RECORD_SIZE;
     try (InputStream in = new BufferedInputStream(Files.newInputStream(file), 1 << 20)) {
       for (long r = 0; r < records; r++) {
         if (in.readNBytes(record, 0, RECORD_SIZE) != RECORD_SIZE) {
-          throw new InvalidInputException(
-              file + ": ended inside record " + r + " (the file changed while being read)");
+          throw new InvalidFileException(
+              file, "ended inside record " + r + " (the file changed while being read)");
         }
         int label = record[0] & 0xFF;
         if (label > 9) {
-          throw new InvalidInputException(
-              file
-                  + ": record "
+          throw new InvalidFileException(
+              file,
+              "record "
                   + r
                   + " has label "
                   + label
@@ -151,7 +149,7 @@ public final class Cifar10 {
         at += RECORD_SIZE - 1;
       }
     } catch (IOException e) {
-      throw DataFiles.unreadable(file, e);
+      throw InputFiles.unreadable(file, e);
     }
     return at;
   }

@@ -1,6 +1,7 @@
 package io.scoreflow.data;
 
 import io.scoreflow.InvalidInputException;
+import io.scoreflow.files.InputFiles;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Files;
@@ -59,7 +60,7 @@ public final class Datasets {
       String name = file.getFileName().toString().toLowerCase(Locale.ROOT);
       return gzip || (idx && !name.endsWith(".bin"));
     } catch (IOException e) {
-      throw DataFiles.unreadable(file, e);
+      throw InputFiles.unreadable(file, e);
     }
   }
 
@@ -68,7 +69,7 @@ public final class Datasets {
       return entries.anyMatch(
           p -> p.getFileName().toString().toLowerCase(Locale.ROOT).endsWith(".png"));
     } catch (IOException e) {
-      throw DataFiles.unreadable(dir, e);
+      throw InputFiles.unreadable(dir, e);
     }
   }
 }

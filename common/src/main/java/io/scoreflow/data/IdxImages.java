@@ -1,6 +1,8 @@
 package io.scoreflow.data;
 
 import io.scoreflow.InvalidInputException;
+import io.scoreflow.files.InputFiles;
+import io.scoreflow.files.InvalidFileException;
 import java.io.BufferedInputStream;
 import java.io.ByteArrayInputStream;
 import java.io.DataInputStream;
@@ -10,6 +12,7 @@ import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.OptionalLong;
 import java.util.zip.GZIPInputStream;
 import java.util.zip.ZipException;
 
@@ -47,7 +50,7 @@ public final class IdxImages {
 
   /** The images of one IDX file, gzipped or not, as a 1×rows×columns dataset. */
   public static Dataset open(Path file) {
-    DataFiles.requireRegularFile(file, "an IDX image file such as train-images-idx3-ubyte");
+    InputFiles.requireRegularFile(file, "an IDX image file such as train-images-idx3-ubyte");
     boolean gzipped = isGzip(file);
     try (InputStream raw = Files.newInputStream(file);
         InputStream in =
@@ -55,16 +58,16 @@ public final class IdxImages {
       return read(file, in, gzipped);
     } catch (EOFException e) {
       // Only the gzip layer throws this; the plain reader checks lengths itself.
-      throw new InvalidInputException(file + ": truncated gzip data", e);
+      throw new InvalidFileException(file, "truncated gzip data", e);
     } catch (ZipException e) {
-      throw new InvalidInputException(file + ": corrupt gzip data (" + e.getMessage() + ")", e);
+      throw new InvalidFileException(file, "corrupt gzip data (" + e.getMessage() + ")", e);
     } catch (IOException e) {
-      throw DataFiles.unreadable(file, e);
+      throw InputFiles.unreadable(file, e);
     }
   }
 
   private static Path find(Path dir, List<String> names) {
-    DataFiles.requireDirectory(dir, "IDX files such as " + names.get(0));
+    InputFiles.requireDirectory(dir, "IDX files such as " + names.get(0));
     for (String name : names) {
       Path candidate = dir.resolve(name);
       if (Files.exists(candidate)) {
@@ -82,71 +85,92 @@ public final class IdxImages {
     try (InputStream in = Files.newInputStream(file)) {
       return in.read() == 0x1F && in.read() == 0x8B;
     } catch (IOException e) {
-      throw DataFiles.unreadable(file, e);
+      throw InputFiles.unreadable(file, e);
     }
   }
 
   private static Dataset read(Path file, InputStream in, boolean gzipped) throws IOException {
     byte[] header = in.readNBytes(HEADER_SIZE);
     if (header.length < 4) {
-      throw new InvalidInputException(
-          file + ": too short for an IDX file (" + header.length + " bytes)");
+      throw new InvalidFileException(
+          file, "too short for an IDX file (" + header.length + " bytes)");
     }
     DataInputStream fields = new DataInputStream(new ByteArrayInputStream(header));
     int magic = fields.readInt();
     if (magic == LABELS_MAGIC) {
-      throw new InvalidInputException(
-          file + ": is an IDX label file (magic 2049), expected images (magic 2051)");
+      throw new InvalidFileException(
+          file, "is an IDX label file (magic 2049), expected images (magic 2051)");
     }
     if (magic != IMAGES_MAGIC) {
-      throw new InvalidInputException(
-          file
-              + ": wrong magic number "
+      throw new InvalidFileException(
+          file,
+          "wrong magic number "
               + magic
               + String.format(" (0x%08X)", magic)
               + ", expected 2051 for IDX images (unsigned bytes, 3 dimensions)");
     }
     if (header.length < HEADER_SIZE) {
-      throw new InvalidInputException(
-          file + ": truncated header (" + header.length + " of " + HEADER_SIZE + " bytes)");
+      throw new InvalidFileException(
+          file, "truncated header (" + header.length + " of " + HEADER_SIZE + " bytes)");
     }
     int count = fields.readInt();
     int rows = fields.readInt();
     int columns = fields.readInt();
     if (count < 1 || rows < 1 || columns < 1) {
-      throw new InvalidInputException(
-          file + ": bad dimensions " + count + " × " + rows + " × " + columns + " in the header");
+      throw new InvalidFileException(
+          file, "bad dimensions " + count + " × " + rows + " × " + columns + " in the header");
     }
-    long expected = (long) count * rows * columns;
-    if (expected > Integer.MAX_VALUE - 8) {
-      throw new InvalidInputException(
-          file + ": header claims " + expected + " pixel bytes, more than this reader can hold");
-    }
+    // Three ints can overflow a long (2^31 cubed): the product is exact or refused.
+    OptionalLong product = InputFiles.product(count, rows, columns);
     String dims = count + " images of " + rows + "×" + columns;
-    if (!gzipped) {
-      // Checked before reading so that a huge wrong header does not allocate for nothing.
-      long actual = DataFiles.size(file) - HEADER_SIZE;
-      if (actual != expected) {
-        throw new InvalidInputException(lengthMismatch(file, dims, expected, actual));
-      }
+    if (product.isEmpty() || product.getAsLong() > InputFiles.MAX_ARRAY) {
+      throw new InvalidFileException(
+          file,
+          "header claims "
+              + (product.isEmpty() ? "more than 2^63" : product.getAsLong())
+              + " pixel bytes ("
+              + dims
+              + "), more than this reader can hold ("
+              + InputFiles.MAX_ARRAY
+              + ")");
     }
-    byte[] pixels = in.readNBytes((int) expected);
+    long expected = product.getAsLong();
+    // Checked before reading so that a huge wrong header does not allocate for nothing: a plain
+    // file must have exactly the bytes; a gzip file cannot hold more than deflate expands to.
+    long size = InputFiles.size(file);
+    if (!gzipped && size - HEADER_SIZE != expected) {
+      throw new InvalidFileException(file, lengthMismatch(dims, expected, size - HEADER_SIZE));
+    }
+    if (gzipped && HEADER_SIZE + expected > size * InputFiles.MAX_DEFLATE_RATIO) {
+      throw new InvalidFileException(
+          file,
+          "truncated: the header announces "
+              + dims
+              + " ("
+              + expected
+              + " pixel bytes), more than a gzip file of "
+              + size
+              + " bytes can hold (deflate expands at most "
+              + InputFiles.MAX_DEFLATE_RATIO
+              + "×)");
+    }
+    // Grows with the bytes that arrive, so a gzip stream shorter than its header costs only
+    // what it holds.
+    byte[] pixels = InputFiles.readUpTo(in, (int) expected);
     if (pixels.length != expected) {
-      throw new InvalidInputException(lengthMismatch(file, dims, expected, pixels.length));
+      throw new InvalidFileException(file, lengthMismatch(dims, expected, pixels.length));
     }
     if (in.read() != -1) {
-      throw new InvalidInputException(
-          file + ": has data after the " + dims + " that the header announces");
+      throw new InvalidFileException(
+          file, "has data after the " + dims + " that the header announces");
     }
     String description = "IDX images (" + file + ")";
     return new UInt8Images(description, SampleShape.image(1, rows, columns), pixels);
   }
 
-  private static String lengthMismatch(Path file, String dims, long expected, long actual) {
+  private static String lengthMismatch(String dims, long expected, long actual) {
     String what = actual < expected ? "truncated" : "too long";
-    return file
-        + ": "
-        + what
+    return what
         + ": the header announces "
         + dims
         + " ("

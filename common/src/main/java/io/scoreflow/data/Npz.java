@@ -1,7 +1,10 @@
 package io.scoreflow.data;
 
 import io.scoreflow.InvalidInputException;
+import io.scoreflow.files.InputFiles;
+import io.scoreflow.files.InvalidFileException;
 import java.io.BufferedOutputStream;
+import java.io.EOFException;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.ByteBuffer;
@@ -14,6 +17,7 @@ import java.util.Arrays;
 import java.util.Enumeration;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.OptionalLong;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.zip.CRC32;
@@ -33,6 +37,12 @@ public final class Npz {
   private static final byte[] MAGIC = {(byte) 0x93, 'N', 'U', 'M', 'P', 'Y'};
   private static final int ALIGN = 64;
   private static final int CHUNK_FLOATS = 16 * 1024;
+
+  /** numpy's own reader refuses longer headers (max_header_size), as a guard against the same. */
+  static final int MAX_HEADER = 10_000;
+
+  /** Arrays per file: far more than any sample or statistics file has. */
+  static final int MAX_ENTRIES = 1 << 16;
 
   private static final Pattern DESCR = Pattern.compile("'descr'\\s*:\\s*'([^']*)'");
   private static final Pattern FORTRAN = Pattern.compile("'fortran_order'\\s*:\\s*(True|False)");
@@ -118,31 +128,84 @@ public final class Npz {
     }
   }
 
-  /** The arrays of {@code file}, in entry order, keyed by entry name without {@code .npy}. */
+  /**
+   * The arrays of {@code file}, in entry order, keyed by entry name without {@code .npy}. Every
+   * size the zip directory and the {@code .npy} headers claim is checked against the file before an
+   * array is allocated, and arrays grow only with the values that actually come.
+   */
   public static Map<String, FloatArray> read(Path file) {
-    DataFiles.requireRegularFile(file, "a numpy .npz file");
+    InputFiles.requireRegularFile(file, "a numpy .npz file");
+    long fileSize = InputFiles.size(file);
     Map<String, FloatArray> arrays = new LinkedHashMap<>();
     try (ZipFile zip = new ZipFile(file.toFile())) {
+      if (zip.size() > MAX_ENTRIES) {
+        throw new InvalidFileException(
+            file, "has " + zip.size() + " entries, more than the " + MAX_ENTRIES + " read here");
+      }
       Enumeration<? extends ZipEntry> entries = zip.entries();
       while (entries.hasMoreElements()) {
         ZipEntry entry = entries.nextElement();
         String name = entry.getName();
         if (!name.endsWith(".npy")) {
-          throw new InvalidInputException(
-              file + ": entry '" + name + "' is not a .npy array (is this an npz file?)");
+          throw new InvalidFileException(
+              file,
+              "entry " + InputFiles.quote(name) + " is not a .npy array (is this an npz file?)");
         }
-        String where = file + " (" + name + ")";
+        checkSizes(file, entry, fileSize);
         try (InputStream in = zip.getInputStream(entry)) {
-          arrays.put(name.substring(0, name.length() - 4), readNpy(where, in));
+          arrays.put(
+              name.substring(0, name.length() - 4), readNpy(file, name, in, entry.getSize()));
         }
       }
-    } catch (ZipException e) {
-      throw new InvalidInputException(
-          file + ": not a valid npz (zip) file (" + e.getMessage() + ")");
+    } catch (ZipException | EOFException e) {
+      throw new InvalidFileException(
+          file, "not a valid npz (zip) file (" + InputFiles.printable(e.getMessage(), 200) + ")");
+    } catch (IllegalArgumentException e) {
+      // ZipFile's way of saying that an entry name is not valid in the zip's encoding.
+      throw new InvalidFileException(
+          file, "not a valid npz (zip) file (an entry name is not valid UTF-8)");
     } catch (IOException e) {
-      throw DataFiles.unreadable(file, e);
+      throw InputFiles.unreadable(file, e);
     }
     return arrays;
+  }
+
+  /**
+   * The sizes the zip directory gives an entry, against what the file can hold: compressed bytes
+   * inside the file, a stored entry as long as its bytes, a deflated one no longer than deflate can
+   * expand them.
+   */
+  private static void checkSizes(Path file, ZipEntry entry, long fileSize) {
+    String name = entry.getName();
+    long size = entry.getSize();
+    long compressed = entry.getCompressedSize();
+    if (compressed > fileSize) {
+      throw new InvalidFileException(
+          file,
+          name,
+          "the zip directory claims "
+              + compressed
+              + " compressed bytes, but the file has "
+              + fileSize,
+          null);
+    }
+    if (size < 0 || compressed < 0) {
+      return; // not given; the reads below are bounded anyway
+    }
+    boolean stored = entry.getMethod() == ZipEntry.STORED;
+    if (stored ? size != compressed : size > compressed * InputFiles.MAX_DEFLATE_RATIO + 64) {
+      throw new InvalidFileException(
+          file,
+          name,
+          "the zip directory claims "
+              + size
+              + " bytes from "
+              + compressed
+              + (stored
+                  ? " stored bytes"
+                  : " compressed bytes, more than deflate can expand them to"),
+          null);
+    }
   }
 
   private static void writeEntry(ZipOutputStream zip, String name, FloatArray array)
@@ -203,81 +266,126 @@ public final class Npz {
     return dims.isEmpty() ? dims : dims.substring(0, dims.length() - 2);
   }
 
-  private static FloatArray readNpy(String where, InputStream in) throws IOException {
+  /** One {@code .npy} entry of {@code size} bytes (-1 if the zip does not say). */
+  private static FloatArray readNpy(Path file, String entry, InputStream in, long size)
+      throws IOException {
     byte[] prefix = in.readNBytes(MAGIC.length + 2);
     if (prefix.length < MAGIC.length + 2
         || !Arrays.equals(Arrays.copyOf(prefix, MAGIC.length), MAGIC)) {
-      throw new InvalidInputException(where + ": not a .npy array (bad magic)");
+      throw new InvalidFileException(file, entry, "not a .npy array (bad magic)", null);
     }
     int major = prefix[MAGIC.length];
-    int headerLength;
+    int fieldSize;
     if (major == 1) {
-      headerLength = littleEndian(where, in.readNBytes(2));
+      fieldSize = 2;
     } else if (major == 2 || major == 3) {
-      headerLength = littleEndian(where, in.readNBytes(4));
+      fieldSize = 4;
     } else {
-      throw new InvalidInputException(
-          where + ": .npy format version " + major + " is not supported (1, 2 or 3)");
+      throw new InvalidFileException(
+          file,
+          entry,
+          ".npy format version " + (major & 0xFF) + " is not supported (1, 2 or 3)",
+          null);
     }
-    byte[] headerBytes = in.readNBytes(headerLength);
+    long headerLength = littleEndian(file, entry, in.readNBytes(fieldSize), fieldSize);
+    long headerEnd = prefix.length + fieldSize + headerLength;
+    if (headerLength > MAX_HEADER || (size >= 0 && headerEnd > size)) {
+      throw new InvalidFileException(
+          file,
+          entry,
+          ".npy header length "
+              + headerLength
+              + (headerLength > MAX_HEADER
+                  ? " is more than the limit of " + MAX_HEADER + " bytes"
+                  : " is more than the entry's " + size + " bytes"),
+          null);
+    }
+    byte[] headerBytes = in.readNBytes((int) headerLength);
     if (headerBytes.length != headerLength) {
-      throw new InvalidInputException(where + ": truncated .npy header");
+      throw new InvalidFileException(file, entry, "truncated .npy header", null);
     }
     String header =
         new String(headerBytes, major == 3 ? StandardCharsets.UTF_8 : StandardCharsets.ISO_8859_1);
-    String descr = field(where, DESCR, header, "descr");
+    String descr = field(file, entry, DESCR, header, "descr");
     if (!descr.equals("<f4")) {
-      throw new InvalidInputException(
-          where + ": dtype '" + descr + "' is not supported, expected float32 '<f4'");
+      throw new InvalidFileException(
+          file,
+          entry,
+          "dtype " + InputFiles.quote(descr) + " is not supported, expected float32 '<f4'",
+          null);
     }
-    int[] shape = parseShape(where, field(where, SHAPE, header, "shape"));
-    if (field(where, FORTRAN, header, "fortran_order").equals("True") && shape.length > 1) {
-      throw new InvalidInputException(
-          where + ": Fortran-order arrays are not supported, save with C order");
+    int[] shape = parseShape(file, entry, field(file, entry, SHAPE, header, "shape"));
+    if (field(file, entry, FORTRAN, header, "fortran_order").equals("True") && shape.length > 1) {
+      throw new InvalidFileException(
+          file, entry, "Fortran-order arrays are not supported, save with C order", null);
     }
-    long count = 1;
-    for (int d : shape) {
-      count *= d;
+    long[] dims = new long[shape.length + 1];
+    for (int i = 0; i < shape.length; i++) {
+      dims[i] = shape[i];
     }
-    if (count > Integer.MAX_VALUE - 8) {
-      throw new InvalidInputException(where + ": " + count + " values are too many for one array");
+    dims[shape.length] = Float.BYTES;
+    OptionalLong bytes = InputFiles.product(dims);
+    String declared = "shape " + Arrays.toString(shape) + " of float32";
+    if (bytes.isEmpty() || bytes.getAsLong() / Float.BYTES > InputFiles.MAX_ARRAY) {
+      throw new InvalidFileException(
+          file, entry, declared + " holds more values than one array can", null);
     }
-    float[] data = new float[(int) count];
-    byte[] chunk = new byte[CHUNK_FLOATS * 4];
-    ByteBuffer view = ByteBuffer.wrap(chunk).order(ByteOrder.LITTLE_ENDIAN);
-    for (int from = 0; from < data.length; from += CHUNK_FLOATS) {
-      int n = Math.min(CHUNK_FLOATS, data.length - from);
-      if (in.readNBytes(chunk, 0, 4 * n) != 4 * n) {
-        throw new InvalidInputException(
-            where + ": truncated data (shape " + Arrays.toString(shape) + ")");
-      }
-      view.clear();
-      view.asFloatBuffer().get(data, from, n);
+    if (size >= 0 && headerEnd + bytes.getAsLong() != size) {
+      long data = size - headerEnd;
+      throw new InvalidFileException(
+          file,
+          entry,
+          (data < bytes.getAsLong() ? "truncated data: " : "data past the array: ")
+              + declared
+              + " needs "
+              + bytes.getAsLong()
+              + " bytes, the entry holds "
+              + data,
+          null);
+    }
+    int count = (int) (bytes.getAsLong() / Float.BYTES);
+    float[] data = InputFiles.readFloatsUpTo(in, count);
+    if (data.length < count) {
+      throw new InvalidFileException(
+          file,
+          entry,
+          "truncated data: "
+              + declared
+              + " needs "
+              + count
+              + " values, the entry holds "
+              + data.length,
+          null);
+    }
+    if (in.read() != -1) {
+      throw new InvalidFileException(file, entry, "data past the array: " + declared, null);
     }
     return new FloatArray(shape, data);
   }
 
-  private static int littleEndian(String where, byte[] bytes) {
-    if (bytes.length != 2 && bytes.length != 4) {
-      throw new InvalidInputException(where + ": truncated .npy header length");
+  /** The header length field: unsigned, 16 bits in version 1, 32 in versions 2 and 3. */
+  private static long littleEndian(Path file, String entry, byte[] bytes, int width) {
+    if (bytes.length != width) {
+      throw new InvalidFileException(file, entry, "truncated .npy header length", null);
     }
     ByteBuffer b = ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN);
-    int value = bytes.length == 2 ? Short.toUnsignedInt(b.getShort()) : b.getInt();
-    if (value < 0) {
-      throw new InvalidInputException(where + ": bad .npy header length");
-    }
-    return value;
+    return width == 2 ? Short.toUnsignedInt(b.getShort()) : Integer.toUnsignedLong(b.getInt());
   }
 
-  private static String field(String where, Pattern pattern, String header, String name) {
+  private static String field(
+      Path file, String entry, Pattern pattern, String header, String name) {
     Matcher m = pattern.matcher(header);
     if (!m.find()) {
-      throw new InvalidInputException(where + ": .npy header has no '" + name + "': " + header);
+      throw new InvalidFileException(
+          file,
+          entry,
+          ".npy header has no '" + name + "': " + InputFiles.printable(header.strip(), 200),
+          null);
     }
     return m.group(1);
   }
 
-  private static int[] parseShape(String where, String tuple) {
+  private static int[] parseShape(Path file, String entry, String tuple) {
     String[] parts = tuple.split(",");
     int[] dims = new int[parts.length];
     int n = 0;
@@ -292,10 +400,17 @@ public final class Npz {
       try {
         dims[n++] = Integer.parseInt(p);
       } catch (NumberFormatException e) {
-        throw new InvalidInputException(where + ": bad shape (" + tuple + ")");
+        dims[n - 1] = -1;
       }
       if (dims[n - 1] < 0) {
-        throw new InvalidInputException(where + ": bad shape (" + tuple + ")");
+        throw new InvalidFileException(
+            file,
+            entry,
+            "bad shape ("
+                + InputFiles.printable(tuple, 200)
+                + "): dimensions are integers from 0 to "
+                + Integer.MAX_VALUE,
+            null);
       }
     }
     return Arrays.copyOf(dims, n);

@@ -1,13 +1,18 @@
 package io.scoreflow.data;
 
 import io.scoreflow.InvalidInputException;
+import io.scoreflow.files.InputFiles;
+import io.scoreflow.files.InvalidFileException;
 import java.awt.color.ColorSpace;
 import java.awt.image.BufferedImage;
 import java.awt.image.IndexColorModel;
 import java.awt.image.Raster;
 import java.io.IOException;
+import java.io.InputStream;
+import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 import java.util.stream.Stream;
@@ -26,18 +31,28 @@ import javax.imageio.ImageIO;
 public final class PngFolder {
   private PngFolder() {}
 
+  /** The longest side decoded: four times score_sde's largest images (1024²). */
+  static final int MAX_SIDE = 4096;
+
+  private static final byte[] SIGNATURE = {(byte) 0x89, 'P', 'N', 'G', '\r', '\n', 0x1A, '\n'};
+
+  /** The signature and the IHDR chunk up to its colour type: all the size checks need. */
+  private static final int HEAD = 33;
+
   public static Dataset open(Path dir) {
-    DataFiles.requireDirectory(dir, "a folder of PNG images");
+    InputFiles.requireDirectory(dir, "a folder of PNG images");
     List<Path> files = list(dir);
     if (files.isEmpty()) {
       throw new InvalidInputException(dir + ": has no .png files");
     }
     Path first = files.get(0);
-    BufferedImage firstImage = decode(first);
-    int width = firstImage.getWidth();
-    int height = firstImage.getHeight();
+    // Every size is known from the headers before any file is decoded: a file claiming more
+    // pixels than it or memory can hold is refused before the decoder allocates its raster.
+    Header head = header(first);
+    int width = head.width();
+    int height = head.height();
     int plane = width * height;
-    if ((long) files.size() * 3 * plane > Integer.MAX_VALUE - 8) {
+    if ((long) files.size() * 3 * plane > InputFiles.MAX_ARRAY) {
       throw new InvalidInputException(
           dir
               + ": "
@@ -48,19 +63,15 @@ public final class PngFolder {
               + height
               + " do not fit in memory");
     }
-    // Decoded as RGB first; folded to one channel at the end if no file had colour.
-    byte[] rgb = new byte[files.size() * 3 * plane];
-    boolean allGray = true;
-    for (int i = 0; i < files.size(); i++) {
-      Path file = files.get(i);
-      BufferedImage image = i == 0 ? firstImage : decode(file);
-      if (image.getWidth() != width || image.getHeight() != height) {
-        throw new InvalidInputException(
-            file
-                + ": is "
-                + image.getWidth()
+    for (Path file : files.subList(1, files.size())) {
+      Header other = header(file);
+      if (other.width() != width || other.height() != height) {
+        throw new InvalidFileException(
+            file,
+            "is "
+                + other.width()
                 + "×"
-                + image.getHeight()
+                + other.height()
                 + " but "
                 + first.getFileName()
                 + " is "
@@ -69,6 +80,14 @@ public final class PngFolder {
                 + height
                 + " (all images of a folder must have one size)");
       }
+    }
+    BufferedImage firstImage = decode(first, head);
+    // Decoded as RGB first; folded to one channel at the end if no file had colour.
+    byte[] rgb = new byte[files.size() * 3 * plane];
+    boolean allGray = true;
+    for (int i = 0; i < files.size(); i++) {
+      Path file = files.get(i);
+      BufferedImage image = i == 0 ? firstImage : decode(file, head);
       allGray &= toRgb(image, rgb, i * 3 * plane);
     }
     String description = "PNG folder (" + dir + ", " + files.size() + " files)";
@@ -90,21 +109,146 @@ public final class PngFolder {
           .sorted()
           .toList();
     } catch (IOException e) {
-      throw DataFiles.unreadable(dir, e);
+      throw InputFiles.unreadable(dir, e);
     }
   }
 
-  private static BufferedImage decode(Path file) {
+  /**
+   * What a PNG's IHDR chunk says.
+   *
+   * @param channels samples per pixel of its colour type
+   */
+  record Header(int width, int height, int bitDepth, int channels) {
+    /** The bytes the image data inflates to: per row a filter byte and the packed samples. */
+    long rawBytes() {
+      return height * (1 + ((long) width * channels * bitDepth + 7) / 8);
+    }
+  }
+
+  /**
+   * The IHDR of {@code file}, read from its first 33 bytes and checked: a PNG signature, a sane
+   * size, and no more image data than the file can hold compressed.
+   */
+  static Header header(Path file) {
+    byte[] head;
+    try (InputStream in = Files.newInputStream(file)) {
+      head = in.readNBytes(HEAD);
+    } catch (IOException e) {
+      throw InputFiles.unreadable(file, e);
+    }
+    if (head.length < SIGNATURE.length
+        || !Arrays.equals(Arrays.copyOf(head, SIGNATURE.length), SIGNATURE)) {
+      throw new InvalidFileException(
+          file,
+          "not a PNG image (it does not start with the PNG signature"
+              + (head.length == 0 ? ": it is empty" : ", but with " + hex(head))
+              + ")");
+    }
+    if (head.length < HEAD) {
+      throw new InvalidFileException(
+          file,
+          "not a readable PNG (truncated: "
+              + head.length
+              + " bytes, the signature and the header chunk need "
+              + HEAD
+              + ")");
+    }
+    ByteBuffer b = ByteBuffer.wrap(head);
+    if (b.getInt(8) != 13 || b.getInt(12) != 0x49484452) { // "IHDR"
+      throw new InvalidFileException(
+          file, "not a readable PNG (its first chunk is not the 13-byte IHDR header)");
+    }
+    int width = b.getInt(16);
+    int height = b.getInt(20);
+    if (width < 1 || height < 1) {
+      throw new InvalidFileException(
+          file,
+          "not a readable PNG (its header says "
+              + Integer.toUnsignedString(width)
+              + "×"
+              + Integer.toUnsignedString(height)
+              + " pixels; each side is 1 to 2^31 - 1)");
+    }
+    if (width > MAX_SIDE || height > MAX_SIDE) {
+      throw new InvalidFileException(
+          file,
+          "is "
+              + width
+              + "×"
+              + height
+              + ", more than the "
+              + MAX_SIDE
+              + "×"
+              + MAX_SIDE
+              + " this reader decodes");
+    }
+    int depth = head[24];
+    int colour = head[25];
+    int channels =
+        switch (colour) {
+          case 0, 3 -> 1; // gray, palette
+          case 2 -> 3; // RGB
+          case 4 -> 2; // gray and alpha
+          case 6 -> 4; // RGBA
+          default ->
+              throw new InvalidFileException(
+                  file, "not a readable PNG (colour type " + colour + " does not exist)");
+        };
+    if (depth != 1 && depth != 2 && depth != 4 && depth != 8 && depth != 16) {
+      throw new InvalidFileException(
+          file, "not a readable PNG (bit depth " + depth + " does not exist)");
+    }
+    Header header = new Header(width, height, depth, channels);
+    long size = InputFiles.size(file);
+    if (header.rawBytes() > size * InputFiles.MAX_DEFLATE_RATIO) {
+      throw new InvalidFileException(
+          file,
+          "not a readable PNG (truncated: its header says "
+              + width
+              + "×"
+              + height
+              + " pixels, "
+              + header.rawBytes()
+              + " bytes of image data, more than its "
+              + size
+              + " bytes can hold compressed)");
+    }
+    return header;
+  }
+
+  private static String hex(byte[] head) {
+    StringBuilder out = new StringBuilder();
+    for (int i = 0; i < Math.min(head.length, 4); i++) {
+      out.append(i == 0 ? "" : " ").append(String.format("%02X", head[i] & 0xFF));
+    }
+    return out.toString();
+  }
+
+  private static BufferedImage decode(Path file, Header expected) {
     BufferedImage image;
     try {
       image = ImageIO.read(file.toFile());
     } catch (IOException | RuntimeException e) {
       // ImageIO reports corrupt data as IIOException, and sometimes as unchecked exceptions.
       String reason = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
-      throw new InvalidInputException(file + ": not a readable PNG (" + reason + ")", e);
+      throw new InvalidFileException(
+          file, "not a readable PNG (" + InputFiles.printable(reason, 200) + ")", e);
     }
     if (image == null) {
-      throw new InvalidInputException(file + ": not a PNG image (no image reader recognises it)");
+      throw new InvalidFileException(file, "not a PNG image (no image reader recognises it)");
+    }
+    if (image.getWidth() != expected.width() || image.getHeight() != expected.height()) {
+      throw new InvalidFileException(
+          file,
+          "not a readable PNG (it decodes to "
+              + image.getWidth()
+              + "×"
+              + image.getHeight()
+              + ", not the "
+              + expected.width()
+              + "×"
+              + expected.height()
+              + " of its header)");
     }
     return image;
   }

@@ -30,7 +30,7 @@ public record GaussianStats(double[] mean, DMatrixRMaj covariance, OptionalLong 
   private static final long CHUNK_ELEMENTS = 1L << 22;
 
   /** The largest d whose d × d covariance fits one Java array. */
-  private static final long MAX_DIM = 46_340;
+  static final long MAX_DIM = 46_340;
 
   /**
    * Relative asymmetry a covariance may carry (round-off of whoever computed it, or float32

@@ -5,12 +5,15 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import io.scoreflow.InvalidInputException;
+import io.scoreflow.files.InputFiles;
 import io.scoreflow.model.Weights;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.OptionalLong;
 import java.util.TreeSet;
@@ -48,12 +51,8 @@ public final class StatsFiles {
    *     the wrong shape or type, fewer than 2 rows, or non-finite values
    */
   public static GaussianStats load(Path path) {
-    if (!Files.isRegularFile(path)) {
-      throw new InvalidInputException(
-          Files.exists(path) ? path + " is not a regular file" : "no such file: " + path);
-    }
     try (NDManager manager = NDManager.newBaseManager()) {
-      Map<String, NDArray> tensors = read(manager, path);
+      Map<String, NDArray> tensors = Weights.read(manager, path);
       boolean features = tensors.containsKey(FEATURES);
       boolean stats = tensors.containsKey(MEAN) || tensors.containsKey(COVARIANCE);
       InvalidInputException.require(
@@ -70,7 +69,7 @@ public final class StatsFiles {
           FEATURES,
           MEAN,
           COVARIANCE,
-          tensors.isEmpty() ? "no tensors" : new TreeSet<>(tensors.keySet()));
+          names(tensors.keySet()));
       try {
         return features ? GaussianStats.fit(tensors.get(FEATURES)) : statistics(tensors);
       } catch (InvalidInputException | IllegalArgumentException e) {
@@ -111,12 +110,20 @@ public final class StatsFiles {
     }
   }
 
-  private static Map<String, NDArray> read(NDManager manager, Path path) {
-    try {
-      return Weights.read(manager, path);
-    } catch (IOException e) {
-      throw new InvalidInputException("cannot read " + path + ": " + e.getMessage(), e);
+  /** The tensors a file has, for an error line: a few, quoted, however many there are. */
+  private static String names(java.util.Set<String> names) {
+    if (names.isEmpty()) {
+      return "no tensors";
     }
+    List<String> sorted = new ArrayList<>(new TreeSet<>(names));
+    List<String> shown = new ArrayList<>();
+    for (String name : sorted.subList(0, Math.min(8, sorted.size()))) {
+      shown.add(
+          name.length() <= 80 && name.chars().noneMatch(Character::isISOControl)
+              ? name
+              : InputFiles.quote(name));
+    }
+    return shown + (sorted.size() > 8 ? " and " + (sorted.size() - 8) + " more" : "");
   }
 
   private static GaussianStats statistics(Map<String, NDArray> tensors) {
@@ -137,6 +144,12 @@ public final class StatsFiles {
         d,
         d);
     InvalidInputException.require(d >= 1, "'%s' is empty", MEAN);
+    InvalidInputException.require(
+        d <= GaussianStats.MAX_DIM,
+        "'%s' has %d dimensions: a d x d covariance allows at most %d",
+        MEAN,
+        d,
+        GaussianStats.MAX_DIM);
     for (Map.Entry<String, NDArray> e : Map.of(MEAN, mu, COVARIANCE, sigma).entrySet()) {
       DataType type = e.getValue().getDataType();
       InvalidInputException.require(

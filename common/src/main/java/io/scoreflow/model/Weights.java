@@ -7,18 +7,15 @@ import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Parameter;
 import io.scoreflow.InvalidInputException;
+import io.scoreflow.files.Safetensors;
 import io.scoreflow.math.InPlace;
-import java.io.BufferedInputStream;
 import java.io.BufferedOutputStream;
 import java.io.IOException;
-import java.io.InputStream;
 import java.io.OutputStream;
 import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -134,21 +131,16 @@ public final class Weights {
     }
   }
 
-  /** Every tensor of a safetensors file by name, in {@code manager}. */
-  public static Map<String, NDArray> read(NDManager manager, Path path) throws IOException {
-    NDList list;
-    try (InputStream is = new BufferedInputStream(Files.newInputStream(path))) {
-      list = NDList.decode(manager, is);
-    } catch (NoSuchFileException e) {
-      throw new InvalidInputException("no such file: " + path, e);
-    } catch (IllegalArgumentException | IllegalStateException e) {
-      throw new InvalidInputException(path + " is not a readable safetensors file: " + e, e);
-    }
-    Map<String, NDArray> byName = new HashMap<>();
-    for (NDArray a : list) {
-      if (byName.put(a.getName(), a) != null) {
-        throw new InvalidInputException(path + " holds tensor '" + a.getName() + "' twice");
-      }
+  /**
+   * Every tensor of a safetensors file by name, in {@code manager}.
+   *
+   * @throws io.scoreflow.files.InvalidFileException if the file is missing, unreadable or not valid
+   *     safetensors (checked by {@link Safetensors} before anything is allocated)
+   */
+  public static Map<String, NDArray> read(NDManager manager, Path path) {
+    Map<String, NDArray> byName = new LinkedHashMap<>();
+    for (NDArray a : Safetensors.read(manager, path)) {
+      byName.put(a.getName(), a); // names are unique: the reader refuses a duplicate
     }
     return byName;
   }

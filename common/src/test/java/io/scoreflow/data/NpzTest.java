@@ -190,7 +190,10 @@ class NpzTest {
       zip.closeEntry();
     }
     e = assertThrows(InvalidInputException.class, () -> Npz.read(truncated));
-    assertEquals(truncated + " (y.npy): truncated data (shape [100])", e.getMessage());
+    assertEquals(
+        truncated
+            + " (y.npy): truncated data: shape [100] of float32 needs 400 bytes, the entry holds 40",
+        e.getMessage());
   }
 
   @Test
