@@ -85,9 +85,14 @@ class CheckpointServiceFuzzTest {
                       "model", List.of(new HostTensor("w", new long[] {3}, new float[] {1, 2, 3})))
                   .build());
       stored = new HashMap<>();
-      c.manifest().files().forEach((name, digest) -> stored.put(name, digest.sha256()));
-      byte[] manifest = Files.readAllBytes(c.directory().resolve(CheckpointLayout.MANIFEST));
-      stored.put(CheckpointLayout.MANIFEST, HexFormat.of().formatHex(sha256().digest(manifest)));
+      // Everything the checkpoint's directory holds is what a fetch must stream.
+      try (Stream<Path> files = Files.list(c.directory())) {
+        for (Path f : files.toList()) {
+          stored.put(
+              f.getFileName().toString(),
+              HexFormat.of().formatHex(sha256().digest(Files.readAllBytes(f))));
+        }
+      }
     }
     server =
         CheckpointServer.start(
