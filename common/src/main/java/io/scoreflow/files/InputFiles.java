@@ -71,11 +71,16 @@ public final class InputFiles {
 
   /** The exact product of non-negative factors, empty if it does not fit in a long. */
   public static OptionalLong product(long... factors) {
-    long p = 1;
     for (long f : factors) {
       if (f < 0) {
         throw new IllegalArgumentException("negative factor " + f);
       }
+      if (f == 0) {
+        return OptionalLong.of(0); // however large the others: [2^40, 2^40, 0] holds nothing
+      }
+    }
+    long p = 1;
+    for (long f : factors) {
       try {
         p = Math.multiplyExact(p, f);
       } catch (ArithmeticException e) {
@@ -117,7 +122,12 @@ public final class InputFiles {
     int have = 0;
     while (have < n) {
       int want = Math.min(chunk.length / 4, n - have);
-      int bytes = in.readNBytes(chunk, 0, 4 * want);
+      // Filled by hand: a stream's readNBytes may return less than it could (ByteArrayInputStream
+      // returns what one read gives).
+      int bytes = 0;
+      for (int r; bytes < 4 * want && (r = in.read(chunk, bytes, 4 * want - bytes)) >= 0; ) {
+        bytes += r;
+      }
       if (have + bytes / 4 > values.length) {
         values =
             Arrays.copyOf(values, (int) Math.min(n, Math.max(2L * values.length, have + want)));
