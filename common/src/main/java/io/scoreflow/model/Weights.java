@@ -119,12 +119,18 @@ public final class Weights {
                 + String.join("; ", problems.subList(0, Math.min(5, problems.size())))
                 + (problems.size() > 5 ? "; …" : ""));
       }
-      for (Map.Entry<String, Parameter> e : params.entrySet()) {
-        NDArray target = e.getValue().getArray();
-        NDArray source = file.get(e.getKey());
-        NDArray f = source.toType(target.getDataType(), false);
-        InPlace.assign(target, f); // native copy; source and f die with the scratch manager
-      }
+      // Grad mode is per thread in libtorch (on in any thread but the engine's first): without
+      // this, loading on another thread is refused as an in-place write into a leaf that
+      // requires grad (seen when BadFilesCliTest ran after a test that started the engine).
+      io.scoreflow.math.GradMode.off(
+          () -> {
+            for (Map.Entry<String, Parameter> e : params.entrySet()) {
+              NDArray target = e.getValue().getArray();
+              NDArray source = file.get(e.getKey());
+              NDArray f = source.toType(target.getDataType(), false);
+              InPlace.assign(target, f); // native copy; source and f die with the scratch manager
+            }
+          });
       for (String name : buffers.keySet()) {
         net.setBuffer(name, file.get(name).toType(DataType.FLOAT32, false).toFloatArray());
       }
