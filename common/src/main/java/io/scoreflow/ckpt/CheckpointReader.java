@@ -2,6 +2,7 @@ package io.scoreflow.ckpt;
 
 import static io.scoreflow.ckpt.InvalidCheckpointException.Reason.CHECKSUM_MISMATCH;
 import static io.scoreflow.ckpt.InvalidCheckpointException.Reason.FORMAT_VERSION;
+import static io.scoreflow.ckpt.InvalidCheckpointException.Reason.MALFORMED_MANIFEST;
 import static io.scoreflow.ckpt.InvalidCheckpointException.Reason.MALFORMED_TENSORS;
 import static io.scoreflow.ckpt.InvalidCheckpointException.Reason.MISSING_DIRECTORY;
 import static io.scoreflow.ckpt.InvalidCheckpointException.Reason.MISSING_FILE;
@@ -172,6 +173,32 @@ public final class CheckpointReader {
   }
 
   /**
+   * The largest manifest read: a config (at most 64 Ki characters when sent to workers) and a few
+   * dozen file entries are far below it; a larger file is damage, refused before it is read.
+   */
+  static final long MAX_MANIFEST_BYTES = 16 << 20;
+
+  /** {@code manifest.sha256} is one line of a 64-digit hash and a file name. */
+  static final long MAX_CHECKSUM_BYTES = 4 << 10;
+
+  /** All of {@code file}, refused as a malformed manifest when it is larger than {@code max}. */
+  private static byte[] readBounded(Path dir, Path file, long max) throws IOException {
+    long size = Files.size(file);
+    if (size > max) {
+      throw new InvalidCheckpointException(
+          MALFORMED_MANIFEST,
+          dir,
+          file.getFileName()
+              + " is "
+              + size
+              + " bytes, more than the "
+              + max
+              + " a manifest may be");
+    }
+    return Files.readAllBytes(file);
+  }
+
+  /**
    * Checks the bytes of a checkpoint directory: the manifest against {@code manifest.sha256}, then
    * every file against the manifest; tensors are not decoded. Any problem is an error.
    */
@@ -182,7 +209,7 @@ public final class CheckpointReader {
     Path manifestFile = dir.resolve(CheckpointLayout.MANIFEST);
     byte[] bytes;
     try {
-      bytes = Files.readAllBytes(manifestFile);
+      bytes = readBounded(dir, manifestFile, MAX_MANIFEST_BYTES);
     } catch (NoSuchFileException e) {
       throw new InvalidCheckpointException(
           MISSING_MANIFEST, dir, "manifest.json is missing (an incomplete checkpoint)", e);
@@ -195,7 +222,7 @@ public final class CheckpointReader {
     Path checksumFile = dir.resolve(CheckpointLayout.MANIFEST_CHECKSUM);
     byte[] checksum;
     try {
-      checksum = Files.readAllBytes(checksumFile);
+      checksum = readBounded(dir, checksumFile, MAX_CHECKSUM_BYTES);
     } catch (NoSuchFileException e) {
       checksum = null;
     } catch (IOException e) {
