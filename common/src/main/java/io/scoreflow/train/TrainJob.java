@@ -173,6 +173,7 @@ public final class TrainJob implements AutoCloseable {
     } catch (RuntimeException e) {
       // A refused start (an existing run without --resume, an incompatible config) must leave
       // nothing held: the store's lock, the writer thread, native memory.
+      scratch.close();
       if (openedWriter != null) {
         openedWriter.close();
       }
@@ -184,9 +185,9 @@ public final class TrainJob implements AutoCloseable {
       }
       manager.close();
       throw e;
-    } finally {
-      scratch.close();
     }
+    // The resumed checkpoint's tensors are in the trainer now.
+    scratch.close();
   }
 
   public static Builder builder() {
