@@ -5,6 +5,7 @@ import ai.djl.ndarray.NDArrays;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.nn.Parameter;
+import io.scoreflow.math.GradMode;
 import io.scoreflow.math.InPlace;
 import java.util.ArrayList;
 import java.util.List;
@@ -135,6 +136,13 @@ public final class FlatParameters {
       throw new IllegalArgumentException(
           "flat vector has " + flat.size() + " scalars, need " + size);
     }
+    // Every caller writes into leaves that require grad, on whatever thread it runs (a benchmark,
+    // the theory lab, a Pekko dispatcher): grad mode is per thread, so switch it off here rather
+    // than trusting each caller to have done so.
+    GradMode.off(() -> scatterWithoutGrad(flat, assign));
+  }
+
+  private void scatterWithoutGrad(NDArray flat, boolean assign) {
     try (NDManager scope = flat.getManager().newSubManager()) {
       NDList pieces = parameters.size() == 1 ? new NDList(flat) : flat.split(splitPoints);
       for (int i = 0; i < parameters.size(); i++) {

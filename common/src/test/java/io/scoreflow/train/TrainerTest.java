@@ -67,6 +67,42 @@ class TrainerTest {
     }
   }
 
+  /**
+   * libtorch's grad mode is per thread and on in every thread but the engine's first; a step (and a
+   * restore) must work on any thread with either mode, and leave the thread's mode as it was.
+   * Before, the parameter update was refused there as an in-place write into a leaf that requires
+   * grad (seen from {@code bench step} in CI).
+   */
+  @Test
+  void stepsRunOnAThreadWhoseGradModeIsOn() throws Exception {
+    java.util.concurrent.atomic.AtomicReference<Throwable> failure =
+        new java.util.concurrent.atomic.AtomicReference<>();
+    java.util.concurrent.atomic.AtomicBoolean modeAfter =
+        new java.util.concurrent.atomic.AtomicBoolean();
+    Thread t =
+        new Thread(
+            () -> {
+              try (NDManager manager = NDManager.newBaseManager();
+                  Trainer trainer = trainer(manager, 7)) {
+                ai.djl.pytorch.jni.JniUtils.setGradMode(true);
+                TrainState before = TrainState.capture(trainer);
+                trainer.runStep();
+                trainer.runStep();
+                before.restoreInto(trainer);
+                trainer.runStep();
+                modeAfter.set(ai.djl.pytorch.jni.JniUtils.isGradMode());
+              } catch (Throwable e) {
+                failure.set(e);
+              }
+            });
+    t.start();
+    t.join();
+    if (failure.get() != null) {
+      throw new AssertionError("a step on a grad-mode-on thread failed", failure.get());
+    }
+    assertTrue(modeAfter.get(), "the thread's grad mode is restored");
+  }
+
   @Test
   void sameSeedSameParametersBitForBit() {
     float[][] a = run(7, 15);
