@@ -1,7 +1,9 @@
 package io.scoreflow.coordinator;
 
+import io.scoreflow.ckpt.CheckpointSearch;
 import io.scoreflow.ckpt.CompletedCheckpoint;
 import io.scoreflow.run.RunDirectory;
+import java.util.Optional;
 import java.util.OptionalLong;
 
 /**
@@ -23,6 +25,15 @@ public interface CheckpointCatalog {
     return newest.isPresent() && newest.getAsLong() <= bound ? newest : OptionalLong.empty();
   }
 
+  /**
+   * When the run holds committed checkpoints and none of them verifies: what is wrong with them
+   * (the newest one's failure), for the refusal to start over them. Asked only when {@link
+   * #newestValidStep()} is empty.
+   */
+  default Optional<String> noneVerifies() {
+    return Optional.empty();
+  }
+
   /** The checkpoints of a run directory, read without the writer's lock. */
   static CheckpointCatalog of(RunDirectory dir) {
     return new CheckpointCatalog() {
@@ -37,6 +48,14 @@ public interface CheckpointCatalog {
             .map(CompletedCheckpoint::step)
             .map(OptionalLong::of)
             .orElseGet(OptionalLong::empty);
+      }
+
+      @Override
+      public Optional<String> noneVerifies() {
+        return dir.reader().searchAtMost(Long.MAX_VALUE)
+                instanceof CheckpointSearch.NoneVerifies<?> f
+            ? Optional.of(RunDirectory.failures(f))
+            : Optional.empty();
       }
     };
   }

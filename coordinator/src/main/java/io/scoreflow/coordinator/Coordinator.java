@@ -398,10 +398,20 @@ public final class Coordinator {
               "no ring of %d..%d workers divides the batch size %d",
               spec.minWorkers(), registered.size(), spec.globalBatchSize()));
     }
+    RestartPoint.Next next = restarts.next();
+    if (next instanceof RestartPoint.HistoryLost lost) {
+      return fail(
+          FailureReason.CHECKPOINTS_LOST,
+          String.format(
+              "generation %d cannot start: %s; the %d agreed steps would be trained over from"
+                  + " step 0, so the job stops (restore the checkpoints and resume, or resume with"
+                  + " --restart-from-scratch to set them aside and start over)",
+              generation, lost.why(), lost.agreed()));
+    }
     ring = formed.get();
     // Under elastic-batch = scale a ring of another size trains a global batch of its own size.
     int batch = spec.globalBatchFor(ring.size());
-    startStep = startingPoint();
+    startStep = startingPoint((RestartPoint.Start) next);
     steps = new StepAggregator(spec.job(), generation, ring.size(), startStep);
     ranksDone.clear();
     for (RingMember member : ring) {
@@ -662,8 +672,7 @@ public final class Coordinator {
   }
 
   /** Where the next ring starts ({@link RestartPoint#next()}), warning when past the agreed. */
-  private long startingPoint() {
-    RestartPoint.Start start = restarts.next();
+  private long startingPoint(RestartPoint.Start start) {
     if (start.unagreed()) {
       ctx.getLog()
           .warn(

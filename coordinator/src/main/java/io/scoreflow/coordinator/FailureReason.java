@@ -7,6 +7,9 @@ public enum FailureReason {
   WORKER_FAILED("a worker reported that its training failed"),
   REPLICAS_DIVERGED("the replicas' parameter checksums differ"),
   STALLED("no training step completed within the step deadline"),
+  CHECKPOINTS_LOST(
+      "the run's checkpoints vanished or fail verification: a new ring would train over its"
+          + " history from step 0"),
   PROTOCOL("a worker reported something impossible for the job"),
   COORDINATOR_STOPPED("the coordinator itself stopped");
 

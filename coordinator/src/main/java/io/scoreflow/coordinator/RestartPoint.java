@@ -1,5 +1,6 @@
 package io.scoreflow.coordinator;
 
+import java.util.Optional;
 import java.util.OptionalLong;
 
 /**
@@ -14,8 +15,19 @@ import java.util.OptionalLong;
  */
 final class RestartPoint {
 
+  /** What {@link #next()} decided for the next ring. */
+  sealed interface Next {}
+
   /** Where a ring starts, and whether it starts past what every rank agreed on. */
-  record Start(long step, boolean unagreed, long agreed) {}
+  record Start(long step, boolean unagreed, long agreed) implements Next {}
+
+  /**
+   * No ring may start: this job's checkpoints vanished or none of them verifies any more, so a ring
+   * would start at step 0 and train over the run's history (the first ring's start is checked by
+   * the command that launches the coordinator, which can be told {@code --restart-from-scratch}; a
+   * running job has no one to ask).
+   */
+  record HistoryLost(String why, long agreed) implements Next {}
 
   private final CheckpointCatalog catalog;
   private final int maxRegroups;
@@ -31,6 +43,9 @@ final class RestartPoint {
 
   private int regroupsWithoutProgress;
 
+  /** Whether a ring of this job ever started from (or found) a checkpoint that verified. */
+  private boolean sawCheckpoint;
+
   RestartPoint(CheckpointCatalog catalog, int maxRegroups) {
     this.catalog = catalog;
     this.maxRegroups = maxRegroups;
@@ -40,9 +55,11 @@ final class RestartPoint {
    * Where the next ring starts: the newest valid checkpoint for the first ring; after a regroup the
    * newest one at or before the committed steps, or, if retention left none, the newest valid one
    * ({@link Start#unagreed()}: consistent too, but no rank vouched for its last steps). The steps
-   * after it are trained again: only what the new ring agrees on counts from here.
+   * after it are trained again: only what the new ring agrees on counts from here. A later ring
+   * that finds no valid checkpoint where the job had one, or only checkpoints that fail
+   * verification, gets {@link HistoryLost} instead of step 0.
    */
-  Start next() {
+  Next next() {
     long agreed = committedSteps;
     OptionalLong at =
         agreed < 0 ? catalog.newestValidStep() : catalog.newestValidStepAtMost(agreed);
@@ -50,7 +67,20 @@ final class RestartPoint {
     if (at.isEmpty() && agreed >= 0) {
       at = catalog.newestValidStep();
       unagreed = at.isPresent() && at.getAsLong() > agreed;
+      if (at.isEmpty()) {
+        Optional<String> corrupt = catalog.noneVerifies();
+        if (corrupt.isPresent()) {
+          return new HistoryLost(
+              "the run's checkpoints fail verification: " + corrupt.get(), agreed);
+        }
+        if (sawCheckpoint) {
+          return new HistoryLost(
+              "the run's checkpoints are gone (an earlier ring of this job started from one)",
+              agreed);
+        }
+      }
     }
+    sawCheckpoint |= at.isPresent();
     long step = at.orElse(0);
     committedSteps = step;
     return new Start(step, unagreed, agreed);

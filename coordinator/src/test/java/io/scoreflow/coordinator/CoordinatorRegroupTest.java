@@ -65,6 +65,34 @@ class CoordinatorRegroupTest extends CoordinatorFixture {
   }
 
   @Test
+  void aRingThatWouldStartOverLostCheckpointsFailsTheJobInsteadOfTrainingFromZero() {
+    TestProbe<JobEvent> events = kit.createTestProbe();
+    Checkpoints checkpoints = new Checkpoints(new java.util.concurrent.ConcurrentSkipListSet<>());
+    checkpoints.steps().add(0L);
+    ActorRef<CoordinatorProtocol.Command> c =
+        kit.spawn(Coordinator.create(spec(2, 2), checkpoints, events.ref()));
+    List<Worker> pair = trainingPair(c, events);
+    for (long step = 1; step < 4; step++) {
+      c.tell(report(1, 0, step, 1.0, "aa"));
+      c.tell(report(1, 1, step, 1.0, "aa"));
+      events.expectMessageClass(JobEvent.StepProgress.class, WAIT);
+    }
+    pair.get(1).probe().stop();
+    events.expectMessageClass(JobEvent.GenerationChanged.class, WAIT);
+    // The checkpoint the next ring would start from is deleted under the running job.
+    checkpoints.steps().clear();
+    register(c, "worker-001");
+    c.tell(new CoordinatorProtocol.Stopped("job-a", 2, "worker-000"));
+    JobEvent.JobFailed failed = events.expectMessageClass(JobEvent.JobFailed.class, WAIT);
+    assertEquals(FailureReason.CHECKPOINTS_LOST, failed.reason());
+    assertTrue(failed.message().contains("the 4 agreed steps"), failed.message());
+    pair.get(0).probe().expectMessageClass(WorkerProtocol.Abort.class);
+    WorkerProtocol.Release release =
+        pair.get(0).probe().expectMessageClass(WorkerProtocol.Release.class);
+    assertFalse(release.succeeded());
+  }
+
+  @Test
   void onlyAFailureOfTheGradientExchangeIsRetriedWithANewRing() {
     TestProbe<JobEvent> events = kit.createTestProbe();
     ActorRef<CoordinatorProtocol.Command> c =

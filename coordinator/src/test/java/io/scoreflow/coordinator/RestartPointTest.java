@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.util.Optional;
 import java.util.OptionalLong;
 import java.util.TreeSet;
 import org.junit.jupiter.api.Test;
@@ -13,6 +14,9 @@ class RestartPointTest {
 
   /** A run's valid checkpoints, changed by the test as rank 0 would write them. */
   private final TreeSet<Long> valid = new TreeSet<>();
+
+  /** Set when the run holds checkpoints none of which verifies. */
+  private String corrupt;
 
   private final CheckpointCatalog catalog =
       new CheckpointCatalog() {
@@ -25,6 +29,11 @@ class RestartPointTest {
         public OptionalLong newestValidStepAtMost(long bound) {
           Long at = valid.floor(bound);
           return at == null ? OptionalLong.empty() : OptionalLong.of(at);
+        }
+
+        @Override
+        public Optional<String> noneVerifies() {
+          return Optional.ofNullable(corrupt);
         }
       };
 
@@ -39,7 +48,7 @@ class RestartPointTest {
   void aLaterRingStartsAtTheNewestCheckpointEveryRankAgreedOn() {
     valid.add(10L);
     RestartPoint restarts = new RestartPoint(catalog, 3);
-    assertEquals(10, restarts.next().step());
+    assertEquals(new RestartPoint.Start(10, false, -1), restarts.next());
     for (long step = 10; step < 25; step++) {
       restarts.agreed(step);
     }
@@ -62,6 +71,41 @@ class RestartPointTest {
     valid.clear();
     valid.add(5L);
     assertEquals(new RestartPoint.Start(5, true, 2), restarts.next());
+  }
+
+  @Test
+  void aLaterRingRefusesToStartOverCheckpointsThatNoLongerVerify() {
+    RestartPoint restarts = new RestartPoint(catalog, 3);
+    assertEquals(new RestartPoint.Start(0, false, -1), restarts.next());
+    for (long step = 0; step < 12; step++) {
+      restarts.agreed(step);
+    }
+    // Rank 0 wrote steps 5 and 10; then both were damaged on disk.
+    corrupt = "none of its 2 checkpoints verifies (newest: step 10 (...))";
+    assertEquals(
+        new RestartPoint.HistoryLost("the run's checkpoints fail verification: " + corrupt, 12),
+        restarts.next());
+  }
+
+  @Test
+  void aLaterRingRefusesToStartAtZeroWhenTheCheckpointsItStartedFromAreGone() {
+    valid.add(40L);
+    RestartPoint restarts = new RestartPoint(catalog, 3);
+    assertEquals(new RestartPoint.Start(40, false, -1), restarts.next());
+    restarts.agreed(40);
+    valid.clear();
+    RestartPoint.Next next = restarts.next();
+    assertTrue(next instanceof RestartPoint.HistoryLost, String.valueOf(next));
+    assertEquals(41, ((RestartPoint.HistoryLost) next).agreed());
+  }
+
+  @Test
+  void aLaterRingOfARunThatNeverCheckpointedStartsAtZeroAgain() {
+    RestartPoint restarts = new RestartPoint(catalog, 3);
+    restarts.next();
+    restarts.agreed(0);
+    restarts.agreed(1);
+    assertEquals(new RestartPoint.Start(0, false, 2), restarts.next());
   }
 
   @Test
