@@ -18,4 +18,12 @@ public interface GradientReducer {
    * its shard), owned by {@code scope}; may reuse {@code flat}.
    */
   NDArray allReduceMean(NDArray flat, long step, NDManager scope);
+
+  /**
+   * Every replica has just finished a step after which a checkpoint is taken (rank 0 writes it; the
+   * others reach the same point): state the reducer carries from step to step outside the
+   * checkpoint, such as an error-feedback residual, is dropped here, so that a run resumed from
+   * this checkpoint continues bit for bit as the uninterrupted one.
+   */
+  default void checkpointed() {}
 }

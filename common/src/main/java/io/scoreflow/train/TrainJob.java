@@ -68,6 +68,7 @@ public final class TrainJob implements AutoCloseable {
   private final long seed;
   private final int logEvery;
   private final int checkpointEvery;
+  private final GradientReducer reducer;
   private final NDManager manager;
   private final Trainer trainer;
   private final CheckpointStore store;
@@ -108,6 +109,7 @@ public final class TrainJob implements AutoCloseable {
     this.seed = train.seed();
     this.logEvery = train.logEvery();
     this.checkpointEvery = train.checkpointEvery();
+    this.reducer = b.reducer;
     int batch = train.batchSize();
 
     ForwardSde sde = TrainSetup.sde(given);
@@ -261,8 +263,11 @@ public final class TrainJob implements AutoCloseable {
       if (done % logEvery == 0 || done == untilStep) {
         events.write("step", stepFields(r));
       }
-      if (writesCheckpoints() && (done % checkpointEvery == 0 || done == untilStep)) {
-        checkpoint();
+      if (done % checkpointEvery == 0 || done == untilStep) {
+        reducer.checkpointed();
+        if (writesCheckpoints()) {
+          checkpoint();
+        }
       }
       listener.onStep(r);
       reapCheckpoints(listener, false);

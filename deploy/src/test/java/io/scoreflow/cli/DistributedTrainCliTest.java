@@ -150,6 +150,24 @@ class DistributedTrainCliTest {
             "scoreflow.cluster.elastic-batch=grow");
     assertEquals(2, elastic.code(), elastic.err());
     assertTrue(elastic.err().contains("elastic-batch must be keep"), elastic.err());
+    Path wireRun = dir.resolve("w");
+    CliTest.Result wire = train(conf, wireRun, 10, "--set", "scoreflow.cluster.wire=fp16");
+    assertEquals(2, wire.code(), wire.err());
+    assertEquals(
+        "scoreflow: error: scoreflow.cluster.wire must be fp32 or bf16, got 'fp16'",
+        wire.err().strip());
+    CliTest.Result star =
+        train(
+            conf,
+            wireRun,
+            10,
+            "--set",
+            "scoreflow.cluster.wire=bf16",
+            "--set",
+            "scoreflow.cluster.exchange=star");
+    assertEquals(2, star.code(), star.err());
+    assertTrue(star.err().contains("the star exchange sends float32 only"), star.err());
+    assertFalse(Files.exists(wireRun.resolve("checkpoints")), "a refused start wrote checkpoints");
   }
 
   @Test
@@ -205,6 +223,62 @@ class DistributedTrainCliTest {
     assertEquals(checksums(run, 0), checksums(run, 1));
     assertEquals(40, checksums(run, 0).size());
     assertEquals("step-000000040", checkpointDirectories(run).get(4));
+  }
+
+  /**
+   * bf16 on the wire with error feedback: the replicas stay bit-identical at every step, and a run
+   * stopped at a checkpoint and resumed ends bit for bit where the uninterrupted run does (the
+   * residual, which no checkpoint holds, is dropped at every checkpoint step on every rank).
+   */
+  @Test
+  @Timeout(value = 10, unit = TimeUnit.MINUTES)
+  void bf16WithErrorFeedbackKeepsReplicasIdenticalAndResumesBitForBit(@TempDir Path dir)
+      throws Exception {
+    Path conf = mlpConfig(dir);
+    String[] bf16 = {
+      "--set", "scoreflow.cluster.wire=bf16", "--set", "scoreflow.cluster.error-feedback=on"
+    };
+    Path whole = dir.resolve("whole");
+    CliTest.Result r = train(conf, whole, 30, bf16);
+    assertEquals(0, r.code(), r.err());
+    assertTrue(r.err().contains("(ring exchange, bf16 with error feedback on the wire)"), r.err());
+    assertTrue(
+        Files.readString(whole.resolve("logs/worker-001.log"))
+            .contains("(bf16 with error feedback on the wire)"));
+    Map<Long, String> rank0 = checksums(whole, 0);
+    assertEquals(30, rank0.size());
+    assertEquals(rank0, checksums(whole, 1));
+
+    Path split = dir.resolve("split");
+    assertEquals(0, train(conf, split, 20, bf16).code());
+    String[] resume = java.util.Arrays.copyOf(bf16, bf16.length + 1);
+    resume[bf16.length] = "--resume";
+    CliTest.Result resumed = train(conf, split, 30, resume);
+    assertEquals(0, resumed.code(), resumed.err());
+    assertEquals(checksums(split, 0), checksums(split, 1));
+    assertEquals(rank0.get(29L), checksums(split, 0).get(29L), "resumed at 20, equal at 30");
+
+    // fp32 trains other parameters from the same seed: the wire really changed.
+    Path fp32 = dir.resolve("fp32");
+    assertEquals(0, train(conf, fp32, 10).code());
+    assertFalse(rank0.get(9L).equals(checksums(fp32, 0).get(9L)), "bf16 and fp32 differ");
+  }
+
+  private static CliTest.Result train(Path conf, Path out, int steps, String... extra)
+      throws Exception {
+    List<String> args =
+        new java.util.ArrayList<>(
+            List.of(
+                "train",
+                conf.toString(),
+                "--workers",
+                "2",
+                "--steps",
+                Integer.toString(steps),
+                "--out",
+                out.toString()));
+    args.addAll(List.of(extra));
+    return CliTest.run(args.toArray(String[]::new));
   }
 
   @Test

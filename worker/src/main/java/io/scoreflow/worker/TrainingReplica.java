@@ -14,6 +14,8 @@ import io.scoreflow.worker.exchange.ExchangeKind;
 import io.scoreflow.worker.exchange.ExchangeReducer;
 import io.scoreflow.worker.exchange.ExchangeServer;
 import io.scoreflow.worker.exchange.PeerAddress;
+import io.scoreflow.worker.exchange.Wire;
+import io.scoreflow.worker.exchange.star.StarExchange;
 import java.nio.file.Path;
 import java.util.List;
 import org.slf4j.Logger;
@@ -115,8 +117,13 @@ public final class TrainingReplica implements Replica {
                 + wanted.configName()
                 + ")");
       }
+      Wire wire = Wire.of(config);
+      if (wire.format() != Wire.Format.FP32 && exchange != ExchangeKind.RING) {
+        throw new IllegalStateException("job " + job.job() + ": " + StarExchange.STAR_SENDS_FP32);
+      }
       List<PeerAddress> peers = job.ring().stream().map(TrainingReplica::peer).toList();
-      try (ExchangeReducer opened = reducers.open(job.job(), job.generation(), job.rank(), peers)) {
+      try (ExchangeReducer opened =
+          reducers.open(job.job(), job.generation(), job.rank(), peers, wire)) {
         reducer = opened;
         if (stopRequested) {
           throw new io.scoreflow.train.TrainingStoppedException("stopped before the first step");

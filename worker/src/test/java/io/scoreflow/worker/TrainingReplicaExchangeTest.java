@@ -47,7 +47,11 @@ class TrainingReplicaExchangeTest {
 
                   @Override
                   public ExchangeReducer open(
-                      String name, long generation, int rank, List<PeerAddress> ring) {
+                      String name,
+                      long generation,
+                      int rank,
+                      List<PeerAddress> ring,
+                      io.scoreflow.worker.exchange.Wire wire) {
                     opened.set(true);
                     throw new IllegalStateException("must not be reached");
                   }

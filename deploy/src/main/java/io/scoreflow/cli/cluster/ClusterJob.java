@@ -15,6 +15,8 @@ import io.scoreflow.security.JobCa;
 import io.scoreflow.security.NodeIdentity;
 import io.scoreflow.security.TransportSecurity;
 import io.scoreflow.worker.exchange.ExchangeKind;
+import io.scoreflow.worker.exchange.Wire;
+import io.scoreflow.worker.exchange.star.StarExchange;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Files;
@@ -154,6 +156,11 @@ public final class ClusterJob {
     } catch (IllegalArgumentException e) {
       throw new io.scoreflow.InvalidInputException(e.getMessage());
     }
+    // Checked here so that a wire no worker could run is bad input, not a failed job.
+    Wire wire = Wire.of(plan.config());
+    if (wire.format() != Wire.Format.FP32 && exchange != ExchangeKind.RING) {
+      throw new io.scoreflow.InvalidInputException(StarExchange.STAR_SENDS_FP32);
+    }
     RunDirectory run = new RunDirectory(plan.dir());
     // A coordinator serving machines elsewhere is restarted with the command that started it: it
     // continues the run in OUT (the workers check that the checkpoint trains the same thing).
@@ -180,13 +187,14 @@ public final class ClusterJob {
         start);
     err.printf(
         Locale.ROOT,
-        "%s %s: steps %d..%d on %d workers (%s exchange)%n",
+        "%s %s: steps %d..%d on %d workers (%s exchange%s)%n",
         start > 0 ? "resuming" : "starting",
         run.path(),
         start,
         plan.untilStep(),
         plan.workers(),
-        exchange.configName());
+        exchange.configName(),
+        wire.equals(Wire.FP32) ? "" : ", " + wire + " on the wire");
     LocalWorkers workers = null;
     try (JobHost host =
         JobHost.start(

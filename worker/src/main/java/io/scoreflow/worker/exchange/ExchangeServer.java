@@ -16,11 +16,18 @@ public interface ExchangeServer extends AutoCloseable {
   /**
    * Connects this worker, {@code rank} of {@code ringOrder} (index = rank), to its peers for {@code
    * generation} of {@code job}; blocks until connected or the exchange's deadline passes. For a
-   * ring of one, returns {@link ExchangeReducer#local()}.
+   * ring of one, returns {@link ExchangeReducer#local()}. Every rank of the generation must open it
+   * with the same {@code wire}.
    *
    * @throws ExchangeException when the peers cannot be reached or refuse (another generation)
    */
-  ExchangeReducer open(String job, long generation, int rank, List<PeerAddress> ringOrder);
+  ExchangeReducer open(
+      String job, long generation, int rank, List<PeerAddress> ringOrder, Wire wire);
+
+  /** As {@link #open(String, long, int, List, Wire)} with float32 on the wire. */
+  default ExchangeReducer open(String job, long generation, int rank, List<PeerAddress> ringOrder) {
+    return open(job, generation, rank, ringOrder, Wire.FP32);
+  }
 
   /** Stops listening and closes every open reducer; idempotent. */
   @Override

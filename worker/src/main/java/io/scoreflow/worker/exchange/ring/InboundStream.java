@@ -340,8 +340,18 @@ final class InboundStream extends ServerCall.Listener<InboundMessage> {
       }
       if (ex.encoding == WireEncoding.BF16) {
         // The others receive it rounded; the owner keeps the same value, so replicas agree.
-        for (int i = slot.offset(); i < end; i++) {
-          b[i] = Bf16.round(b[i]);
+        if (ex.residual != null) {
+          // Error feedback: a mean's error is n times an error of this rank's contribution.
+          float scale = ex.op == ReduceOp.MEAN ? ex.schedule.world() : 1f;
+          for (int i = slot.offset(); i < end; i++) {
+            float r = Bf16.round(b[i]);
+            ex.residual[i] += scale * (b[i] - r);
+            b[i] = r;
+          }
+        } else {
+          for (int i = slot.offset(); i < end; i++) {
+            b[i] = Bf16.round(b[i]);
+          }
         }
       }
     }

@@ -154,6 +154,11 @@ public final class RingAllReduce implements AutoCloseable {
     return membership.generation();
   }
 
+  /** What chunk payloads travel as. */
+  public WireEncoding encoding() {
+    return encoding;
+  }
+
   /**
    * Replaces {@code buffer} by the element-wise sum or mean of every rank's buffer of this step.
    * All ranks must call it with the same step and buffer length; steps increase within a
@@ -166,8 +171,34 @@ public final class RingAllReduce implements AutoCloseable {
    *     into it after this method returns.
    */
   public void allReduce(float[] buffer, long step, ReduceOp op) {
+    allReduce(buffer, step, op, null);
+  }
+
+  /**
+   * As {@link #allReduce(float[], long, ReduceOp)} on a bf16 ring, adding to {@code residual} what
+   * each rounding this rank makes drops, in units of this rank's contribution: {@code v − bf16(v)}
+   * for every partial sum it sends in the reduce-scatter (its own values first), and, for the
+   * segment it owns, {@code n·(m − bf16(m))} for the mean {@code m} of n ranks (or {@code s −
+   * bf16(s)} for a sum). Adding the residual to the next buffer (error feedback) then makes the
+   * results of many steps add up to the sums of their exact results, give or take one residual,
+   * instead of drifting by one rounding error per step.
+   *
+   * @param residual as long as {@code buffer}, or null (no error feedback); the caller keeps it
+   * @throws IllegalArgumentException for a residual on an fp32 ring (which rounds nothing) or of
+   *     another length
+   */
+  public void allReduce(float[] buffer, long step, ReduceOp op, float[] residual) {
     Objects.requireNonNull(buffer, "buffer");
     Objects.requireNonNull(op, "op");
+    if (residual != null && (encoding != WireEncoding.BF16 || residual.length != buffer.length)) {
+      throw new IllegalArgumentException(
+          "a residual needs a bf16 ring and the buffer's length ("
+              + buffer.length
+              + "), got "
+              + encoding
+              + " and "
+              + residual.length);
+    }
     if (membership.worldSize() == 1) {
       return;
     }
@@ -175,18 +206,26 @@ public final class RingAllReduce implements AutoCloseable {
       throw new IllegalStateException("allReduce is already running on this ring");
     }
     try {
-      run(buffer, step, op);
+      run(buffer, step, op, residual);
     } finally {
       running.set(false);
     }
   }
 
-  private void run(float[] buffer, long step, ReduceOp op) {
+  private void run(float[] buffer, long step, ReduceOp op, float[] residual) {
     long deadlineNanos = System.nanoTime() + timeout.toNanos();
     ReentrantLock lock = endpoint.lock();
     StepExchange ex =
         new StepExchange(
-            membership, step, buffer, op, scheduleFor(buffer.length), encoding, scratch, lock);
+            membership,
+            step,
+            buffer,
+            op,
+            scheduleFor(buffer.length),
+            encoding,
+            scratch,
+            residual,
+            lock);
     endpoint.begin(ex);
     ClientCall<OutboundMessage, RingSummary> call =
         right.newCall(
@@ -260,6 +299,13 @@ public final class RingAllReduce implements AutoCloseable {
         return ready;
       }
       RingSchedule.Slot slot = sends.get(i);
+      if (ex.residual != null && slot.step() < s.world() - 1) {
+        // A partial sum (this rank's own values first) goes out rounded: keep what it drops.
+        float[] b = ex.buffer;
+        for (int e = slot.offset(), end = e + slot.length(); e < end; e++) {
+          ex.residual[e] += b[e] - Bf16.round(b[e]);
+        }
+      }
       Chunk header =
           Chunk.newBuilder()
               .setFence(fence)

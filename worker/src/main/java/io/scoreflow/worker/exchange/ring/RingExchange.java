@@ -8,6 +8,7 @@ import io.scoreflow.worker.exchange.ExchangeException;
 import io.scoreflow.worker.exchange.ExchangeReducer;
 import io.scoreflow.worker.exchange.ExchangeServer;
 import io.scoreflow.worker.exchange.PeerAddress;
+import io.scoreflow.worker.exchange.Wire;
 import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.List;
@@ -56,7 +57,8 @@ public final class RingExchange implements ExchangeServer {
   }
 
   @Override
-  public ExchangeReducer open(String job, long generation, int rank, List<PeerAddress> ring) {
+  public ExchangeReducer open(
+      String job, long generation, int rank, List<PeerAddress> ring, Wire wire) {
     int world = ring.size();
     if (rank < 0 || rank >= world) {
       throw new IllegalArgumentException("rank " + rank + " is outside a ring of " + world);
@@ -78,6 +80,7 @@ public final class RingExchange implements ExchangeServer {
               .peerIds(ring.stream().map(PeerAddress::workerId).toList())
               .security(security)
               .timeout(deadline)
+              .encoding(wire.format() == Wire.Format.BF16 ? WireEncoding.BF16 : WireEncoding.FP32)
               .build();
     } catch (StatusRuntimeException e) {
       throw new ExchangeException(
@@ -86,19 +89,20 @@ public final class RingExchange implements ExchangeServer {
     try {
       allReduce.awaitRightNeighbour(right.workerId(), until);
       LOG.info(
-          "job {} generation {}: rank {} of {} connected to {}",
+          "job {} generation {}: rank {} of {} connected to {} ({} on the wire)",
           job,
           generation,
           rank,
           world,
-          right);
+          right,
+          wire);
     } catch (StatusRuntimeException e) {
       allReduce.close();
       throw new ExchangeException(
           "could not connect the ring exchange to " + right + ": " + e.getStatus().getDescription(),
           e);
     }
-    Reducer reducer = new Reducer(allReduce);
+    Reducer reducer = new Reducer(allReduce, wire.errorFeedback());
     open.add(reducer);
     return reducer;
   }
@@ -122,9 +126,14 @@ public final class RingExchange implements ExchangeServer {
     private final RingAllReduce ring;
     private final RingGradientReducer mean;
 
-    Reducer(RingAllReduce ring) {
+    Reducer(RingAllReduce ring, boolean errorFeedback) {
       this.ring = ring;
-      this.mean = new RingGradientReducer(ring);
+      this.mean = new RingGradientReducer(ring, errorFeedback);
+    }
+
+    @Override
+    public void checkpointed() {
+      mean.checkpointed();
     }
 
     @Override

@@ -18,6 +18,14 @@ final class StepExchange {
   final RingMembership membership;
   final long step;
   final float[] buffer;
+
+  /**
+   * Error feedback (bf16 only, else null): every rounding this rank makes is added here, element by
+   * element, in units of this rank's contribution (see {@link RingAllReduce#allReduce(float[],
+   * long, ReduceOp, float[])}).
+   */
+  final float[] residual;
+
   final ReduceOp op;
   final RingSchedule schedule;
   final WireEncoding encoding;
@@ -40,8 +48,10 @@ final class StepExchange {
       RingSchedule schedule,
       WireEncoding encoding,
       PayloadCodec.Scratch scratch,
+      float[] residual,
       ReentrantLock lock) {
     this.membership = membership;
+    this.residual = residual;
     this.step = step;
     this.buffer = buffer;
     this.op = op;

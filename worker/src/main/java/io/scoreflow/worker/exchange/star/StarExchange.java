@@ -8,6 +8,7 @@ import io.scoreflow.worker.exchange.ExchangeException;
 import io.scoreflow.worker.exchange.ExchangeReducer;
 import io.scoreflow.worker.exchange.ExchangeServer;
 import io.scoreflow.worker.exchange.PeerAddress;
+import io.scoreflow.worker.exchange.Wire;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.SocketTimeoutException;
@@ -41,6 +42,11 @@ import org.slf4j.LoggerFactory;
  * fallback beside the ring all-reduce ({@code io.scoreflow.worker.exchange.ring}), the default.
  */
 public final class StarExchange implements ExchangeServer {
+
+  /** Why a job with {@code wire = bf16} cannot run over the star. */
+  public static final String STAR_SENDS_FP32 =
+      "the star exchange sends float32 only: scoreflow.cluster.wire = bf16 needs"
+          + " scoreflow.cluster.exchange = ring";
 
   private static final Logger LOG = LoggerFactory.getLogger(StarExchange.class);
   static final int HELLO = 0x53464831; // "SFH1"
@@ -106,8 +112,19 @@ public final class StarExchange implements ExchangeServer {
     return server.socket().getLocalPort();
   }
 
+  /**
+   * {@inheritDoc}
+   *
+   * @throws ExchangeException for {@link Wire.Format#BF16}: the star sends float32 only (it is the
+   *     fallback; a worker checks the job's config before it gets here, see {@code
+   *     TrainingReplica})
+   */
   @Override
-  public ExchangeReducer open(String job, long generation, int rank, List<PeerAddress> ring) {
+  public ExchangeReducer open(
+      String job, long generation, int rank, List<PeerAddress> ring, Wire wire) {
+    if (wire.format() != Wire.Format.FP32) {
+      throw new ExchangeException(STAR_SENDS_FP32);
+    }
     int world = ring.size();
     if (rank < 0 || rank >= world) {
       throw new IllegalArgumentException("rank " + rank + " is outside a ring of " + world);
