@@ -142,6 +142,7 @@ public final class TrainJob implements AutoCloseable {
               .emaRate(train.emaRate())
               .seed(seed)
               .reducer(b.reducer, b.rank)
+              .synchronisation(Synchronisation.of(given))
               .checksums(b.replica || b.checksums)
               .manager(manager)
               .build();
@@ -250,7 +251,8 @@ public final class TrainJob implements AutoCloseable {
             String.format(
                 "job %s generation %d: stopped before step %d", jobId, generation, trainer.step()));
       }
-      StepResult r = trainer.runStep();
+      long next = trainer.step() + 1;
+      StepResult r = trainer.runStep(next % checkpointEvery == 0 || next == untilStep);
       long done = trainer.step();
       if (r.checksum() != null) {
         Map<String, Object> params = new LinkedHashMap<>();

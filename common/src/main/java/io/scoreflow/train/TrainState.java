@@ -22,8 +22,10 @@ import java.util.Map;
  * A host copy of everything a replica needs to continue exactly: the next step, the data cursor,
  * the update counters, and three groups of named tensors — {@code model} and {@code ema} (each a
  * complete state_dict under the PyTorch names, so either file loads as weights on its own) and
- * {@code optimizer} (Adam's {@code exp_avg.NAME} and {@code exp_avg_sq.NAME}). Taking it is the
- * only time training waits for a checkpoint; writing it to disk happens elsewhere.
+ * {@code optimizer} (Adam's {@code exp_avg.NAME} and {@code exp_avg_sq.NAME}), and under local SGD
+ * with Nesterov the {@code outer} group (the outer momentum, {@code outer_momentum.NAME}; empty
+ * otherwise, and then not written). Taking it is the only time training waits for a checkpoint;
+ * writing it to disk happens elsewhere.
  */
 public record TrainState(
     long nextStep,
@@ -32,11 +34,14 @@ public record TrainState(
     long emaUpdates,
     List<HostTensor> model,
     List<HostTensor> ema,
-    List<HostTensor> optimizer) {
+    List<HostTensor> optimizer,
+    List<HostTensor> outer) {
 
   public static final String MODEL = "model";
   public static final String EMA = "ema";
   public static final String OPTIMIZER = "optimizer";
+  public static final String OUTER = "outer";
+  private static final String OUTER_MOMENTUM = "outer_momentum.";
   private static final String FIRST_MOMENT = "exp_avg.";
   private static final String SECOND_MOMENT = "exp_avg_sq.";
 
@@ -62,6 +67,10 @@ public record TrainState(
       List<HostTensor> optimizer = new ArrayList<>();
       optimizer.addAll(byName(flat, trainer.adam().firstMoment(), FIRST_MOMENT, scope).values());
       optimizer.addAll(byName(flat, trainer.adam().secondMoment(), SECOND_MOMENT, scope).values());
+      List<HostTensor> outer =
+          trainer.outerMomentum() == null
+              ? List.of()
+              : List.copyOf(byName(flat, trainer.outerMomentum(), OUTER_MOMENTUM, scope).values());
       return new TrainState(
           trainer.step(),
           trainer.stream().cursor(),
@@ -69,7 +78,8 @@ public record TrainState(
           trainer.ema().updates(),
           List.copyOf(model),
           List.copyOf(ema),
-          List.copyOf(optimizer));
+          List.copyOf(optimizer),
+          outer);
     }
   }
 
@@ -96,6 +106,8 @@ public record TrainState(
               vector(flat, optimizerByName, FIRST_MOMENT, OPTIMIZER, scope),
               vector(flat, optimizerByName, SECOND_MOMENT, OPTIMIZER, scope),
               adamUpdates);
+      trainer.restoredSynchronisedState(
+          outer.isEmpty() ? null : vector(flat, index(outer), OUTER_MOMENTUM, OUTER, scope));
     }
     trainer.stream().seek(cursor);
     trainer.resumeAt(nextStep);
@@ -103,22 +115,26 @@ public record TrainState(
 
   /** The snapshot a checkpoint store writes; the step of a checkpoint is the next step to run. */
   public CheckpointSnapshot toSnapshot(String jobId, long generation, String config, long seed) {
-    return CheckpointSnapshot.builder()
-        .jobId(jobId)
-        .step(nextStep)
-        .generation(generation)
-        .config(config)
-        .dataCursor(cursor)
-        .rng(
-            new RngState(
-                seed,
-                Map.of(
-                    "adam_updates", Long.toString(adamUpdates),
-                    "ema_updates", Long.toString(emaUpdates))))
-        .group(MODEL, model)
-        .group(EMA, ema)
-        .group(OPTIMIZER, optimizer)
-        .build();
+    CheckpointSnapshot.Builder b =
+        CheckpointSnapshot.builder()
+            .jobId(jobId)
+            .step(nextStep)
+            .generation(generation)
+            .config(config)
+            .dataCursor(cursor)
+            .rng(
+                new RngState(
+                    seed,
+                    Map.of(
+                        "adam_updates", Long.toString(adamUpdates),
+                        "ema_updates", Long.toString(emaUpdates))))
+            .group(MODEL, model)
+            .group(EMA, ema)
+            .group(OPTIMIZER, optimizer);
+    if (!outer.isEmpty()) {
+      b.group(OUTER, outer);
+    }
+    return b.build();
   }
 
   /** The state a checkpoint holds. */
@@ -132,7 +148,8 @@ public record TrainState(
         counter(rng, "ema_updates", checkpoint),
         host(checkpoint.group(MODEL)),
         host(checkpoint.group(EMA)),
-        host(checkpoint.group(OPTIMIZER)));
+        host(checkpoint.group(OPTIMIZER)),
+        checkpoint.groups().containsKey(OUTER) ? host(checkpoint.group(OUTER)) : List.of());
   }
 
   private static long counter(Map<String, String> rng, String key, LoadedCheckpoint checkpoint) {

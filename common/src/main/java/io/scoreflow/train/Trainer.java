@@ -2,6 +2,8 @@ package io.scoreflow.train;
 
 import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDArrays;
+import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.nn.Parameter;
@@ -9,6 +11,7 @@ import ai.djl.training.GradientCollector;
 import ai.djl.training.ParameterStore;
 import io.scoreflow.data.Batch;
 import io.scoreflow.data.BatchStream;
+import io.scoreflow.math.InPlace;
 import io.scoreflow.math.KeyedRandom;
 import io.scoreflow.model.ScoreNetwork;
 import io.scoreflow.run.DataScaler;
@@ -44,6 +47,14 @@ public final class Trainer implements AutoCloseable {
   private final Ema ema;
   private final float[] buffer;
   private final boolean checksums;
+  private final Synchronisation sync;
+
+  /** Local SGD: the parameters of the last synchronisation (null when every step is one). */
+  private final NDArray anchor;
+
+  /** Local SGD with Nesterov: the outer momentum buffer (null otherwise). */
+  private final NDArray outerMomentum;
+
   private long step;
 
   private Trainer(Builder b) {
@@ -72,6 +83,20 @@ public final class Trainer implements AutoCloseable {
     }
     this.buffer = new float[stream.batchFloats()];
     this.checksums = b.checksums;
+    this.sync = b.sync;
+    if (sync instanceof Synchronisation.Local local) {
+      try (NDManager scope = base.newSubManager()) {
+        this.anchor = flat.values(scope).duplicate();
+        this.anchor.attach(base);
+      }
+      this.outerMomentum =
+          local.outer().kind() == Synchronisation.Outer.Kind.NESTEROV
+              ? base.zeros(anchor.getShape(), anchor.getDataType())
+              : null;
+    } else {
+      this.anchor = null;
+      this.outerMomentum = null;
+    }
   }
 
   public static Builder builder() {
@@ -116,8 +141,48 @@ public final class Trainer implements AutoCloseable {
     this.step = nextStep;
   }
 
-  /** Runs one step and returns what it did. */
+  public Synchronisation synchronisation() {
+    return sync;
+  }
+
+  /** Local SGD with Nesterov: the outer momentum (for checkpoints); null otherwise. */
+  public NDArray outerMomentum() {
+    return outerMomentum;
+  }
+
+  /**
+   * After the parameters (and the outer momentum, {@code null}: zero) were restored: they are the
+   * synchronised point local SGD continues from. Nothing to do when every step synchronises.
+   */
+  public void restoredSynchronisedState(NDArray momentum) {
+    if (anchor == null) {
+      return;
+    }
+    try (NDManager scope = base.newSubManager()) {
+      InPlace.assign(anchor, flat.values(scope));
+    }
+    if (outerMomentum != null) {
+      if (momentum != null) {
+        InPlace.assign(outerMomentum, momentum);
+      } else {
+        InPlace.zero(outerMomentum);
+      }
+    }
+  }
+
+  /** Runs one step and returns what it did; see {@link #runStep(boolean)}. */
   public StepResult runStep() {
+    return runStep(false);
+  }
+
+  /**
+   * Runs one step and returns what it did.
+   *
+   * @param checkpointFollows whether a checkpoint is taken after this step: under local SGD the
+   *     replicas then synchronise their parameters whatever the schedule, and average Adam's
+   *     moments and the EMA too, so that the checkpoint is every replica's state
+   */
+  public StepResult runStep(boolean checkpointFollows) {
     long current = step;
     int localBatch = stream.localBatchSize();
     long firstGlobalIndex = current * stream.globalBatchSize() + (long) rank * localBatch;
@@ -143,7 +208,9 @@ public final class Trainer implements AutoCloseable {
                 "loss is %s, but the gradient of %s is not finite",
                 loss.getFloat(), badBefore.subList(0, Math.min(5, badBefore.size()))));
       }
-      grad = reducer.allReduceMean(grad, current, scope);
+      if (sync instanceof Synchronisation.EveryStep) {
+        grad = reducer.allReduceMean(grad, current, scope);
+      }
       long t2 = System.nanoTime();
       NDArray norm = GradientClipping.clipGlobalNorm(grad, adam.options().gradClip(), scope);
       double lossValue = loss.getFloat();
@@ -156,7 +223,19 @@ public final class Trainer implements AutoCloseable {
       NDArray values = flat.values(scope);
       ema.update(values, scope);
       long t3 = System.nanoTime();
-      ParameterChecksum checksum = checksums ? ParameterChecksum.of(values.toFloatArray()) : null;
+      long exchangeNanos = t2 - t1;
+      long optimizerNanos = t3 - t2;
+      boolean synchronised = true;
+      if (sync instanceof Synchronisation.Local local) {
+        synchronised = local.synchronisesAfter(current) || checkpointFollows;
+        if (synchronised) {
+          synchroniseParameters(local, checkpointFollows, current, scope);
+          values = flat.values(scope);
+        }
+        exchangeNanos = System.nanoTime() - t3;
+      }
+      ParameterChecksum checksum =
+          checksums && synchronised ? ParameterChecksum.of(values.toFloatArray()) : null;
       step = current + 1;
       return new StepResult(
           current,
@@ -165,16 +244,67 @@ public final class Trainer implements AutoCloseable {
           adam.options().learningRateAt(current),
           batch.count(),
           t1 - t0,
-          t2 - t1,
-          t3 - t2,
+          exchangeNanos,
+          optimizerNanos,
           checksum);
     }
+  }
+
+  /**
+   * Local SGD's synchronisation: averages the parameter change since the anchor (with Adam's
+   * moments and the EMA when {@code withState}, in the same exchange), applies the outer optimizer
+   * from the anchor, and makes the result the new anchor. Every replica computes the same update
+   * from the same averaged values, so all hold bit-identical parameters afterwards.
+   */
+  private void synchroniseParameters(
+      Synchronisation.Local local, boolean withState, long current, NDManager scope) {
+    NDArray delta = anchor.sub(flat.values(scope));
+    delta.attach(scope);
+    NDArray payload =
+        withState
+            ? NDArrays.concat(
+                new NDList(delta, adam.firstMoment(), adam.secondMoment(), ema.shadow()))
+            : delta;
+    payload.attach(scope);
+    NDArray mean = reducer.allReduceMean(payload, current, scope);
+    NDArray meanDelta = mean;
+    if (withState) {
+      long n = flat.size();
+      NDList parts = mean.split(new long[] {n, 2 * n, 3 * n});
+      for (NDArray part : parts) {
+        part.attach(scope);
+      }
+      meanDelta = parts.get(0);
+      InPlace.assign(adam.firstMoment(), parts.get(1));
+      InPlace.assign(adam.secondMoment(), parts.get(2));
+      InPlace.assign(ema.shadow(), parts.get(3));
+    }
+    NDArray update;
+    if (local.outer().kind() == Synchronisation.Outer.Kind.NESTEROV) {
+      double mu = local.outer().momentum();
+      outerMomentum.muli(mu).addi(meanDelta);
+      update = outerMomentum.mul(mu);
+      update.attach(scope);
+      update.addi(meanDelta).muli(local.outer().lr());
+    } else {
+      update = meanDelta;
+    }
+    NDArray next = anchor.sub(update);
+    next.attach(scope);
+    flat.assign(next);
+    InPlace.assign(anchor, next);
   }
 
   @Override
   public void close() {
     adam.close();
     ema.close();
+    if (anchor != null) {
+      anchor.close();
+    }
+    if (outerMomentum != null) {
+      outerMomentum.close();
+    }
   }
 
   /** Options of a trainer. */
@@ -190,6 +320,13 @@ public final class Trainer implements AutoCloseable {
     private int rank;
     private NDManager manager;
     private boolean checksums;
+    private Synchronisation sync = Synchronisation.EVERY_STEP;
+
+    /** How replicas combine their work (every step by default). */
+    public Builder synchronisation(Synchronisation sync) {
+      this.sync = Objects.requireNonNull(sync, "sync");
+      return this;
+    }
 
     /** The network, already initialised on {@link #manager}. */
     public Builder network(ScoreNetwork net) {

@@ -63,6 +63,8 @@ final class StepAggregator {
       }
     }
     open.remove(r.step());
+    // Under local SGD only synchronising steps carry a checksum, on every rank alike: an empty one
+    // beside a real one is a disagreement too.
     for (CoordinatorProtocol.StepReport each : reports) {
       if (!each.checksum().equals(reports[0].checksum())) {
         return new Diverged(r.step(), describe(reports));

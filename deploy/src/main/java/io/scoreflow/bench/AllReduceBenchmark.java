@@ -9,6 +9,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
+import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 
@@ -25,6 +26,13 @@ import java.util.function.Consumer;
  * time of all workers per all-reduce is reported too: on a small, shared machine the ring is
  * CPU-bound, and CPU per all-reduce depends much less than time on what else runs.
  *
+ * <p>The ring runs twice, with fp32 and with bf16 payloads; the bf16 ring's bandwidth is counted in
+ * the float32 bytes it averages, what a training step with {@code scoreflow.cluster.wire = bf16}
+ * gains. Beside them, where a {@code python3} with {@code torch} is found, the peer a PyTorch user
+ * would pick: {@code torch.distributed}'s gloo all_reduce between as many processes ({@link
+ * GlooReference}). The three alternate round by round ({@code --rounds}), so load that comes and
+ * goes touches them alike.
+ *
  * <p>The same workers then run the same ring over plain sockets ({@link PlainSocketRing}), the
  * reference for what the gRPC transport costs: gRPC busbw / plain busbw is the transport's
  * efficiency, plain busbw / raw TCP what the machine allows any ring of this shape.
@@ -34,14 +42,23 @@ import java.util.function.Consumer;
  */
 public final class AllReduceBenchmark {
 
-  /** What to measure; {@link #of} fills in the defaults. */
+  /**
+   * What to measure; {@link #of} fills in the defaults.
+   *
+   * @param rounds how many times the fp32 ring, the bf16 ring and gloo run, interleaved (round 1
+   *     warms up with {@code warmup}, later rounds with at most 10); every series pools its repeats
+   *     over the rounds
+   * @param gloo whether to run the gloo reference when a {@code python3} with {@code torch} is
+   *     found
+   */
   public record Options(
       int workers,
       double mbytes,
       int warmup,
       int repeats,
       int chunkBytes,
-      WireEncoding encoding,
+      int rounds,
+      boolean gloo,
       List<String> jvmOptions) {
 
     public Options {
@@ -54,54 +71,60 @@ public final class AllReduceBenchmark {
       if (warmup < 0 || repeats < 1) {
         throw new IllegalArgumentException("--warmup must be >= 0 and --repeats >= 1");
       }
+      if (rounds < 1) {
+        throw new IllegalArgumentException("--rounds must be >= 1, got " + rounds);
+      }
       jvmOptions = List.copyOf(jvmOptions);
     }
 
     /**
-     * 100 warm-up and 30 timed all-reduces in fp32 chunks of the default size. Fewer warm-ups leave
-     * the JIT compiling during the timed repeats: measured CPU per 64 MiB all-reduce was 0.58 s
-     * after 20 warm-ups, 0.36 s after 60, 0.28 s after 100, 0.27 s after 200.
+     * 100 warm-up and 30 timed all-reduces in chunks of the default size, one round, gloo when
+     * present. Fewer warm-ups leave the JIT compiling during the timed repeats: measured CPU per 64
+     * MiB all-reduce was 0.58 s after 20 warm-ups, 0.36 s after 60, 0.28 s after 100, 0.27 s after
+     * 200.
      */
     public static Options of(int workers, double mbytes) {
       return new Options(
-          workers,
-          mbytes,
-          100,
-          30,
-          RingAllReduce.DEFAULT_CHUNK_BYTES,
-          WireEncoding.FP32,
-          List.of());
+          workers, mbytes, 100, 30, RingAllReduce.DEFAULT_CHUNK_BYTES, 1, true, List.of());
     }
 
     public Options withRepeats(int warmup, int repeats) {
-      return new Options(workers, mbytes, warmup, repeats, chunkBytes, encoding, jvmOptions);
+      return new Options(workers, mbytes, warmup, repeats, chunkBytes, rounds, gloo, jvmOptions);
     }
 
     public Options withChunkBytes(int chunkBytes) {
-      return new Options(workers, mbytes, warmup, repeats, chunkBytes, encoding, jvmOptions);
+      return new Options(workers, mbytes, warmup, repeats, chunkBytes, rounds, gloo, jvmOptions);
     }
 
-    public Options withEncoding(WireEncoding encoding) {
-      return new Options(workers, mbytes, warmup, repeats, chunkBytes, encoding, jvmOptions);
+    public Options withRounds(int rounds) {
+      return new Options(workers, mbytes, warmup, repeats, chunkBytes, rounds, gloo, jvmOptions);
+    }
+
+    public Options withGloo(boolean gloo) {
+      return new Options(workers, mbytes, warmup, repeats, chunkBytes, rounds, gloo, jvmOptions);
     }
 
     public Options withJvmOptions(List<String> jvmOptions) {
-      return new Options(workers, mbytes, warmup, repeats, chunkBytes, encoding, jvmOptions);
+      return new Options(workers, mbytes, warmup, repeats, chunkBytes, rounds, gloo, jvmOptions);
     }
   }
 
   /**
-   * The measurement; bandwidths in Gb/s (10^9 bits per second), times in seconds. The {@code
-   * plain*} fields are the reference ring over plain sockets ({@link PlainSocketRing}: the same
-   * schedule and chunks, fp32, no gRPC), timed the same way in the same run.
+   * The measurement; bandwidths in Gb/s (10^9 bits per second), times in seconds. The unprefixed
+   * fields are the fp32 gRPC ring. {@code bf16*}: the same ring with bf16 payloads, its bandwidth
+   * counted in the float32 gradient bytes it averages (the effective bandwidth a training step
+   * sees). The {@code plain*} fields are the reference ring over plain sockets ({@link
+   * PlainSocketRing}: the same schedule and chunks, fp32, no gRPC). {@code gloo*}: {@code
+   * torch.distributed}'s gloo all_reduce between as many Python processes ({@link GlooReference}),
+   * NaN when it did not run ({@code python} null). All timed the same way in the same run.
    */
   public record Result(
       int workers,
       double mbytes,
-      String encoding,
       int chunkBytes,
       int warmup,
       int repeats,
+      int rounds,
       double medianSeconds,
       double algbwGbps,
       double busbwGbps,
@@ -111,13 +134,20 @@ public final class AllReduceBenchmark {
       double loopbackAfterGbps,
       double cpuSecondsPerAllReduce,
       double[] seconds,
+      double bf16MedianSeconds,
+      double bf16EffectiveBusbwGbps,
+      double bf16CpuSecondsPerAllReduce,
       double plainMedianSeconds,
       double plainBusbwGbps,
       double plainRatio,
       double plainCpuSecondsPerAllReduce,
       double tlsMedianSeconds,
       double tlsBusbwGbps,
-      double tlsCpuSecondsPerAllReduce) {}
+      double tlsCpuSecondsPerAllReduce,
+      String python,
+      double glooMedianSeconds,
+      double glooBusbwGbps,
+      double glooCpuSecondsPerAllReduce) {}
 
   private static final int TCP_WARMUP = 5;
   private static final int TCP_REPEATS = 15;
@@ -130,6 +160,7 @@ public final class AllReduceBenchmark {
     long bytes = (long) (o.mbytes() * (1 << 20)) / 4 * 4;
     int elements = (int) (bytes / 4);
     List<RingWorkerProcess> workers = new ArrayList<>();
+    GlooReference gloo = null;
     try {
       progress.accept("starting " + o.workers() + " worker processes");
       for (int r = 0; r < o.workers(); r++) {
@@ -139,23 +170,16 @@ public final class AllReduceBenchmark {
       for (RingWorkerProcess w : workers) {
         peers.add("127.0.0.1:" + w.expect("PORT", 60, TimeUnit.SECONDS));
       }
-      for (int r = 0; r < o.workers(); r++) {
-        workers
-            .get(r)
-            .send(
-                String.join(
-                    " ",
-                    "RING",
-                    "bench",
-                    "1",
-                    Integer.toString(r),
-                    String.join(",", peers),
-                    Integer.toString(o.chunkBytes()),
-                    o.encoding().name(),
-                    Long.toString(STEP_TIMEOUT_MS)));
-      }
-      for (RingWorkerProcess w : workers) {
-        w.expect("READY", 60, TimeUnit.SECONDS);
+      Optional<String> python = o.gloo() ? GlooReference.findPython() : Optional.empty();
+      if (python.isPresent()) {
+        progress.accept(
+            "starting " + o.workers() + " gloo ranks (torch.distributed) with " + python.get());
+        gloo = GlooReference.start(python.get(), o.workers());
+      } else if (o.gloo()) {
+        progress.accept(
+            "no gloo reference: no python3 with torch found (tried "
+                + String.join(", ", GlooReference.candidates())
+                + "; Debian: apt-get install python3-torch, or set SCOREFLOW_PYTHON)");
       }
 
       progress.accept("raw TCP between two workers");
@@ -163,18 +187,38 @@ public final class AllReduceBenchmark {
       String tcpPort = workers.get(1).expect("TCP_PORT", 30, TimeUnit.SECONDS);
       double tcpBefore = tcpGbps(workers.get(0), tcpPort, bytes);
 
-      progress.accept(
-          String.format(
-              Locale.ROOT,
-              "gRPC ring: %d warm-up and %d timed all-reduces of %.4g MB",
-              o.warmup(),
-              o.repeats(),
-              o.mbytes()));
-      for (RingWorkerProcess w : workers) {
-        w.send("BENCH " + elements + " " + o.warmup() + " " + o.repeats() + " 0");
-      }
       long wait = STEP_TIMEOUT_MS * (o.warmup() + o.repeats()) + 60_000;
-      Timed grpc = collect(workers, o.repeats(), wait);
+      List<Timed> fp32 = new ArrayList<>();
+      List<Timed> bf16 = new ArrayList<>();
+      List<Timed> glooRounds = new ArrayList<>();
+      long generation = 0;
+      for (int round = 1; round <= o.rounds(); round++) {
+        int warmup = round == 1 ? o.warmup() : Math.min(o.warmup(), 10);
+        String of =
+            String.format(
+                Locale.ROOT,
+                "%s: %d warm-up and %d timed all-reduces of %.4g MB",
+                o.rounds() > 1 ? " (round " + round + " of " + o.rounds() + ")" : "",
+                warmup,
+                o.repeats(),
+                o.mbytes());
+        for (WireEncoding encoding : WireEncoding.values()) {
+          progress.accept("gRPC ring, " + encoding.name().toLowerCase(Locale.ROOT) + of);
+          ring(workers, peers, ++generation, o.chunkBytes(), encoding);
+          for (RingWorkerProcess w : workers) {
+            w.send("BENCH " + elements + " " + warmup + " " + o.repeats() + " 0");
+          }
+          (encoding == WireEncoding.FP32 ? fp32 : bf16).add(collect(workers, o.repeats(), wait));
+        }
+        if (gloo != null) {
+          progress.accept("gloo all_reduce (torch.distributed)" + of);
+          glooRounds.add(collect(gloo.bench(elements, warmup, o.repeats()), o.repeats(), wait));
+        }
+      }
+      ring(workers, peers, ++generation, o.chunkBytes(), WireEncoding.FP32);
+      Timed grpc = Timed.pooled(fp32);
+      Timed half = Timed.pooled(bf16);
+      Timed glooTimed = glooRounds.isEmpty() ? null : Timed.pooled(glooRounds);
 
       progress.accept(
           "the same ring over plain sockets (reference): "
@@ -213,13 +257,14 @@ public final class AllReduceBenchmark {
       double loopback = Math.max(tcpBefore, tcpAfter);
       double busbw = busbwGbps(bytes, o.workers(), grpc.medianSeconds());
       double plainBusbw = busbwGbps(bytes, o.workers(), plain.medianSeconds());
+      int timed = o.repeats() * o.rounds();
       return new Result(
           o.workers(),
           o.mbytes(),
-          o.encoding().name(),
           o.chunkBytes(),
           o.warmup(),
           o.repeats(),
+          o.rounds(),
           grpc.medianSeconds(),
           bytes * 8 / grpc.medianSeconds() / 1e9,
           busbw,
@@ -227,19 +272,56 @@ public final class AllReduceBenchmark {
           busbw / loopback,
           tcpBefore,
           tcpAfter,
-          grpc.cpuSeconds() / o.repeats(),
+          grpc.cpuSeconds() / timed,
           grpc.seconds(),
+          half.medianSeconds(),
+          busbwGbps(bytes, o.workers(), half.medianSeconds()),
+          half.cpuSeconds() / timed,
           plain.medianSeconds(),
           plainBusbw,
           plainBusbw / loopback,
           plain.cpuSeconds() / o.repeats(),
           tls.medianSeconds(),
           busbwGbps(bytes, o.workers(), tls.medianSeconds()),
-          tls.cpuSeconds() / o.repeats());
+          tls.cpuSeconds() / o.repeats(),
+          python.orElse(null),
+          glooTimed == null ? Double.NaN : glooTimed.medianSeconds(),
+          glooTimed == null ? Double.NaN : busbwGbps(bytes, o.workers(), glooTimed.medianSeconds()),
+          glooTimed == null ? Double.NaN : glooTimed.cpuSeconds() / timed);
     } finally {
+      if (gloo != null) {
+        gloo.close();
+      }
       for (RingWorkerProcess w : workers) {
         w.close();
       }
+    }
+  }
+
+  /** Every worker joins a new generation of the plaintext ring with {@code encoding}. */
+  private static void ring(
+      List<RingWorkerProcess> workers,
+      List<String> peers,
+      long generation,
+      int chunkBytes,
+      WireEncoding encoding) {
+    for (int r = 0; r < workers.size(); r++) {
+      workers
+          .get(r)
+          .send(
+              String.join(
+                  " ",
+                  "RING",
+                  "bench",
+                  Long.toString(generation),
+                  Integer.toString(r),
+                  String.join(",", peers),
+                  Integer.toString(chunkBytes),
+                  encoding.name(),
+                  Long.toString(STEP_TIMEOUT_MS)));
+    }
+    for (RingWorkerProcess w : workers) {
+      w.expect("READY", 60, TimeUnit.SECONDS);
     }
   }
 
@@ -289,7 +371,7 @@ public final class AllReduceBenchmark {
                     String.join(",", ports),
                     String.join(",", ids),
                     Integer.toString(o.chunkBytes()),
-                    o.encoding().name(),
+                    WireEncoding.FP32.name(),
                     Long.toString(STEP_TIMEOUT_MS)));
       }
       for (RingWorkerProcess w : workers) {
@@ -316,6 +398,12 @@ public final class AllReduceBenchmark {
   private record Timed(double[] seconds, double cpuSeconds) {
     double medianSeconds() {
       return median(seconds);
+    }
+
+    /** The repeats of every round as one series. */
+    static Timed pooled(List<Timed> rounds) {
+      double[] all = rounds.stream().flatMapToDouble(t -> Arrays.stream(t.seconds())).toArray();
+      return new Timed(all, rounds.stream().mapToDouble(Timed::cpuSeconds).sum());
     }
   }
 

@@ -68,6 +68,9 @@ public final class RingWorkerMain {
         String[] w = line.trim().split(" ");
         switch (w[0]) {
           case "RING" -> {
+            if (ring != null) {
+              ring.close();
+            }
             ring =
                 RingAllReduce.builder()
                     .endpoint(endpoint)

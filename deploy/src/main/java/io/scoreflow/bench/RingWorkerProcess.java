@@ -17,9 +17,9 @@ import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 
 /**
- * A {@link RingWorkerMain} child process, started as every scoreflow child is ({@link ChildJvm}).
- * Lines go in through stdin and come back through stdout; stderr goes to a temporary file whose
- * tail is quoted when the child misbehaves.
+ * A {@link RingWorkerMain} child process, started as every scoreflow child is ({@link ChildJvm}),
+ * or another child of the same line protocol. Lines go in through stdin and come back through
+ * stdout; stderr goes to a temporary file whose tail is quoted when the child misbehaves.
  */
 final class RingWorkerProcess implements AutoCloseable {
 
@@ -35,10 +35,9 @@ final class RingWorkerProcess implements AutoCloseable {
   private final Path stderr;
   private final String name;
 
-  private RingWorkerProcess(String name, List<String> jvmOptions) throws IOException {
+  private RingWorkerProcess(String name, ProcessBuilder pb) throws IOException {
     this.name = name;
     this.stderr = Files.createTempFile("scoreflow-" + name + "-", ".log");
-    ProcessBuilder pb = ChildJvm.builder(jvmOptions, RingWorkerMain.class.getName(), List.of());
     pb.redirectError(stderr.toFile());
     this.process = pb.start();
     this.stdin = new OutputStreamWriter(process.getOutputStream(), StandardCharsets.UTF_8);
@@ -62,8 +61,16 @@ final class RingWorkerProcess implements AutoCloseable {
   }
 
   static RingWorkerProcess start(String name, List<String> jvmOptions) {
+    return start(name, ChildJvm.builder(jvmOptions, RingWorkerMain.class.getName(), List.of()));
+  }
+
+  /**
+   * Any child that speaks the same line protocol ({@code QUIT}, answers starting with one of the
+   * known words), such as the gloo reference's Python ranks ({@link GlooReference}).
+   */
+  static RingWorkerProcess start(String name, ProcessBuilder command) {
     try {
-      return new RingWorkerProcess(name, jvmOptions);
+      return new RingWorkerProcess(name, command);
     } catch (IOException e) {
       throw new UncheckedIOException("could not start worker process " + name, e);
     }

@@ -50,7 +50,8 @@ class BenchClusterCliTest {
             "3",
             "--repeats",
             "4",
-            "--bf16",
+            "--rounds",
+            "2",
             "--json");
     assertEquals(0, r.code(), r.err());
     assertTrue(r.err().contains("bench allreduce: raw TCP between two workers"), r.err());
@@ -59,8 +60,8 @@ class BenchClusterCliTest {
         keys(j).containsAll(Set.of("busbw_gbps", "loopback_gbps", "ratio", "algbw_gbps")),
         keys(j).toString());
     assertEquals(3, j.get("workers").asInt());
-    assertEquals("bf16", j.get("encoding").asText());
-    assertEquals(4, j.get("seconds").size());
+    // Two rounds of 4 repeats, pooled.
+    assertEquals(8, j.get("seconds").size());
     double busbw = j.get("busbw_gbps").asDouble();
     double loopback = j.get("loopback_gbps").asDouble();
     assertTrue(busbw > 0 && loopback > 0, j.toString());
@@ -93,6 +94,28 @@ class BenchClusterCliTest {
         tls,
         1e-9 * tls);
     assertEquals(tls / busbw, j.get("tls_over_plaintext").asDouble(), 1e-9);
+    // The bf16 ring ran in the same rounds; its bandwidth counts the fp32 bytes it averaged.
+    assertTrue(r.err().contains("gRPC ring, bf16 (round 2 of 2)"), r.err());
+    double bf16 = j.get("bf16_effective_busbw_gbps").asDouble();
+    assertEquals(
+        2.0 * (1 << 20) * 8 / j.get("bf16_median_seconds").asDouble() / 1e9 * 4 / 3,
+        bf16,
+        1e-9 * bf16);
+    assertEquals(bf16 / busbw, j.get("bf16_over_fp32").asDouble(), 1e-9);
+    // gloo where this machine's python3 has torch (Debian's python3-torch), said so where not.
+    if (j.get("gloo_python").isNull()) {
+      assertTrue(r.err().contains("no gloo reference: no python3 with torch found"), r.err());
+      assertTrue(j.get("grpc_over_gloo").isNull(), j.toString());
+    } else {
+      assertTrue(r.err().contains("gloo all_reduce (torch.distributed) (round 2 of 2)"), r.err());
+      double gloo = j.get("gloo_busbw_gbps").asDouble();
+      assertEquals(
+          2.0 * (1 << 20) * 8 / j.get("gloo_median_seconds").asDouble() / 1e9 * 4 / 3,
+          gloo,
+          1e-9 * gloo);
+      assertEquals(busbw / gloo, j.get("grpc_over_gloo").asDouble(), 1e-9);
+      assertEquals(bf16 / gloo, j.get("bf16_effective_over_gloo").asDouble(), 1e-9);
+    }
   }
 
   @Test

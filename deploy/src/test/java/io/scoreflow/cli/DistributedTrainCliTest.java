@@ -264,6 +264,39 @@ class DistributedTrainCliTest {
     assertFalse(rank0.get(9L).equals(checksums(fp32, 0).get(9L)), "bf16 and fp32 differ");
   }
 
+  /**
+   * Local SGD over real worker processes: the replicas agree at every synchronisation (every 4
+   * steps and at each checkpoint step) and carry no checksum in between, which the coordinator
+   * accepts; a run resumed from its checkpoint ends bit for bit where the uninterrupted one does.
+   */
+  @Test
+  @Timeout(value = 10, unit = TimeUnit.MINUTES)
+  void localSgdAgreesAtEverySynchronisationAndResumesBitForBit(@TempDir Path dir) throws Exception {
+    Path conf = mlpConfig(dir);
+    String[] local = {
+      "--set",
+      "scoreflow.cluster.sync=\"local:4\"",
+      "--set",
+      "scoreflow.cluster.outer.optimizer=nesterov"
+    };
+    Path whole = dir.resolve("whole");
+    CliTest.Result r = train(conf, whole, 20, local);
+    assertEquals(0, r.code(), r.err());
+    Map<Long, String> rank0 = checksums(whole, 0);
+    // Steps 3, 7, 11, 15, 19 by the schedule; 9 because a checkpoint (every 10) follows it.
+    assertEquals(List.of(3L, 7L, 9L, 11L, 15L, 19L), List.copyOf(rank0.keySet()));
+    assertEquals(rank0, checksums(whole, 1));
+
+    Path split = dir.resolve("split");
+    assertEquals(0, train(conf, split, 10, local).code());
+    String[] resume = java.util.Arrays.copyOf(local, local.length + 1);
+    resume[local.length] = "--resume";
+    CliTest.Result resumed = train(conf, split, 20, resume);
+    assertEquals(0, resumed.code(), resumed.err());
+    assertEquals(rank0.get(19L), checksums(split, 0).get(19L), "resumed at 10, equal at 20");
+    assertEquals(checksums(split, 0), checksums(split, 1));
+  }
+
   private static CliTest.Result train(Path conf, Path out, int steps, String... extra)
       throws Exception {
     List<String> args =

@@ -213,8 +213,9 @@ public final class TrainingReplica implements Replica {
               r.computeNanos(),
               r.exchangeNanos(),
               r.optimizerNanos(),
-              r.checksum().hex(),
-              r.checksum().sum()));
+              // Local SGD: replicas differ between synchronisations, which have no checksum.
+              r.checksum() == null ? "" : r.checksum().hex(),
+              r.checksum() == null ? 0 : r.checksum().sum()));
     }
   }
 

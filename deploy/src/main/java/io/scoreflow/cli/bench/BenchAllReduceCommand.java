@@ -4,7 +4,6 @@ import io.scoreflow.InvalidInputException;
 import io.scoreflow.bench.AllReduceBenchmark;
 import io.scoreflow.cli.output.Json;
 import io.scoreflow.worker.exchange.ring.RingEndpoint;
-import io.scoreflow.worker.exchange.ring.WireEncoding;
 import java.io.PrintWriter;
 import java.util.LinkedHashMap;
 import java.util.Locale;
@@ -27,7 +26,11 @@ import picocli.CommandLine.Spec;
       "busbw_gbps = algbw x 2(N-1)/N; ratio = busbw_gbps / loopback_gbps; plain_ring_* the"
           + " same for the plain-socket ring; grpc_over_plain = busbw_gbps /"
           + " plain_ring_busbw_gbps; tls_ring_* the gRPC ring over mutual TLS, as jobs run it;"
-          + " tls_over_plaintext = tls_ring_busbw_gbps / busbw_gbps (the cost of TLS)."
+          + " tls_over_plaintext = tls_ring_busbw_gbps / busbw_gbps (the cost of TLS).",
+      "The ring runs with fp32 and with bf16 payloads (bf16_effective_busbw_gbps: counted in"
+          + " the fp32 bytes averaged); where a python3 with torch is found (SCOREFLOW_PYTHON,"
+          + " python3, /usr/bin/python3), torch.distributed's gloo all_reduce between as many"
+          + " processes, interleaved round by round: grpc_over_gloo, bf16_effective_over_gloo."
     })
 public final class BenchAllReduceCommand implements Callable<Integer> {
 
@@ -42,8 +45,18 @@ public final class BenchAllReduceCommand implements Callable<Integer> {
       description = "Buffer size in MiB of float32 (default 64).")
   double mbytes = 64;
 
-  @Option(names = "--bf16", description = "Send bf16 payloads (half the bytes, summed in fp32).")
-  boolean bf16;
+  @Option(
+      names = "--rounds",
+      paramLabel = "R",
+      description =
+          "Rounds of the fp32 ring, the bf16 ring and gloo, interleaved (default 1); each series"
+              + " pools its repeats over the rounds.")
+  int rounds = 1;
+
+  @Option(
+      names = "--no-gloo",
+      description = "Skip the torch.distributed gloo reference even where python3 has torch.")
+  boolean noGloo;
 
   @Option(
       names = "--chunk-bytes",
@@ -79,10 +92,10 @@ public final class BenchAllReduceCommand implements Callable<Integer> {
       Map<String, Object> m = new LinkedHashMap<>();
       m.put("workers", r.workers());
       m.put("mbytes", r.mbytes());
-      m.put("encoding", r.encoding().toLowerCase(Locale.ROOT));
       m.put("chunk_bytes", r.chunkBytes());
       m.put("warmup", r.warmup());
       m.put("repeats", r.repeats());
+      m.put("rounds", r.rounds());
       m.put("median_seconds", r.medianSeconds());
       m.put("algbw_gbps", r.algbwGbps());
       m.put("busbw_gbps", r.busbwGbps());
@@ -92,6 +105,10 @@ public final class BenchAllReduceCommand implements Callable<Integer> {
       m.put("loopback_after_gbps", r.loopbackAfterGbps());
       m.put("cpu_seconds_per_allreduce", r.cpuSecondsPerAllReduce());
       m.put("seconds", r.seconds());
+      m.put("bf16_median_seconds", r.bf16MedianSeconds());
+      m.put("bf16_effective_busbw_gbps", r.bf16EffectiveBusbwGbps());
+      m.put("bf16_cpu_seconds_per_allreduce", r.bf16CpuSecondsPerAllReduce());
+      m.put("bf16_over_fp32", r.bf16EffectiveBusbwGbps() / r.busbwGbps());
       m.put("plain_ring_median_seconds", r.plainMedianSeconds());
       m.put("plain_ring_busbw_gbps", r.plainBusbwGbps());
       m.put("plain_ring_ratio", r.plainRatio());
@@ -101,29 +118,49 @@ public final class BenchAllReduceCommand implements Callable<Integer> {
       m.put("tls_ring_busbw_gbps", r.tlsBusbwGbps());
       m.put("tls_ring_cpu_seconds_per_allreduce", r.tlsCpuSecondsPerAllReduce());
       m.put("tls_over_plaintext", r.tlsBusbwGbps() / r.busbwGbps());
+      boolean gloo = r.python() != null;
+      m.put("gloo_python", r.python());
+      m.put("gloo_median_seconds", gloo ? r.glooMedianSeconds() : null);
+      m.put("gloo_busbw_gbps", gloo ? r.glooBusbwGbps() : null);
+      m.put("gloo_cpu_seconds_per_allreduce", gloo ? r.glooCpuSecondsPerAllReduce() : null);
+      m.put("grpc_over_gloo", gloo ? r.busbwGbps() / r.glooBusbwGbps() : null);
+      m.put(
+          "bf16_effective_over_gloo", gloo ? r.bf16EffectiveBusbwGbps() / r.glooBusbwGbps() : null);
       Json.print(out, m);
       return 0;
     }
     out.printf(
         Locale.ROOT,
-        "%d workers, %s MB %s: median %.1f ms, busbw %.2f Gb/s; raw TCP %.2f Gb/s;"
-            + " busbw/TCP %.3f; %.2f CPU s per all-reduce (all workers); the same ring over plain"
-            + " sockets: busbw %.2f Gb/s, busbw/TCP %.3f, %.2f CPU s; the ring over mutual TLS:"
-            + " busbw %.2f Gb/s (%.3f of plaintext), %.2f CPU s%n",
+        "%d workers, %s MB fp32: median %.1f ms, busbw %.2f Gb/s; raw TCP %.2f Gb/s;"
+            + " busbw/TCP %.3f; %.2f CPU s per all-reduce (all workers); bf16 on the wire: %.2f"
+            + " Gb/s of fp32 gradient (%.2fx fp32); the same ring over plain sockets: busbw %.2f"
+            + " Gb/s, busbw/TCP %.3f, %.2f CPU s; the ring over mutual TLS: busbw %.2f Gb/s (%.3f"
+            + " of plaintext), %.2f CPU s%n",
         r.workers(),
         r.mbytes(),
-        r.encoding(),
         r.medianSeconds() * 1e3,
         r.busbwGbps(),
         r.loopbackGbps(),
         r.ratio(),
         r.cpuSecondsPerAllReduce(),
+        r.bf16EffectiveBusbwGbps(),
+        r.bf16EffectiveBusbwGbps() / r.busbwGbps(),
         r.plainBusbwGbps(),
         r.plainRatio(),
         r.plainCpuSecondsPerAllReduce(),
         r.tlsBusbwGbps(),
         r.tlsBusbwGbps() / r.busbwGbps(),
         r.tlsCpuSecondsPerAllReduce());
+    if (r.python() != null) {
+      out.printf(
+          Locale.ROOT,
+          "gloo (torch.distributed): busbw %.2f Gb/s, %.2f CPU s; gRPC fp32 / gloo %.2f, bf16"
+              + " effective / gloo %.2f%n",
+          r.glooBusbwGbps(),
+          r.glooCpuSecondsPerAllReduce(),
+          r.busbwGbps() / r.glooBusbwGbps(),
+          r.bf16EffectiveBusbwGbps() / r.glooBusbwGbps());
+    }
     return 0;
   }
 
@@ -149,6 +186,7 @@ public final class BenchAllReduceCommand implements Callable<Integer> {
           chunkBytes);
       o = o.withChunkBytes(chunkBytes);
     }
-    return bf16 ? o.withEncoding(WireEncoding.BF16) : o;
+    InvalidInputException.require(rounds >= 1, "--rounds must be >= 1, got %s", rounds);
+    return o.withRounds(rounds).withGloo(!noGloo);
   }
 }

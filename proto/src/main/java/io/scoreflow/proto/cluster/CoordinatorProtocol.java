@@ -106,7 +106,8 @@ public final class CoordinatorProtocol {
    *
    * @param loss the rank's mean loss over its shard
    * @param samples the rank's shard size
-   * @param checksum the parameters after the step (CRC-32C, hex)
+   * @param checksum the parameters after the step (CRC-32C, hex); empty after a step that does not
+   *     synchronise the replicas (local SGD), which every rank then reports empty
    * @param parameterSum the sum of the parameters, to make a mismatch readable
    */
   public record StepReport(
