@@ -12,6 +12,12 @@ import java.util.Locale;
  *   <li>{@link EveryStep} ({@code every-step}, the default): synchronous data parallelism, the
  *       gradient averaged at every step; replicas hold bit-identical parameters after every step,
  *       and N replicas train what one process with the whole batch trains.
+ *   <li>{@link Delayed} ({@code delayed}): bounded staleness 1, a different algorithm. Step t's
+ *       gradient is exchanged while step t+1's is computed, and step t+1 applies it, so the
+ *       exchange hides behind the next forward and backward pass: {@code θ_{t+1} = θ_t − η
+ *       ḡ(θ_{t−1})}. Replicas stay bit-identical after every step. Before a checkpoint the pipeline
+ *       is drained (that step applies its own gradient too) and after a start the first step
+ *       applies none, so checkpoints hold nothing in flight and resuming is exact.
  *   <li>{@link Local} ({@code local:H}): local SGD / DiLoCo, a different algorithm. Each replica
  *       takes H optimizer steps on its own shard alone, then the replicas average their parameter
  *       change since the last synchronisation (the "outer gradient", one exchange of the
@@ -40,6 +46,19 @@ public sealed interface Synchronisation {
     @Override
     public String toString() {
       return "every-step";
+    }
+  }
+
+  /** The gradient of step t applied at step t+1, its exchange overlapping step t+1's compute. */
+  record Delayed() implements Synchronisation {
+    @Override
+    public boolean synchronisesAfter(long step) {
+      return true;
+    }
+
+    @Override
+    public String toString() {
+      return "delayed";
     }
   }
 
@@ -100,6 +119,7 @@ public sealed interface Synchronisation {
   }
 
   Synchronisation EVERY_STEP = new EveryStep();
+  Synchronisation DELAYED = new Delayed();
 
   /**
    * The synchronisation {@code config} names (every step where it names none).
@@ -114,9 +134,12 @@ public sealed interface Synchronisation {
     if (name.equals("every-step")) {
       return EVERY_STEP;
     }
+    if (name.equals("delayed")) {
+      return DELAYED;
+    }
     if (!name.startsWith("local:")) {
       throw new InvalidInputException(
-          KEY + " must be every-step or local:H (H local steps), got '" + name + "'");
+          KEY + " must be every-step, delayed or local:H (H local steps), got '" + name + "'");
     }
     int steps;
     try {

@@ -55,6 +55,12 @@ public final class Trainer implements AutoCloseable {
   /** Local SGD with Nesterov: the outer momentum buffer (null otherwise). */
   private final NDArray outerMomentum;
 
+  /** Delayed mode: the exchange of the previous step's gradient, its scope, and its thread. */
+  private java.util.concurrent.Future<NDArray> pending;
+
+  private NDManager pendingScope;
+  private java.util.concurrent.ExecutorService exchanges;
+
   private long step;
 
   private Trainer(Builder b) {
@@ -208,32 +214,59 @@ public final class Trainer implements AutoCloseable {
                 "loss is %s, but the gradient of %s is not finite",
                 loss.getFloat(), badBefore.subList(0, Math.min(5, badBefore.size()))));
       }
-      if (sync instanceof Synchronisation.EveryStep) {
-        grad = reducer.allReduceMean(grad, current, scope);
-      }
-      long t2 = System.nanoTime();
-      NDArray norm = GradientClipping.clipGlobalNorm(grad, adam.options().gradClip(), scope);
       double lossValue = loss.getFloat();
-      double normValue = norm.getFloat();
-      if (!Double.isFinite(lossValue) || !Double.isFinite(normValue)) {
-        throw new TrainingDivergedException(
-            current, String.format("loss is %s, gradient norm %s", lossValue, normValue));
+      if (!Double.isFinite(lossValue)) {
+        throw new TrainingDivergedException(current, "loss is " + lossValue);
       }
-      flat.subtract(adam.update(grad, current, scope));
-      NDArray values = flat.values(scope);
-      ema.update(values, scope);
-      long t3 = System.nanoTime();
-      long exchangeNanos = t2 - t1;
-      long optimizerNanos = t3 - t2;
+      long t2;
+      long t3;
+      long exchangeNanos;
+      double normValue;
       boolean synchronised = true;
-      if (sync instanceof Synchronisation.Local local) {
-        synchronised = local.synchronisesAfter(current) || checkpointFollows;
-        if (synchronised) {
-          synchroniseParameters(local, checkpointFollows, current, scope);
-          values = flat.values(scope);
+      if (sync instanceof Synchronisation.Delayed) {
+        // The exchange of the previous step's gradient ran while this one was computed.
+        long waited = System.nanoTime();
+        NDArray previous = awaitPending();
+        exchangeNanos = System.nanoTime() - waited;
+        t2 = System.nanoTime();
+        normValue = previous == null ? Double.NaN : apply(previous, current - 1, scope);
+        closePendingScope();
+        if (checkpointFollows) {
+          // Drain: nothing may be in flight at a checkpoint, so this step's gradient goes now.
+          long drain = System.nanoTime();
+          NDArray mean = reducer.allReduceMean(grad, current, scope);
+          exchangeNanos += System.nanoTime() - drain;
+          normValue = apply(mean, current, scope);
+        } else {
+          startExchange(grad, current);
         }
-        exchangeNanos = System.nanoTime() - t3;
+        if (Double.isNaN(normValue)) {
+          // The first step after a start applies nothing; report its own gradient's size.
+          normValue = grad.norm().getFloat();
+        }
+        NDArray values = flat.values(scope);
+        ema.update(values, scope);
+        t3 = System.nanoTime();
+      } else {
+        if (sync instanceof Synchronisation.EveryStep) {
+          grad = reducer.allReduceMean(grad, current, scope);
+        }
+        t2 = System.nanoTime();
+        normValue = apply(grad, current, scope);
+        NDArray values = flat.values(scope);
+        ema.update(values, scope);
+        t3 = System.nanoTime();
+        exchangeNanos = t2 - t1;
+        if (sync instanceof Synchronisation.Local local) {
+          synchronised = local.synchronisesAfter(current) || checkpointFollows;
+          if (synchronised) {
+            synchroniseParameters(local, checkpointFollows, current, scope);
+          }
+          exchangeNanos = System.nanoTime() - t3;
+        }
       }
+      long optimizerNanos = t3 - t2;
+      NDArray values = flat.values(scope);
       ParameterChecksum checksum =
           checksums && synchronised ? ParameterChecksum.of(values.toFloatArray()) : null;
       step = current + 1;
@@ -248,6 +281,73 @@ public final class Trainer implements AutoCloseable {
           optimizerNanos,
           checksum);
     }
+  }
+
+  /**
+   * Clips {@code grad} (the averaged gradient of step {@code gradientStep}), checks it, and takes
+   * Adam's step with it; returns its norm before clipping.
+   */
+  private double apply(NDArray grad, long gradientStep, NDManager scope) {
+    NDArray norm = GradientClipping.clipGlobalNorm(grad, adam.options().gradClip(), scope);
+    double normValue = norm.getFloat();
+    if (!Double.isFinite(normValue)) {
+      throw new TrainingDivergedException(gradientStep, "gradient norm " + normValue);
+    }
+    flat.subtract(adam.update(grad, gradientStep, scope));
+    return normValue;
+  }
+
+  /**
+   * Delayed mode: exchanges a copy of {@code grad} on the exchange thread, into a scope of its own
+   * that lives until the next step has applied the result.
+   */
+  private void startExchange(NDArray grad, long current) {
+    pendingScope = base.newSubManager();
+    NDArray copy = grad.duplicate();
+    copy.attach(pendingScope);
+    NDManager into = pendingScope;
+    pending = exchangeThread().submit(() -> reducer.allReduceMean(copy, current, into));
+  }
+
+  /** The averaged gradient in flight, once its exchange ended (null when none is). */
+  private NDArray awaitPending() {
+    if (pending == null) {
+      return null;
+    }
+    try {
+      return pending.get();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new TrainingStoppedException("interrupted while waiting for the gradient exchange");
+    } catch (java.util.concurrent.ExecutionException e) {
+      // The exchange's own failure (an ExchangeException, say), as if it had run on this thread.
+      if (e.getCause() instanceof RuntimeException r) {
+        throw r;
+      }
+      throw new IllegalStateException("the gradient exchange failed", e.getCause());
+    } finally {
+      pending = null;
+    }
+  }
+
+  private void closePendingScope() {
+    if (pendingScope != null) {
+      pendingScope.close();
+      pendingScope = null;
+    }
+  }
+
+  private java.util.concurrent.ExecutorService exchangeThread() {
+    if (exchanges == null) {
+      exchanges =
+          java.util.concurrent.Executors.newSingleThreadExecutor(
+              r -> {
+                Thread t = new Thread(r, "gradient-exchange-rank-" + rank);
+                t.setDaemon(true);
+                return t;
+              });
+    }
+    return exchanges;
   }
 
   /**
@@ -297,6 +397,18 @@ public final class Trainer implements AutoCloseable {
 
   @Override
   public void close() {
+    if (exchanges != null) {
+      // A step in flight is abandoned (its reducer is closed by whoever stops the replica); its
+      // scope is freed only once the exchange thread is gone, never under its feet.
+      exchanges.shutdownNow();
+      try {
+        if (exchanges.awaitTermination(30, java.util.concurrent.TimeUnit.SECONDS)) {
+          closePendingScope();
+        }
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    }
     adam.close();
     ema.close();
     if (anchor != null) {
