@@ -186,7 +186,8 @@ public final class Trainer implements AutoCloseable {
    *
    * @param checkpointFollows whether a checkpoint is taken after this step: under local SGD the
    *     replicas then synchronise their parameters whatever the schedule, and average Adam's
-   *     moments and the EMA too, so that the checkpoint is every replica's state
+   *     moments and the EMA too, so that the checkpoint is every replica's state; in the delayed
+   *     mode the step drains the pipeline (applies its own gradient too), so nothing is in flight
    */
   public StepResult runStep(boolean checkpointFollows) {
     long current = step;

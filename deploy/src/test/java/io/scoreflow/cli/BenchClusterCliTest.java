@@ -208,4 +208,65 @@ class BenchClusterCliTest {
         CliTest.run("bench", "scaling", conf, "--set", "scoreflow.cluster.exchange=smoke"),
         "scoreflow.cluster.exchange must be ring or star, got 'smoke'");
   }
+
+  /**
+   * {@code bench convergence} on a short run: every mode trains and every checkpoint is measured,
+   * the bytes follow each mode's exchange schedule (local:4 over 40 steps with checkpoints after
+   * steps 19 and 39: 8 parameter exchanges plus 2 of parameters, moments and EMA, 16 vectors
+   * against fp32's 40), and the chart is a PNG.
+   */
+  @Test
+  @Timeout(value = 10, unit = TimeUnit.MINUTES)
+  void convergenceMeasuresEveryModeAtEqualSteps(@TempDir Path dir) throws Exception {
+    Path out = dir.resolve("conv");
+    CliTest.Result r =
+        CliTest.run(
+            "bench",
+            "convergence",
+            "--steps",
+            "40",
+            "--eval-every",
+            "20",
+            "--modes",
+            "fp32,local:4",
+            "--samples",
+            "200",
+            "--sampler-steps",
+            "20",
+            "--out",
+            out.toString(),
+            "--json");
+    assertEquals(0, r.code(), r.err());
+    JsonNode j = r.json();
+    assertEquals("w2", j.get("metric").asText());
+    assertEquals(2, j.get("modes").size());
+    for (JsonNode m : j.get("modes")) {
+      assertEquals(List.of(20L, 40L), longs(m.get("eval_steps")), m.toString());
+      for (JsonNode w2 : m.get("w2")) {
+        assertTrue(w2.asDouble() > 0 && Double.isFinite(w2.asDouble()), m.toString());
+      }
+    }
+    JsonNode fp32 = j.get("modes").get(0);
+    JsonNode local = j.get("modes").get(1);
+    long n = j.get("parameters").asLong();
+    // Two ranks send 2(n-1)/n = 1 vector's worth of their own per exchange.
+    assertEquals(4.0 * n, fp32.get("bytes_per_step_per_rank").asDouble(), 1e-9 * n);
+    assertEquals(0.4, local.get("bytes_over_fp32").asDouble(), 1e-12);
+    assertEquals(1.0, fp32.get("final_w2_over_fp32").asDouble(), 0);
+    byte[] png = Files.readAllBytes(out.resolve("convergence.png"));
+    assertTrue(png.length > 1000 && png[1] == 'P' && png[2] == 'N' && png[3] == 'G');
+
+    assertOneLineError(
+        CliTest.run(
+            "bench", "convergence", "--modes", "fp16", "--out", dir.resolve("x").toString()),
+        "--modes: 'fp16' is not one of");
+    assertOneLineError(
+        CliTest.run("bench", "convergence", "--out", out.toString()), "already exists");
+  }
+
+  private static List<Long> longs(JsonNode array) {
+    List<Long> out = new java.util.ArrayList<>();
+    array.forEach(v -> out.add(v.asLong()));
+    return out;
+  }
 }

@@ -7,5 +7,10 @@ import picocli.CommandLine.Command;
     name = "bench",
     mixinStandardHelpOptions = true,
     description = "Benchmarks: each prints JSON with its own baseline measured in the same run.",
-    subcommands = {BenchStepCommand.class, BenchAllReduceCommand.class, BenchScalingCommand.class})
+    subcommands = {
+      BenchStepCommand.class,
+      BenchAllReduceCommand.class,
+      BenchScalingCommand.class,
+      BenchConvergenceCommand.class
+    })
 public final class BenchCommand {}

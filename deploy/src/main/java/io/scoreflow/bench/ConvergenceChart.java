@@ -1,0 +1,93 @@
+package io.scoreflow.bench;
+
+import java.awt.Color;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.List;
+import java.util.Locale;
+import org.knowm.xchart.BitmapEncoder;
+import org.knowm.xchart.XYChart;
+import org.knowm.xchart.XYChartBuilder;
+import org.knowm.xchart.XYSeries;
+import org.knowm.xchart.style.Styler;
+import org.knowm.xchart.style.markers.SeriesMarkers;
+
+/** {@link ConvergenceBenchmark}'s curves as one PNG: the loss and the metric against step. */
+public final class ConvergenceChart {
+
+  private static final Color[] PALETTE = {
+    new Color(0, 0, 0),
+    new Color(31, 119, 180),
+    new Color(255, 127, 14),
+    new Color(44, 160, 44),
+    new Color(214, 39, 40),
+    new Color(148, 103, 189),
+    new Color(140, 86, 75),
+    new Color(227, 119, 194)
+  };
+
+  private ConvergenceChart() {}
+
+  /** Writes the chart through a temporary file, so a failure leaves no half PNG. */
+  public static void write(ConvergenceBenchmark.Result r, String title, Path png)
+      throws IOException {
+    XYChart loss = chart(title + ": training loss (rank 0)", "loss", false);
+    XYChart metric =
+        chart(title + ": " + r.metric() + " of EMA samples, at equal steps", r.metric(), true);
+    int i = 0;
+    for (ConvergenceBenchmark.Curve c : r.curves()) {
+      Color color = PALETTE[i++ % PALETTE.length];
+      String label =
+          String.format(
+              Locale.ROOT, "%s (%.3g MB/step/rank)", c.mode().name(), c.bytesPerStep() / (1 << 20));
+      XYSeries l = loss.addSeries(label, c.lossSteps(), smooth(c.loss(), 9));
+      l.setLineColor(color);
+      l.setMarker(SeriesMarkers.NONE);
+      XYSeries m = metric.addSeries(label, c.evalSteps(), c.metric());
+      m.setLineColor(color);
+      m.setMarkerColor(color);
+      m.setMarker(SeriesMarkers.CIRCLE);
+    }
+    Path tmp = Files.createTempFile(png.toAbsolutePath().getParent(), ".chart-", ".png");
+    try {
+      String base = tmp.toString().substring(0, tmp.toString().length() - ".png".length());
+      BitmapEncoder.saveBitmap(List.of(loss, metric), 1, 2, base, BitmapEncoder.BitmapFormat.PNG);
+      Files.move(tmp, png, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+    } finally {
+      Files.deleteIfExists(tmp);
+    }
+  }
+
+  private static XYChart chart(String title, String y, boolean log) {
+    XYChart c =
+        new XYChartBuilder()
+            .width(800)
+            .height(600)
+            .title(title)
+            .xAxisTitle("step")
+            .yAxisTitle(y)
+            .build();
+    c.getStyler().setLegendPosition(Styler.LegendPosition.InsideNE);
+    c.getStyler().setYAxisLogarithmic(log);
+    c.getStyler().setChartBackgroundColor(Color.WHITE);
+    c.getStyler().setPlotBackgroundColor(Color.WHITE);
+    return c;
+  }
+
+  /** A centred moving average over {@code width} points (the loss of one batch is noisy). */
+  static List<Double> smooth(List<Double> values, int width) {
+    double[] out = new double[values.size()];
+    for (int i = 0; i < out.length; i++) {
+      int from = Math.max(0, i - width / 2);
+      int to = Math.min(out.length, i + width / 2 + 1);
+      double sum = 0;
+      for (int j = from; j < to; j++) {
+        sum += values.get(j);
+      }
+      out[i] = sum / (to - from);
+    }
+    return java.util.Arrays.stream(out).boxed().toList();
+  }
+}
