@@ -11,6 +11,7 @@ import ai.djl.ndarray.types.DataType;
 import ai.djl.nn.Parameter;
 import ai.djl.training.ParameterStore;
 import com.typesafe.config.Config;
+import com.typesafe.config.ConfigFactory;
 import io.scoreflow.InvalidInputException;
 import io.scoreflow.ckpt.CheckpointSearch;
 import io.scoreflow.ckpt.LoadedCheckpoint;
@@ -40,7 +41,8 @@ public final class SampleJob {
 
   /**
    * What to sample. {@code step} null means the newest valid checkpoint; {@code outPrefix} null
-   * means {@code RUN/samples/step-N-SAMPLER-K}.
+   * means {@code RUN/samples/step-N-SAMPLER-K}; {@code sampleOptions} are {@code scoreflow.sample}
+   * keys (pc's predictor, corrector, snr, corrector-steps) that override the run's config.
    */
   public record Request(
       Path run,
@@ -52,9 +54,25 @@ public final class SampleJob {
       int batch,
       long seed,
       Path outPrefix,
-      Device device) {
+      Device device,
+      Map<String, Object> sampleOptions) {
+
+    public Request(
+        Path run,
+        Long step,
+        String weights,
+        String sampler,
+        int steps,
+        int count,
+        int batch,
+        long seed,
+        Path outPrefix,
+        Device device) {
+      this(run, step, weights, sampler, steps, count, batch, seed, outPrefix, device, Map.of());
+    }
 
     public Request {
+      sampleOptions = Map.copyOf(sampleOptions);
       require(count >= 1, "--count must be >= 1, got %s", count);
       require(batch >= 1, "--batch must be >= 1, got %s", batch);
       require(
@@ -122,7 +140,12 @@ public final class SampleJob {
             checkpoint.group(r.weights().equals("ema") ? TrainState.EMA : TrainState.MODEL));
       }
       Sampler sampler =
-          Sampler.of(r.sampler(), sde, r.steps(), config.getConfig("scoreflow.sample"));
+          Sampler.of(
+              r.sampler(),
+              sde,
+              r.steps(),
+              ConfigFactory.parseMap(r.sampleOptions())
+                  .withFallback(config.getConfig("scoreflow.sample")));
       Engine.getInstance().setRandomSeed((int) KeyedRandom.hash(r.seed(), checkpoint.step()));
       float[] all = new float[r.count() * shape.size()];
       int done = 0;
