@@ -297,6 +297,7 @@ public final class Evaluator {
       case FID -> {
         metrics.onFid(m.step(), r.value());
         metrics.onInceptionScore(m.step(), r.inceptionScore());
+        metrics.onKid(m.step(), r.kid());
       }
     }
     lastEvaluated = m.step();

@@ -198,6 +198,7 @@ public final class TrainCommand implements Callable<Integer> {
           case FID -> {
             metrics.onFid(step, r.value());
             metrics.onInceptionScore(step, r.inceptionScore());
+            metrics.onKid(step, r.kid());
           }
         }
         err.printf(
