@@ -24,11 +24,21 @@ public sealed interface Corrector permits Corrector.None, Corrector.Langevin, Co
   NDArray correct(
       ScoreFunction score, NDArray x, ForwardSde sde, double s, double eta, NDManager scope);
 
+  /** Whether it changes the state at all (a conditioned sampler re-imposes the data after it). */
+  default boolean corrects() {
+    return true;
+  }
+
   /** No correction. */
   record None() implements Corrector {
     @Override
     public String name() {
       return "none";
+    }
+
+    @Override
+    public boolean corrects() {
+      return false;
     }
 
     @Override
@@ -51,6 +61,11 @@ public sealed interface Corrector permits Corrector.None, Corrector.Langevin, Co
     @Override
     public String name() {
       return "langevin";
+    }
+
+    @Override
+    public boolean corrects() {
+      return steps > 0;
     }
 
     @Override
@@ -86,6 +101,11 @@ public sealed interface Corrector permits Corrector.None, Corrector.Langevin, Co
     @Override
     public String name() {
       return "ald";
+    }
+
+    @Override
+    public boolean corrects() {
+      return steps > 0;
     }
 
     /** The step size ε at time s. */

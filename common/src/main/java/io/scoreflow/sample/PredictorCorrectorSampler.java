@@ -41,6 +41,20 @@ public record PredictorCorrectorSampler(
   @Override
   public NDArray sample(
       ScoreFunction score, Shape shape, DataType dtype, NDManager manager, IntConsumer progress) {
+    return sample(score, shape, dtype, manager, progress, null);
+  }
+
+  /**
+   * Samples keeping a known part of the data ({@code condition}; null: none): it is imposed on the
+   * prior draw at T and after every corrector and predictor update ({@link Conditioning}).
+   */
+  public NDArray sample(
+      ScoreFunction score,
+      Shape shape,
+      DataType dtype,
+      NDManager manager,
+      IntConsumer progress,
+      Conditioning condition) {
     return ReverseTime.run(
         sde,
         steps,
@@ -49,13 +63,26 @@ public record PredictorCorrectorSampler(
         manager,
         progress,
         (y, s, eta, k, scope) -> {
-          NDArray x = corrector.correct(score, y, sde, s, eta, scope);
-          Predictor.Step p = predictor.at(sde, s, eta);
-          NDArray mean = x.mul(p.a()).addi(score.score(x, s).muli(p.b()));
-          if (denoise && k == steps - 1) {
-            return mean;
+          NDArray x = y;
+          if (condition != null && k == 0) {
+            x = condition.apply(x, sde, s, scope);
           }
-          return mean.addi(scope.randomNormal(0f, (float) p.noise(), shape, dtype));
+          x = corrector.correct(score, x, sde, s, eta, scope);
+          if (condition != null && corrector.corrects()) {
+            x = condition.apply(x, sde, s, scope);
+          }
+          Predictor.Step p = predictor.at(sde, s, eta);
+          NDArray next = x.mul(p.a()).addi(score.score(x, s).muli(p.b()));
+          if (!denoise || k < steps - 1) {
+            next = next.addi(scope.randomNormal(0f, (float) p.noise(), shape, dtype));
+          }
+          if (condition == null) {
+            return next;
+          }
+          // The time the step arrives at; exactly 0 at the end (s − η may round to a hair above
+          // it, where the data's copy would still carry noise of standard deviation √a2(s − η)).
+          double arrived = k == steps - 1 ? 0 : sde.horizon() - (k + 1) * eta;
+          return condition.apply(next, sde, arrived, scope);
         });
   }
 }
