@@ -84,6 +84,30 @@ public final class SampleCommand implements Callable<Integer> {
   Integer correctorSteps;
 
   @Option(
+      names = "--inpaint",
+      paramLabel = "IMAGE",
+      description =
+          "Inpaint this PNG (the model's size): every sample keeps the pixels that are white in"
+              + " --mask and fills the black ones (score_sde's PC inpainting); the grid shows rows"
+              + " of (image, mask, result).")
+  Path inpaint;
+
+  @Option(
+      names = "--mask",
+      paramLabel = "MASK",
+      description =
+          "With --inpaint: a grayscale PNG of the image's size, white = keep, black = fill.")
+  Path mask;
+
+  @Option(
+      names = "--colorize",
+      paramLabel = "IMAGE",
+      description =
+          "Colourise this PNG's gray scale (the channel mean; the model's size, RGB models): every"
+              + " sample keeps it and fills the colours; the grid shows rows of (image, gray, result).")
+  Path colorize;
+
+  @Option(
       names = "--steps",
       paramLabel = "K",
       description = "Sampler steps (default: the run's scoreflow.sample.steps, 1000 unless set).")
@@ -122,6 +146,7 @@ public final class SampleCommand implements Callable<Integer> {
     int steps = this.steps != null ? this.steps : atLeastOne(config, SAMPLE + "steps");
     int count = this.count != null ? this.count : atLeastOne(config, SAMPLE + "count");
     Map<String, Object> pc = pcOptions(sampler);
+    SampleJob.Guide guide = guide();
     Progress progress = new Progress(spec.commandLine().getErr(), "sample", (long) count * steps);
     SampleJob.Result r =
         SampleJob.run(
@@ -136,7 +161,8 @@ public final class SampleCommand implements Callable<Integer> {
                 seed,
                 out,
                 Devices.parse(device),
-                pc),
+                pc,
+                guide),
             done -> progress.update(done, ""));
     r.warning().ifPresent(w -> spec.commandLine().getErr().println("scoreflow: warning: " + w));
     PrintWriter outWriter = spec.commandLine().getOut();
@@ -158,6 +184,25 @@ public final class SampleCommand implements Callable<Integer> {
               + (r.png() == null ? "" : ", " + r.png()));
     }
     return 0;
+  }
+
+  /** --inpaint with --mask, or --colorize, or neither. */
+  private SampleJob.Guide guide() {
+    if (inpaint != null && colorize != null) {
+      throw new InvalidInputException("--inpaint and --colorize cannot be used together");
+    }
+    if (inpaint != null) {
+      if (mask == null) {
+        throw new InvalidInputException("--inpaint needs --mask MASK (white = keep, black = fill)");
+      }
+      return new SampleJob.Guide(SampleJob.Guide.Kind.INPAINT, inpaint, mask);
+    }
+    if (mask != null) {
+      throw new InvalidInputException("--mask applies to --inpaint only");
+    }
+    return colorize == null
+        ? null
+        : new SampleJob.Guide(SampleJob.Guide.Kind.COLORIZE, colorize, null);
   }
 
   /** The pc flags given, as scoreflow.sample keys; refused for another sampler (never ignored). */
