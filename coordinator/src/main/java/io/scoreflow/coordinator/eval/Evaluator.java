@@ -303,11 +303,12 @@ public final class Evaluator {
     lastEvaluated = m.step();
     ctx.getLog()
         .info(
-            "job {} step {}: {} = {} ({} samples)",
+            "job {} step {}: {} = {}{} ({} samples)",
             settings.job(),
             m.step(),
             describe(r.kind()),
             r.value(),
+            Double.isNaN(r.kid()) ? "" : ", kid = " + r.kid(),
             r.samples());
     return dispatch();
   }
