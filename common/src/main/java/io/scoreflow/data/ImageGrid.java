@@ -34,7 +34,13 @@ public final class ImageGrid {
 
   /** Writes the first {@code count} images of {@code batch} (N×C×H×W) as a PNG grid. */
   public static void write(float[] batch, SampleShape.Image shape, int count, Path png) {
-    BufferedImage image = render(batch, shape, count);
+    write(batch, shape, count, columnsFor(count), png);
+  }
+
+  /** Writes the first {@code count} images of {@code batch} as a PNG grid {@code columns} wide. */
+  public static void write(
+      float[] batch, SampleShape.Image shape, int count, int columns, Path png) {
+    BufferedImage image = render(batch, shape, count, columns);
     Path tmp = png.resolveSibling(png.getFileName() + ".tmp");
     try {
       Path parent = png.toAbsolutePath().getParent();

@@ -101,6 +101,29 @@ public final class PngFolder {
     return new UInt8Images(description, SampleShape.image(1, height, width), gray);
   }
 
+  /**
+   * One PNG image: its size, whether it is grayscale, and its pixels as three channel-major planes
+   * in [0, 1] (a grayscale image's three planes are equal).
+   */
+  public record Image(int width, int height, boolean gray, float[] rgb) {}
+
+  /**
+   * Reads one PNG with the same checks as a folder's files: the header is read and bounded before
+   * the decoder allocates anything, and a bad file is one {@link InvalidFileException} naming it.
+   */
+  public static Image read(Path file) {
+    InputFiles.requireRegularFile(file, "a PNG image");
+    Header head = header(file);
+    BufferedImage image = decode(file, head);
+    byte[] rgb = new byte[3 * head.width() * head.height()];
+    boolean gray = toRgb(image, rgb, 0);
+    float[] values = new float[rgb.length];
+    for (int i = 0; i < rgb.length; i++) {
+      values[i] = (rgb[i] & 0xFF) / 255f;
+    }
+    return new Image(head.width(), head.height(), gray, values);
+  }
+
   private static List<Path> list(Path dir) {
     try (Stream<Path> entries = Files.list(dir)) {
       return entries

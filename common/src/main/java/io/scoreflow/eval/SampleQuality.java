@@ -1,6 +1,9 @@
 package io.scoreflow.eval;
 
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
 import com.typesafe.config.Config;
 import io.scoreflow.data.Dataset;
 import io.scoreflow.data.SampleShape;
@@ -35,10 +38,12 @@ public final class SampleQuality {
   }
 
   /**
-   * One measurement of {@code samples} samples; {@code inceptionScore} is NaN unless the kind is
-   * {@link Kind#FID}.
+   * One measurement of {@code samples} samples; {@code inceptionScore} and {@code kid} (the Kernel
+   * Inception Distance to the reference features, {@link KernelInceptionDistance}) are NaN unless
+   * the kind is {@link Kind#FID}.
    */
-  public record Measurement(Kind kind, double value, int samples, double inceptionScore) {}
+  public record Measurement(
+      Kind kind, double value, int samples, double inceptionScore, double kid) {}
 
   private static final int IS_SPLITS = 10;
   private static final int INCEPTION_BATCH = 50;
@@ -48,18 +53,24 @@ public final class SampleQuality {
   private final GaussianStats law;
   private final Supplier<GaussianStats> reference;
   private final InceptionNet inception;
+  private final Supplier<ReferenceFeatures> referenceFeatures;
+
+  /** The reference's raw features, row-major {@code rows × dim}, which KID needs. */
+  private record ReferenceFeatures(float[] rows, int count, int dim) {}
 
   private SampleQuality(
       Kind kind,
       SampleShape shape,
       GaussianStats law,
       Supplier<GaussianStats> reference,
-      InceptionNet inception) {
+      InceptionNet inception,
+      Supplier<ReferenceFeatures> referenceFeatures) {
     this.kind = kind;
     this.shape = shape;
     this.law = law;
     this.reference = reference;
     this.inception = inception;
+    this.referenceFeatures = referenceFeatures;
   }
 
   /**
@@ -73,7 +84,7 @@ public final class SampleQuality {
       Config g = config.getConfig("scoreflow.data.gaussian");
       GaussianStats law =
           GaussianStats.isotropic(g.getDouble("mean"), g.getDouble("std"), g.getInt("dim"));
-      return new SampleQuality(Kind.W2, null, law, null, null);
+      return new SampleQuality(Kind.W2, null, law, null, null, null);
     }
     SampleShape shape = io.scoreflow.run.TrainSetup.sampleShape(config);
     if (!(shape instanceof SampleShape.Image image)) {
@@ -87,12 +98,17 @@ public final class SampleQuality {
               Path.of(inceptionFile), ai.djl.engine.Engine.getInstance().defaultDevice());
       Path cached = cacheDir.resolve("reference-" + InceptionNet.NAME + ".safetensors");
       Features features = (x, count) -> net.run(x, image, count, INCEPTION_BATCH).features();
+      Path cachedFeatures =
+          cacheDir.resolve("reference-" + InceptionNet.NAME + "-features.safetensors");
+      Supplier<ReferenceFeatures> raw =
+          memoize(() -> referenceFeatures(cachedFeatures, dataset, image, n, features));
       return new SampleQuality(
           Kind.FID,
           shape,
           null,
           memoize(() -> reference(cached, dataset, image, n, features)),
-          net);
+          net,
+          raw);
     }
     Path cached = cacheDir.resolve("reference-" + PooledPixels.NAME + ".safetensors");
     Features pooled = (x, count) -> PooledPixels.features(x, image, count);
@@ -101,6 +117,7 @@ public final class SampleQuality {
         shape,
         null,
         memoize(() -> reference(cached, dataset, image, n, pooled)),
+        null,
         null);
   }
 
@@ -121,7 +138,8 @@ public final class SampleQuality {
       for (int i = 0; i < x.length; i++) {
         x[i] = samples[i];
       }
-      return new Measurement(kind, GaussianStats.fit(x, count, dim).w2(law), count, Double.NaN);
+      return new Measurement(
+          kind, GaussianStats.fit(x, count, dim).w2(law), count, Double.NaN, Double.NaN);
     }
     SampleShape.Image image = (SampleShape.Image) shape;
     if (kind == Kind.FID) {
@@ -131,13 +149,72 @@ public final class SampleQuality {
       double is =
           InceptionNet.inceptionScore(
               out.probabilities(), count, out.classes(), Math.min(IS_SPLITS, count));
-      return new Measurement(kind, fid, count, is);
+      return new Measurement(kind, fid, count, is, kid(out.features(), count, out.dim()));
     }
     double[] features = PooledPixels.features(samples, image, count);
     double fd =
         GaussianStats.fit(features, count, PooledPixels.dimension(image))
             .frechetDistance(reference.get());
-    return new Measurement(kind, fd, count, Double.NaN);
+    return new Measurement(kind, fd, count, Double.NaN, Double.NaN);
+  }
+
+  /**
+   * KID of the samples' features against the reference features, with clean-fid's defaults (M =
+   * 1000, capped at the smaller set, K = 100) and seed 0, so that every evaluation of a run draws
+   * its subsets alike.
+   */
+  private double kid(double[] features, int count, int dim) {
+    ReferenceFeatures ref = referenceFeatures.get();
+    try (NDManager manager = NDManager.newBaseManager()) {
+      return KernelInceptionDistance.between(
+              manager.create(features, new Shape(count, dim)),
+              manager.create(ref.rows(), new Shape(ref.count(), ref.dim())),
+              KernelInceptionDistance.DEFAULT_SUBSET_SIZE,
+              KernelInceptionDistance.DEFAULT_SUBSETS,
+              0,
+              k -> {})
+          .kid();
+    }
+  }
+
+  /**
+   * The reference images' raw features (float32), from {@code cached} or else computed from the
+   * same images as the statistics and cached there: the statistics alone cannot give KID.
+   */
+  private static ReferenceFeatures referenceFeatures(
+      Path cached, Supplier<Dataset> datasets, SampleShape.Image shape, int n, Features features) {
+    if (Files.isRegularFile(cached)) {
+      try (NDManager manager = NDManager.newBaseManager()) {
+        NDArray f = StatsFiles.features(cached, manager);
+        return new ReferenceFeatures(
+            f.toType(DataType.FLOAT32, false).toFloatArray(),
+            (int) f.getShape().get(0),
+            (int) f.getShape().get(1));
+      }
+    }
+    double[] f = referenceImageFeatures(datasets, shape, n, features);
+    int count = Math.min(n, datasets.get().size());
+    int dim = f.length / count;
+    float[] rows = new float[f.length];
+    for (int i = 0; i < f.length; i++) {
+      rows[i] = (float) f[i];
+    }
+    try (NDManager manager = NDManager.newBaseManager()) {
+      Files.createDirectories(cached.getParent());
+      Path tmp = cached.resolveSibling(cached.getFileName() + ".tmp");
+      io.scoreflow.model.Weights.write(
+          new java.util.LinkedHashMap<>(
+              java.util.Map.of(StatsFiles.FEATURES, manager.create(rows, new Shape(count, dim)))),
+          tmp);
+      Files.move(
+          tmp,
+          cached,
+          java.nio.file.StandardCopyOption.ATOMIC_MOVE,
+          java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot cache reference features in " + cached, e);
+    }
+    return new ReferenceFeatures(rows, count, dim);
   }
 
   private static GaussianStats reference(
@@ -145,14 +222,8 @@ public final class SampleQuality {
     if (Files.isRegularFile(cached)) {
       return StatsFiles.load(cached);
     }
-    Dataset dataset = datasets.get();
-    int count = Math.min(n, dataset.size());
-    float[] images = new float[count * shape.size()];
-    for (int i = 0; i < count; i++) {
-      // Spread evenly over the dataset, so a sorted dataset still gives every class.
-      dataset.read((int) ((long) i * dataset.size() / count), images, i * shape.size());
-    }
-    double[] f = features.of(images, count);
+    double[] f = referenceImageFeatures(datasets, shape, n, features);
+    int count = Math.min(n, datasets.get().size());
     GaussianStats stats = GaussianStats.fit(f, count, f.length / count);
     try {
       Files.createDirectories(cached.getParent());
@@ -167,6 +238,19 @@ public final class SampleQuality {
       throw new UncheckedIOException("cannot cache reference statistics in " + cached, e);
     }
     return stats;
+  }
+
+  /** The features of up to n images spread evenly over the dataset. */
+  private static double[] referenceImageFeatures(
+      Supplier<Dataset> datasets, SampleShape.Image shape, int n, Features features) {
+    Dataset dataset = datasets.get();
+    int count = Math.min(n, dataset.size());
+    float[] images = new float[count * shape.size()];
+    for (int i = 0; i < count; i++) {
+      // Spread evenly over the dataset, so a sorted dataset still gives every class.
+      dataset.read((int) ((long) i * dataset.size() / count), images, i * shape.size());
+    }
+    return features.of(images, count);
   }
 
   private static <T> Supplier<T> memoize(Supplier<T> s) {

@@ -79,6 +79,57 @@ public final class StatsFiles {
   }
 
   /**
+   * The raw features of a features file as a float64 2-D array in {@code manager}, for measures
+   * that need the points themselves (KID), not their Gaussian fit.
+   *
+   * @throws InvalidInputException if the file is missing or unreadable, holds precomputed
+   *     statistics instead, or its {@value #FEATURES} is not a numeric 2-D array of at least 2
+   *     finite rows
+   */
+  public static NDArray features(Path path, NDManager manager) {
+    try (NDManager scope = manager.newSubManager()) {
+      Map<String, NDArray> tensors = Weights.read(scope, path);
+      NDArray f = tensors.get(FEATURES);
+      if (f == null) {
+        InvalidInputException.require(
+            !tensors.containsKey(MEAN) && !tensors.containsKey(COVARIANCE),
+            "%s holds precomputed '%s'/'%s' only: KID needs the raw features (tensor '%s')",
+            path,
+            MEAN,
+            COVARIANCE,
+            FEATURES);
+        throw new InvalidInputException(
+            String.format(
+                java.util.Locale.ROOT,
+                "%s holds no tensor '%s'; it has %s",
+                path,
+                FEATURES,
+                names(tensors.keySet())));
+      }
+      InvalidInputException.require(
+          f.getShape().dimension() == 2 && f.getShape().get(0) >= 2 && f.getShape().get(1) >= 1,
+          "%s: '%s' must be a 2-D array of at least 2 rows (rows = samples), got shape %s",
+          path,
+          FEATURES,
+          f.getShape());
+      InvalidInputException.require(
+          f.getDataType().isFloating() || f.getDataType().isInteger(),
+          "%s: '%s' must be numeric, got %s",
+          path,
+          FEATURES,
+          f.getDataType());
+      NDArray x = f.toType(DataType.FLOAT64, true);
+      InvalidInputException.require(
+          !x.isNaN().logicalOr(x.isInfinite()).any().getBoolean(),
+          "%s: '%s' holds a NaN or an infinity",
+          path,
+          FEATURES);
+      x.attach(manager);
+      return x;
+    }
+  }
+
+  /**
    * Writes {@code stats} to {@code path} as {@value #MEAN}, {@value #COVARIANCE} (in {@code type},
    * float64 or float32) and, when known, {@value #SAMPLES}; through a temporary file in the same
    * directory and an atomic rename, so a reader never sees half a file.

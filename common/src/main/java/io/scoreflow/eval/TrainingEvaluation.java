@@ -25,7 +25,12 @@ public final class TrainingEvaluation {
 
   /** What {@link #evaluate} measured; {@code inceptionScore} is NaN unless the kind is FID. */
   public record Result(
-      SampleQuality.Kind kind, double value, double inceptionScore, int samples, double seconds) {}
+      SampleQuality.Kind kind,
+      double value,
+      double inceptionScore,
+      double kid,
+      int samples,
+      double seconds) {}
 
   private final SampleQuality quality;
   private final Sampler sampler;
@@ -88,6 +93,6 @@ public final class TrainingEvaluation {
       }
     }
     return new Result(
-        m.kind(), m.value(), m.inceptionScore(), count, (System.nanoTime() - start) / 1e9);
+        m.kind(), m.value(), m.inceptionScore(), m.kid(), count, (System.nanoTime() - start) / 1e9);
   }
 }

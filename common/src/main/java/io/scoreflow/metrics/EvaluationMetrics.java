@@ -5,15 +5,16 @@ import io.prometheus.metrics.core.metrics.Gauge;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
 
 /**
- * Sample-quality metrics of a run: FID and Inception Score (only with the Inception network), the
- * Fréchet distance in the fallback feature space (never labelled FID), W2 for synthetic data, each
- * with the checkpoint step it was measured at; and the samplers' throughput.
+ * Sample-quality metrics of a run: FID, KID and Inception Score (only with the Inception network),
+ * the Fréchet distance in the fallback feature space (never labelled FID), W2 for synthetic data,
+ * each with the checkpoint step it was measured at; and the samplers' throughput.
  */
 public final class EvaluationMetrics {
 
   private final String run;
   private final Gauge fid;
   private final Gauge inceptionScore;
+  private final Gauge kid;
   private final Gauge fallbackFd;
   private final Gauge w2;
   private final Gauge evaluatedStep;
@@ -32,6 +33,12 @@ public final class EvaluationMetrics {
         Gauge.builder()
             .name("scoreflow_eval_inception_score")
             .help("Inception Score of the newest evaluated checkpoint")
+            .labelNames("run")
+            .register(registry);
+    kid =
+        Gauge.builder()
+            .name("scoreflow_eval_kid")
+            .help("KID of the newest evaluated checkpoint (Inception-v3 features, unbiased MMD²)")
             .labelNames("run")
             .register(registry);
     fallbackFd =
@@ -74,6 +81,11 @@ public final class EvaluationMetrics {
 
   public void onInceptionScore(long step, double value) {
     inceptionScore.labelValues(run).set(value);
+    evaluatedStep.labelValues(run).set(step);
+  }
+
+  public void onKid(long step, double value) {
+    kid.labelValues(run).set(value);
     evaluatedStep.labelValues(run).set(step);
   }
 

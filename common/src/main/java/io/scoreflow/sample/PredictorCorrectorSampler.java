@@ -10,37 +10,51 @@ import io.scoreflow.sde.ForwardSde;
 import java.util.function.IntConsumer;
 
 /**
- * score_sde's predictor–corrector sampler for a general SDE: at each time, {@code correctorSteps}
- * Langevin steps {@code x ← x + ε s + √(2ε) ξ} with {@code ε = 2 (snr ‖ξ‖ / ‖s‖)²} (per sample),
- * then one Euler–Maruyama predictor step. As in score_sde, the last predictor step returns its mean
- * (no noise added at t ≈ 0).
+ * score_sde's predictor–corrector sampler: from the exact-variance prior {@code N(0, a2(T) I)},
+ * with η = T/K and for k = 0..K−1 at {@code s = T − kη}, the corrector at s, then one predictor
+ * step to s − η. With {@code denoise} (score_sde's default) the last predictor step returns its
+ * mean, adding no noise at t ≈ 0.
+ *
+ * <p>The Euler–Maruyama sampler of Gao, Nguyen and Zhu is the Euler–Maruyama predictor with no
+ * corrector and no denoising ({@link #eulerMaruyama}).
+ *
+ * <p>Randomness comes from the engine's generator on the device that holds the samples, so no noise
+ * crosses from host to device; seed it through {@code Engine.setRandomSeed} for repeatable runs.
  */
-public final class PredictorCorrectorSampler implements Sampler {
+public record PredictorCorrectorSampler(
+    ForwardSde sde, int steps, Predictor predictor, Corrector corrector, boolean denoise)
+    implements Sampler {
 
-  private final ForwardSde sde;
-  private final int steps;
-  private final double snr;
-  private final int correctorSteps;
-
-  public PredictorCorrectorSampler(ForwardSde sde, int steps, double snr, int correctorSteps) {
+  public PredictorCorrectorSampler {
     require(steps >= 1, "--steps must be >= 1, got %s", steps);
-    require(snr > 0, "snr must be > 0, got %s", snr);
-    require(correctorSteps >= 0, "corrector-steps must be >= 0, got %s", correctorSteps);
-    this.sde = sde;
-    this.steps = steps;
-    this.snr = snr;
-    this.correctorSteps = correctorSteps;
   }
 
-  @Override
-  public int steps() {
-    return steps;
+  /**
+   * The Euler–Maruyama reverse sampler: {@code y ← y + η (f(s) y + g(s)² score(y, s)) + √η g(s) ξ}
+   * at every step, the last included.
+   */
+  public static PredictorCorrectorSampler eulerMaruyama(ForwardSde sde, int steps) {
+    return new PredictorCorrectorSampler(
+        sde, steps, new Predictor.EulerMaruyama(), new Corrector.None(), false);
   }
 
   @Override
   public NDArray sample(
       ScoreFunction score, Shape shape, DataType dtype, NDManager manager, IntConsumer progress) {
-    int[] perSample = reductionAxes(shape);
+    return sample(score, shape, dtype, manager, progress, null);
+  }
+
+  /**
+   * Samples keeping a known part of the data ({@code condition}; null: none): it is imposed on the
+   * prior draw at T and after every corrector and predictor update ({@link Conditioning}).
+   */
+  public NDArray sample(
+      ScoreFunction score,
+      Shape shape,
+      DataType dtype,
+      NDManager manager,
+      IntConsumer progress,
+      Conditioning condition) {
     return ReverseTime.run(
         sde,
         steps,
@@ -50,35 +64,25 @@ public final class PredictorCorrectorSampler implements Sampler {
         progress,
         (y, s, eta, k, scope) -> {
           NDArray x = y;
-          for (int c = 0; c < correctorSteps; c++) {
-            NDArray grad = score.score(x, s);
-            NDArray noise = scope.randomNormal(0f, 1f, shape, dtype);
-            double gradNorm = scalar(grad.square().sum(perSample, true).sqrt().mean());
-            double noiseNorm = scalar(noise.square().sum(perSample, true).sqrt().mean());
-            double ratio = snr * noiseNorm / Math.max(gradNorm, 1e-30);
-            double epsilon = 2 * ratio * ratio;
-            x = x.add(grad.mul(epsilon)).addi(noise.muli(Math.sqrt(2 * epsilon)));
+          if (condition != null && k == 0) {
+            x = condition.apply(x, sde, s, scope);
           }
-          double g = sde.g(s);
-          NDArray mean = x.mul(1 + eta * sde.f(s)).addi(score.score(x, s).muli(eta * g * g));
-          if (k == steps - 1) {
-            return mean;
+          x = corrector.correct(score, x, sde, s, eta, scope);
+          if (condition != null && corrector.corrects()) {
+            x = condition.apply(x, sde, s, scope);
           }
-          return mean.addi(scope.randomNormal(0f, (float) (Math.sqrt(eta) * g), shape, dtype));
+          Predictor.Step p = predictor.at(sde, s, eta);
+          NDArray next = x.mul(p.a()).addi(score.score(x, s).muli(p.b()));
+          if (!denoise || k < steps - 1) {
+            next = next.addi(scope.randomNormal(0f, (float) p.noise(), shape, dtype));
+          }
+          if (condition == null) {
+            return next;
+          }
+          // The time the step arrives at; exactly 0 at the end (s − η may round to a hair above
+          // it, where the data's copy would still carry noise of standard deviation √a2(s − η)).
+          double arrived = k == steps - 1 ? 0 : sde.horizon() - (k + 1) * eta;
+          return condition.apply(next, sde, arrived, scope);
         });
-  }
-
-  /** A scalar of any floating type as a double (getDouble insists on float64). */
-  private static double scalar(NDArray a) {
-    return a.toType(DataType.FLOAT64, false).getDouble();
-  }
-
-  /** Every axis but the batch axis. */
-  private static int[] reductionAxes(Shape shape) {
-    int[] axes = new int[shape.dimension() - 1];
-    for (int i = 1; i < shape.dimension(); i++) {
-      axes[i - 1] = i;
-    }
-    return axes;
   }
 }

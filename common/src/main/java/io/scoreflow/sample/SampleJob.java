@@ -8,15 +8,18 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Parameter;
 import ai.djl.training.ParameterStore;
 import com.typesafe.config.Config;
+import com.typesafe.config.ConfigFactory;
 import io.scoreflow.InvalidInputException;
 import io.scoreflow.ckpt.CheckpointSearch;
 import io.scoreflow.ckpt.LoadedCheckpoint;
 import io.scoreflow.config.Configs;
 import io.scoreflow.data.ImageGrid;
 import io.scoreflow.data.Npz;
+import io.scoreflow.data.PngFolder;
 import io.scoreflow.data.SampleShape;
 import io.scoreflow.math.InPlace;
 import io.scoreflow.math.KeyedRandom;
@@ -40,7 +43,9 @@ public final class SampleJob {
 
   /**
    * What to sample. {@code step} null means the newest valid checkpoint; {@code outPrefix} null
-   * means {@code RUN/samples/step-N-SAMPLER-K}.
+   * means {@code RUN/samples/step-N-SAMPLER-K}; {@code sampleOptions} are {@code scoreflow.sample}
+   * keys (pc's predictor, corrector, snr, corrector-steps) that override the run's config; {@code
+   * guide} null means unconditional sampling.
    */
   public record Request(
       Path run,
@@ -52,15 +57,52 @@ public final class SampleJob {
       int batch,
       long seed,
       Path outPrefix,
-      Device device) {
+      Device device,
+      Map<String, Object> sampleOptions,
+      Guide guide) {
+
+    public Request(
+        Path run,
+        Long step,
+        String weights,
+        String sampler,
+        int steps,
+        int count,
+        int batch,
+        long seed,
+        Path outPrefix,
+        Device device) {
+      this(
+          run, step, weights, sampler, steps, count, batch, seed, outPrefix, device, Map.of(),
+          null);
+    }
 
     public Request {
+      sampleOptions = Map.copyOf(sampleOptions);
       require(count >= 1, "--count must be >= 1, got %s", count);
       require(batch >= 1, "--batch must be >= 1, got %s", batch);
       require(
           weights.equals("ema") || weights.equals("model"),
           "--weights must be ema or model, got %s",
           weights);
+    }
+  }
+
+  /**
+   * Controllable generation (score_sde's {@code controllable_generation.py}): every sample
+   * completes {@code image}. {@link Kind#INPAINT} fills the pixels that are black in {@code mask}
+   * (a grayscale PNG of the image's size; white, ≥ 128, is kept); {@link Kind#COLORIZE} colours the
+   * image's gray scale (the channel mean), {@code mask} null.
+   */
+  public record Guide(Kind kind, Path image, Path mask) {
+    public enum Kind {
+      INPAINT,
+      COLORIZE
+    }
+
+    /** The output name's word: {@code inpaint} or {@code colorize}. */
+    String word() {
+      return kind == Kind.INPAINT ? "inpaint" : "colorize";
     }
   }
 
@@ -122,8 +164,15 @@ public final class SampleJob {
             checkpoint.group(r.weights().equals("ema") ? TrainState.EMA : TrainState.MODEL));
       }
       Sampler sampler =
-          Sampler.of(r.sampler(), sde, r.steps(), config.getConfig("scoreflow.sample"));
+          Sampler.of(
+              r.sampler(),
+              sde,
+              r.steps(),
+              ConfigFactory.parseMap(r.sampleOptions())
+                  .withFallback(config.getConfig("scoreflow.sample")));
       Engine.getInstance().setRandomSeed((int) KeyedRandom.hash(r.seed(), checkpoint.step()));
+      Guided guided =
+          r.guide() == null ? null : guided(r.guide(), shape, sampler, model.scaler(), manager);
       float[] all = new float[r.count() * shape.size()];
       int done = 0;
       ParameterStore store = new ParameterStore(manager, false);
@@ -132,13 +181,18 @@ public final class SampleJob {
         int n = Math.min(r.batch(), r.count() - done);
         int base = done;
         try (NDManager scope = manager.newSubManager()) {
+          IntConsumer stepDone = k -> progress.accept(base * sampler.steps() + k * n);
           NDArray y =
-              sampler.sample(
-                  score,
-                  shape.batchShape(n),
-                  DataType.FLOAT32,
-                  scope,
-                  k -> progress.accept(base * sampler.steps() + k * n));
+              guided == null
+                  ? sampler.sample(score, shape.batchShape(n), DataType.FLOAT32, scope, stepDone)
+                  : ((PredictorCorrectorSampler) sampler)
+                      .sample(
+                          score,
+                          shape.batchShape(n),
+                          DataType.FLOAT32,
+                          scope,
+                          stepDone,
+                          guided.condition());
           model.scaler().inverse(y);
           System.arraycopy(y.toFloatArray(), 0, all, done * shape.size(), n * shape.size());
         }
@@ -150,7 +204,12 @@ public final class SampleJob {
               : r.run()
                   .resolve("samples")
                   .resolve(
-                      String.format("step-%09d-%s-%d", checkpoint.step(), r.sampler(), r.steps()));
+                      String.format(
+                          "step-%09d-%s%s-%d",
+                          checkpoint.step(),
+                          r.guide() == null ? "" : r.guide().word() + "-",
+                          r.sampler(),
+                          r.steps()));
       Path parent = prefix.toAbsolutePath().getParent();
       try {
         Files.createDirectories(parent);
@@ -167,11 +226,108 @@ public final class SampleJob {
       Path png = null;
       if (shape instanceof SampleShape.Image image) {
         png = Path.of(prefix + ".png");
-        ImageGrid.write(all, image, r.count(), png);
+        if (guided == null) {
+          ImageGrid.write(all, image, r.count(), png);
+        } else {
+          ImageGrid.write(guided.rows(all, image, r.count()), image, 3 * r.count(), 3, png);
+        }
       }
       return new Result(
           checkpoint.step(), npz, png, r.count(), (System.nanoTime() - start) / 1_000_000, warning);
     }
+  }
+
+  /**
+   * A guide made ready: the condition in the model's space, and the input and middle column of the
+   * grid in the data's range (C × H × W each).
+   */
+  private record Guided(Conditioning condition, float[] input, float[] middle) {
+    /** The grid's rows: (input, mask or gray scale, result) for every sample. */
+    float[] rows(float[] samples, SampleShape.Image image, int count) {
+      int size = image.size();
+      float[] out = new float[3 * count * size];
+      for (int n = 0; n < count; n++) {
+        System.arraycopy(input, 0, out, 3 * n * size, size);
+        System.arraycopy(middle, 0, out, (3 * n + 1) * size, size);
+        System.arraycopy(samples, n * size, out, (3 * n + 2) * size, size);
+      }
+      return out;
+    }
+  }
+
+  /** Reads and checks the guide's PNGs against the run's model, each problem one line. */
+  private static Guided guided(
+      Guide guide,
+      SampleShape shape,
+      Sampler sampler,
+      io.scoreflow.run.DataScaler scaler,
+      NDManager manager) {
+    String flag = guide.kind() == Guide.Kind.INPAINT ? "--inpaint" : "--colorize";
+    if (!(shape instanceof SampleShape.Image image)) {
+      throw new InvalidInputException(flag + " needs a run of images; this run samples " + shape);
+    }
+    if (!(sampler instanceof PredictorCorrectorSampler)) {
+      throw new InvalidInputException(
+          flag + " needs --sampler pc or euler-maruyama (predictor-corrector), not ode");
+    }
+    PngFolder.Image png = PngFolder.read(guide.image());
+    int h = image.height();
+    int w = image.width();
+    require(
+        png.width() == w && png.height() == h,
+        "%s is %dx%d but the run's model makes %dx%d images",
+        guide.image(),
+        png.width(),
+        png.height(),
+        w,
+        h);
+    int c = image.channels();
+    int plane = h * w;
+    if (guide.kind() == Guide.Kind.COLORIZE) {
+      require(
+          c == 3,
+          "--colorize needs a model of RGB images; the run's has %d channel%s",
+          c,
+          c == 1 ? "" : "s");
+      float[] gray = new float[plane];
+      for (int p = 0; p < plane; p++) {
+        gray[p] = (png.rgb()[p] + png.rgb()[plane + p] + png.rgb()[2 * plane + p]) / 3f;
+      }
+      float[] shown = new float[3 * plane];
+      for (int ch = 0; ch < 3; ch++) {
+        System.arraycopy(gray, 0, shown, ch * plane, plane);
+      }
+      NDArray g = scaler.forward(manager.create(gray, new Shape(1, 1, h, w)));
+      return new Guided(new Conditioning.Colorize(g), png.rgb(), shown);
+    }
+    require(
+        c == 3 || png.gray(),
+        "%s is a colour image but the run's model makes grayscale (1-channel) images",
+        guide.image());
+    PngFolder.Image mask = PngFolder.read(guide.mask());
+    require(
+        mask.width() == png.width() && mask.height() == png.height(),
+        "mask %s is %dx%d but image %s is %dx%d",
+        guide.mask(),
+        mask.width(),
+        mask.height(),
+        guide.image(),
+        png.width(),
+        png.height());
+    require(
+        mask.gray(),
+        "mask %s must be a grayscale PNG (white: keep, black: fill); it is a colour image",
+        guide.mask());
+    float[] known = new float[c * plane];
+    for (int ch = 0; ch < c; ch++) {
+      for (int p = 0; p < plane; p++) {
+        known[ch * plane + p] = mask.rgb()[p] >= 0.5f ? 1f : 0f;
+      }
+    }
+    float[] input = java.util.Arrays.copyOf(png.rgb(), c * plane);
+    NDArray data = scaler.forward(manager.create(input.clone(), new Shape(1, c, h, w)));
+    NDArray m = manager.create(known, new Shape(1, c, h, w));
+    return new Guided(new Conditioning.Inpaint(data, m), input, known);
   }
 
   private static InvalidInputException nothingToSample(

@@ -10,8 +10,7 @@ import io.scoreflow.sde.ForwardSde;
 import java.util.function.IntConsumer;
 
 /** A reverse-time sampler: from the prior at T to samples at 0, driven by a score function. */
-public sealed interface Sampler
-    permits EulerMaruyamaSampler, PredictorCorrectorSampler, ProbabilityFlowSampler {
+public sealed interface Sampler permits PredictorCorrectorSampler, ProbabilityFlowSampler {
 
   /** Draws {@code shape[0]} samples into {@code manager}, reporting each finished step (1..K). */
   NDArray sample(
@@ -24,13 +23,21 @@ public sealed interface Sampler
     return sample(score, shape, dtype, manager, k -> {});
   }
 
-  /** The sampler named {@code name} (euler-maruyama, pc, ode) with the options of {@code c}. */
+  /**
+   * The sampler named {@code name} (euler-maruyama, pc, ode) with the options of {@code c} (a
+   * {@code scoreflow.sample} block: pc's predictor, corrector, snr and corrector-steps).
+   */
   static Sampler of(String name, ForwardSde sde, int steps, Config c) {
     return switch (name) {
-      case "euler-maruyama", "em" -> new EulerMaruyamaSampler(sde, steps);
+      case "euler-maruyama", "em" -> PredictorCorrectorSampler.eulerMaruyama(sde, steps);
       case "pc" ->
           new PredictorCorrectorSampler(
-              sde, steps, c.getDouble("snr"), c.getInt("corrector-steps"));
+              sde,
+              steps,
+              Predictor.of(c.getString("predictor"), sde),
+              Corrector.of(
+                  c.getString("corrector"), c.getDouble("snr"), c.getInt("corrector-steps")),
+              true);
       case "ode" -> new ProbabilityFlowSampler(sde, steps);
       default ->
           throw new InvalidInputException(

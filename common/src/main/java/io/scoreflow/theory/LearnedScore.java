@@ -18,8 +18,8 @@ import io.scoreflow.model.Nonlinearity;
 import io.scoreflow.model.ScoreNetConfig.EmbeddingType;
 import io.scoreflow.model.ScoreNetworks;
 import io.scoreflow.run.Parametrisation;
-import io.scoreflow.sample.EulerMaruyamaSampler;
 import io.scoreflow.sample.NetworkScore;
+import io.scoreflow.sample.PredictorCorrectorSampler;
 import io.scoreflow.sde.ForwardSde;
 import io.scoreflow.sde.Schedule;
 import io.scoreflow.train.AdamOptions;
@@ -154,7 +154,7 @@ public final class LearnedScore {
           NetworkScore score =
               new NetworkScore(net, parametrisation, sde, new ParameterStore(scope, false));
           NDArray y =
-              new EulerMaruyamaSampler(sde, o.samplerSteps())
+              PredictorCorrectorSampler.eulerMaruyama(sde, o.samplerSteps())
                   .sample(score, new Shape(o.samples(), d), DataType.FLOAT32, scope);
           fit = GaussianStats.fit(y);
         }

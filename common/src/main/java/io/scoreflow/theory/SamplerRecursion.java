@@ -2,6 +2,9 @@ package io.scoreflow.theory;
 
 import static io.scoreflow.InvalidInputException.require;
 
+import io.scoreflow.InvalidInputException;
+import io.scoreflow.sample.Corrector;
+import io.scoreflow.sample.Predictor;
 import io.scoreflow.sde.ForwardSde;
 
 /**
@@ -33,6 +36,51 @@ public final class SamplerRecursion {
    */
   public static GaussianLaw probabilityFlow(ForwardSde sde, int steps, GaussianLaw data) {
     return recursion(sde, steps, data, 0.5, false);
+  }
+
+  /**
+   * The law of a predictor–corrector sampler's output on Gaussian data (same prior and times). A
+   * predictor step {@code a y + b score + c ξ} maps (μ, V) to {@code (κ μ + b a1 m / v, κ² V + c²)}
+   * with {@code κ = a − b / v}; an annealed Langevin step of size ε is the same map with {@code a =
+   * 1, b = ε, c² = 2ε}. The Langevin corrector's step depends on the batch, so it has no recursion.
+   *
+   * @throws InvalidInputException for the Langevin corrector
+   */
+  public static GaussianLaw predictorCorrector(
+      ForwardSde sde,
+      int steps,
+      Predictor predictor,
+      Corrector corrector,
+      boolean denoise,
+      GaussianLaw data) {
+    require(steps >= 1, "--steps must be >= 1, got %s", steps);
+    if (corrector instanceof Corrector.Langevin) {
+      throw new InvalidInputException(
+          "corrector 'langevin' has no exact recursion (its step depends on the batch)");
+    }
+    double horizon = sde.horizon();
+    double eta = horizon / steps;
+    double mean = 0;
+    double var = sde.priorVariance();
+    double dataVar = data.std() * data.std();
+    for (int k = 0; k < steps; k++) {
+      double s = horizon - k * eta;
+      double a1 = sde.meanCoeff(s);
+      double v = a1 * a1 * dataVar + sde.variance(s);
+      if (corrector instanceof Corrector.Ald ald) {
+        double epsilon = ald.stepSize(sde, s, eta);
+        double c = 1 - epsilon / v;
+        for (int i = 0; i < ald.steps(); i++) {
+          mean = c * mean + epsilon * a1 * data.mean() / v;
+          var = c * c * var + 2 * epsilon;
+        }
+      }
+      Predictor.Step p = predictor.at(sde, s, eta);
+      double c = p.a() - p.b() / v;
+      mean = c * mean + p.b() * a1 * data.mean() / v;
+      var = c * c * var + (denoise && k == steps - 1 ? 0 : p.noise() * p.noise());
+    }
+    return new GaussianLaw(mean, Math.sqrt(var), data.dim());
   }
 
   /**

@@ -65,7 +65,13 @@ class EulerMaruyamaMonteCarloTest {
     // score and 300 steps its output must be close to the data itself. The tolerance (0.03 on
     // the mean and std) is ten times the statistical error and well below the prior's offset.
     ForwardSde sde = sde(name);
-    double[] m = moments(new PredictorCorrectorSampler(sde, 300, 0.16, 1), sde, mean, std);
+    double[] m =
+        moments(
+            new PredictorCorrectorSampler(
+                sde, 300, new Predictor.EulerMaruyama(), new Corrector.Langevin(0.16, 1), true),
+            sde,
+            mean,
+            std);
     assertEquals(mean, m[0], 0.03, "mean");
     assertEquals(std, Math.sqrt(m[1]), 0.03, "std");
   }
@@ -87,7 +93,7 @@ class EulerMaruyamaMonteCarloTest {
     Engine.getInstance().setRandomSeed(1234);
     try (NDManager manager = NDManager.newBaseManager()) {
       NDArray y =
-          new EulerMaruyamaSampler(sde, steps)
+          PredictorCorrectorSampler.eulerMaruyama(sde, steps)
               .sample(
                   new GaussianScore(sde, mean, std),
                   new Shape(SAMPLES, 1),

@@ -58,6 +58,7 @@ class MetricsAssetsTest {
     training.onCheckpoint(1);
     eval.onFid(1, 1);
     eval.onInceptionScore(1, 1);
+    eval.onKid(1, 1);
     eval.onFallbackFd(1, 1);
     eval.onW2(1, 1);
     eval.onSampled(1, 1);
@@ -116,6 +117,7 @@ class MetricsAssetsTest {
             "scoreflow_eval_fid",
             "scoreflow_eval_fd_fallback",
             "scoreflow_eval_inception_score",
+            "scoreflow_eval_kid",
             "scoreflow_eval_w2",
             "scoreflow_sampler_images_total")) {
       assertTrue(used.contains(needed), "dashboard lacks " + needed);

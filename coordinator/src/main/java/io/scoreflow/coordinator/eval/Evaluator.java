@@ -297,16 +297,18 @@ public final class Evaluator {
       case FID -> {
         metrics.onFid(m.step(), r.value());
         metrics.onInceptionScore(m.step(), r.inceptionScore());
+        metrics.onKid(m.step(), r.kid());
       }
     }
     lastEvaluated = m.step();
     ctx.getLog()
         .info(
-            "job {} step {}: {} = {} ({} samples)",
+            "job {} step {}: {} = {}{} ({} samples)",
             settings.job(),
             m.step(),
             describe(r.kind()),
             r.value(),
+            Double.isNaN(r.kid()) ? "" : ", kid = " + r.kid(),
             r.samples());
     return dispatch();
   }

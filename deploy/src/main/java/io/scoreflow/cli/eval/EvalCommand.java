@@ -6,6 +6,7 @@ import picocli.CommandLine.Command;
 @Command(
     name = "eval",
     mixinStandardHelpOptions = true,
-    description = "Evaluation: Frechet distance between feature sets, cached reference statistics.",
-    subcommands = {EvalFdCommand.class, EvalStatsCommand.class})
+    description =
+        "Evaluation: Frechet distance and KID between feature sets, cached reference statistics.",
+    subcommands = {EvalFdCommand.class, EvalKidCommand.class, EvalStatsCommand.class})
 public final class EvalCommand {}

@@ -1,6 +1,7 @@
 package io.scoreflow.cli.sample;
 
 import com.typesafe.config.Config;
+import io.scoreflow.InvalidInputException;
 import io.scoreflow.cli.output.Json;
 import io.scoreflow.cli.output.Progress;
 import io.scoreflow.config.ConfigValues;
@@ -48,9 +49,63 @@ public final class SampleCommand implements Callable<Integer> {
       names = "--sampler",
       paramLabel = "S",
       description =
-          "euler-maruyama (the paper's), pc or ode (default: the run's scoreflow.sample.sampler,"
+          "euler-maruyama (the paper's), pc (predictor-corrector: --predictor, --corrector) or ode"
+              + " (default: the run's scoreflow.sample.sampler,"
               + " euler-maruyama unless its config set another).")
   String sampler;
+
+  @Option(
+      names = "--predictor",
+      paramLabel = "P",
+      description =
+          "pc's predictor: euler-maruyama, reverse-diffusion or ancestral (VP and VE schedules"
+              + " only) (default: the run's scoreflow.sample.predictor, euler-maruyama).")
+  String predictor;
+
+  @Option(
+      names = "--corrector",
+      paramLabel = "C",
+      description =
+          "pc's corrector: none, langevin or ald (annealed Langevin dynamics) (default: the run's"
+              + " scoreflow.sample.corrector, langevin).")
+  String corrector;
+
+  @Option(
+      names = "--snr",
+      paramLabel = "X",
+      description = "pc's corrector signal-to-noise ratio (default: scoreflow.sample.snr, 0.16).")
+  Double snr;
+
+  @Option(
+      names = "--corrector-steps",
+      paramLabel = "N",
+      description =
+          "pc's corrector steps per predictor step (default: scoreflow.sample.corrector-steps, 1).")
+  Integer correctorSteps;
+
+  @Option(
+      names = "--inpaint",
+      paramLabel = "IMAGE",
+      description =
+          "Inpaint this PNG (the model's size): every sample keeps the pixels that are white in"
+              + " --mask and fills the black ones (score_sde's PC inpainting); the grid shows rows"
+              + " of (image, mask, result).")
+  Path inpaint;
+
+  @Option(
+      names = "--mask",
+      paramLabel = "MASK",
+      description =
+          "With --inpaint: a grayscale PNG of the image's size, white = keep, black = fill.")
+  Path mask;
+
+  @Option(
+      names = "--colorize",
+      paramLabel = "IMAGE",
+      description =
+          "Colourise this PNG's gray scale (the channel mean; the model's size, RGB models): every"
+              + " sample keeps it and fills the colours; the grid shows rows of (image, gray, result).")
+  Path colorize;
 
   @Option(
       names = "--steps",
@@ -90,11 +145,24 @@ public final class SampleCommand implements Callable<Integer> {
         this.sampler != null ? this.sampler : ConfigValues.string(config, SAMPLE + "sampler");
     int steps = this.steps != null ? this.steps : atLeastOne(config, SAMPLE + "steps");
     int count = this.count != null ? this.count : atLeastOne(config, SAMPLE + "count");
+    Map<String, Object> pc = pcOptions(sampler);
+    SampleJob.Guide guide = guide();
     Progress progress = new Progress(spec.commandLine().getErr(), "sample", (long) count * steps);
     SampleJob.Result r =
         SampleJob.run(
             new SampleJob.Request(
-                run, step, weights, sampler, steps, count, batch, seed, out, Devices.parse(device)),
+                run,
+                step,
+                weights,
+                sampler,
+                steps,
+                count,
+                batch,
+                seed,
+                out,
+                Devices.parse(device),
+                pc,
+                guide),
             done -> progress.update(done, ""));
     r.warning().ifPresent(w -> spec.commandLine().getErr().println("scoreflow: warning: " + w));
     PrintWriter outWriter = spec.commandLine().getOut();
@@ -116,6 +184,47 @@ public final class SampleCommand implements Callable<Integer> {
               + (r.png() == null ? "" : ", " + r.png()));
     }
     return 0;
+  }
+
+  /** --inpaint with --mask, or --colorize, or neither. */
+  private SampleJob.Guide guide() {
+    if (inpaint != null && colorize != null) {
+      throw new InvalidInputException("--inpaint and --colorize cannot be used together");
+    }
+    if (inpaint != null) {
+      if (mask == null) {
+        throw new InvalidInputException("--inpaint needs --mask MASK (white = keep, black = fill)");
+      }
+      return new SampleJob.Guide(SampleJob.Guide.Kind.INPAINT, inpaint, mask);
+    }
+    if (mask != null) {
+      throw new InvalidInputException("--mask applies to --inpaint only");
+    }
+    return colorize == null
+        ? null
+        : new SampleJob.Guide(SampleJob.Guide.Kind.COLORIZE, colorize, null);
+  }
+
+  /** The pc flags given, as scoreflow.sample keys; refused for another sampler (never ignored). */
+  private Map<String, Object> pcOptions(String sampler) {
+    Map<String, Object> pc = new LinkedHashMap<>();
+    if (predictor != null) {
+      pc.put("predictor", predictor);
+    }
+    if (corrector != null) {
+      pc.put("corrector", corrector);
+    }
+    if (snr != null) {
+      pc.put("snr", snr);
+    }
+    if (correctorSteps != null) {
+      pc.put("corrector-steps", correctorSteps);
+    }
+    if (!pc.isEmpty() && !sampler.equals("pc")) {
+      throw new InvalidInputException(
+          "--" + pc.keySet().iterator().next() + " applies to --sampler pc only, not " + sampler);
+    }
+    return pc;
   }
 
   private static int atLeastOne(Config config, String path) {

@@ -1,7 +1,10 @@
 package io.scoreflow.cli.theory;
 
+import io.scoreflow.InvalidInputException;
 import io.scoreflow.cli.output.Describe;
 import io.scoreflow.cli.output.Json;
+import io.scoreflow.sample.Corrector;
+import io.scoreflow.sample.Predictor;
 import io.scoreflow.sde.ForwardSde;
 import io.scoreflow.theory.GaussianLaw;
 import io.scoreflow.theory.SamplerRecursion;
@@ -22,7 +25,8 @@ import picocli.CommandLine.Spec;
     description = {
       "Exact W2 between the output law of the Euler-Maruyama sampler (exact score, exact-variance"
           + " prior N(0, a2(T) I), eta = T/K, score at s = T - k eta) and the data N(M 1, S^2 I_D),"
-          + " through the closed Gaussian recursion (no sampling noise)."
+          + " through the closed Gaussian recursion (no sampling noise); with --predictor, of the"
+          + " pc sampler with that predictor and corrector none or ald."
     })
 public final class TheoryW2Command implements Callable<Integer> {
 
@@ -38,6 +42,31 @@ public final class TheoryW2Command implements Callable<Integer> {
   @Option(names = "--steps", required = true, paramLabel = "K", description = "Sampler steps.")
   int steps;
 
+  @Option(
+      names = "--predictor",
+      paramLabel = "P",
+      description =
+          "The law of the pc sampler with this predictor instead (euler-maruyama,"
+              + " reverse-diffusion, ancestral; its last step denoised, as `sample --sampler pc`).")
+  String predictor;
+
+  @Option(
+      names = "--corrector",
+      paramLabel = "C",
+      description =
+          "With --predictor: none (default) or ald; langevin has no exact law (its step depends on"
+              + " the batch).")
+  String corrector;
+
+  @Option(names = "--snr", paramLabel = "X", description = "ald's snr (default 0.16).")
+  Double snr;
+
+  @Option(
+      names = "--corrector-steps",
+      paramLabel = "N",
+      description = "ald's steps per predictor step (default 1).")
+  Integer correctorSteps;
+
   @Option(names = "--json", description = "Print JSON.")
   boolean json;
 
@@ -45,7 +74,22 @@ public final class TheoryW2Command implements Callable<Integer> {
   public Integer call() {
     ForwardSde sde = sdeOptions.single(name);
     GaussianLaw target = data.law();
-    GaussianLaw output = SamplerRecursion.eulerMaruyama(sde, steps, target);
+    if (predictor == null && (corrector != null || snr != null || correctorSteps != null)) {
+      throw new InvalidInputException(
+          "--corrector, --snr and --corrector-steps apply with --predictor only");
+    }
+    Corrector c =
+        predictor == null
+            ? null
+            : Corrector.of(
+                corrector == null ? "none" : corrector,
+                snr == null ? 0.16 : snr,
+                correctorSteps == null ? 1 : correctorSteps);
+    GaussianLaw output =
+        predictor == null
+            ? SamplerRecursion.eulerMaruyama(sde, steps, target)
+            : SamplerRecursion.predictorCorrector(
+                sde, steps, Predictor.of(predictor, sde), c, true, target);
     double w2 = output.w2(target);
     PrintWriter out = spec.commandLine().getOut();
     if (json) {
@@ -56,6 +100,11 @@ public final class TheoryW2Command implements Callable<Integer> {
       result.put("sde", sde.name());
       result.put("params", Describe.parameters(sde));
       result.put("steps", steps);
+      result.put("sampler", predictor == null ? "euler-maruyama" : "pc");
+      if (predictor != null) {
+        result.put("predictor", Predictor.of(predictor, sde).name());
+        result.put("corrector", c.name());
+      }
       result.put("dim", target.dim());
       result.put("data_mean", target.mean());
       result.put("data_std", target.std());
@@ -64,8 +113,9 @@ public final class TheoryW2Command implements Callable<Integer> {
     }
     out.printf(
         Locale.ROOT,
-        "%s, K = %d, data N(%s, %s^2 I_%d)%n",
+        "%s, %sK = %d, data N(%s, %s^2 I_%d)%n",
         Describe.sde(sde),
+        predictor == null ? "" : "pc " + predictor + " + " + c.name() + ", ",
         steps,
         target.mean(),
         target.std(),

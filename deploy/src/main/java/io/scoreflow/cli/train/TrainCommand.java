@@ -198,11 +198,12 @@ public final class TrainCommand implements Callable<Integer> {
           case FID -> {
             metrics.onFid(step, r.value());
             metrics.onInceptionScore(step, r.inceptionScore());
+            metrics.onKid(step, r.kid());
           }
         }
         err.printf(
             java.util.Locale.ROOT,
-            "%neval step %d: %s = %.6g (%d EMA samples, %.1fs)%n",
+            "%neval step %d: %s = %.6g%s (%d EMA samples, %.1fs)%n",
             step,
             switch (r.kind()) {
               case W2 -> "w2";
@@ -211,6 +212,9 @@ public final class TrainCommand implements Callable<Integer> {
                   "fd_fallback (" + io.scoreflow.eval.PooledPixels.NAME + ", not FID)";
             },
             r.value(),
+            Double.isNaN(r.kid())
+                ? ""
+                : String.format(java.util.Locale.ROOT, ", kid = %.6g", r.kid()),
             r.samples(),
             r.seconds());
         metrics.onSampled(r.samples(), r.seconds());
