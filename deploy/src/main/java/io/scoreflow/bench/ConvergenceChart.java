@@ -1,5 +1,6 @@
 package io.scoreflow.bench;
 
+import io.scoreflow.theory.SweepChart;
 import java.awt.Color;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -17,17 +18,6 @@ import org.knowm.xchart.style.markers.SeriesMarkers;
 /** {@link ConvergenceBenchmark}'s curves as one PNG: the loss and the metric against step. */
 public final class ConvergenceChart {
 
-  private static final Color[] PALETTE = {
-    new Color(0, 0, 0),
-    new Color(31, 119, 180),
-    new Color(255, 127, 14),
-    new Color(44, 160, 44),
-    new Color(214, 39, 40),
-    new Color(148, 103, 189),
-    new Color(140, 86, 75),
-    new Color(227, 119, 194)
-  };
-
   private ConvergenceChart() {}
 
   /** Writes the chart through a temporary file, so a failure leaves no half PNG. */
@@ -38,7 +28,7 @@ public final class ConvergenceChart {
         chart(title + ": " + r.metric() + " of EMA samples, at equal steps", r.metric(), true);
     int i = 0;
     for (ConvergenceBenchmark.Curve c : r.curves()) {
-      Color color = PALETTE[i++ % PALETTE.length];
+      Color color = SweepChart.PALETTE.get(i++ % SweepChart.PALETTE.size());
       String label =
           String.format(
               Locale.ROOT, "%s (%.3g MB/step/rank)", c.mode().name(), c.bytesPerStep() / (1 << 20));

@@ -249,14 +249,7 @@ class DistributedTrainCliTest {
     assertEquals(30, rank0.size());
     assertEquals(rank0, checksums(whole, 1));
 
-    Path split = dir.resolve("split");
-    assertEquals(0, train(conf, split, 20, bf16).code());
-    String[] resume = java.util.Arrays.copyOf(bf16, bf16.length + 1);
-    resume[bf16.length] = "--resume";
-    CliTest.Result resumed = train(conf, split, 30, resume);
-    assertEquals(0, resumed.code(), resumed.err());
-    assertEquals(checksums(split, 0), checksums(split, 1));
-    assertEquals(rank0.get(29L), checksums(split, 0).get(29L), "resumed at 20, equal at 30");
+    assertResumesBitForBit(conf, dir.resolve("split"), 20, 30, rank0, bf16);
 
     // fp32 trains other parameters from the same seed: the wire really changed.
     Path fp32 = dir.resolve("fp32");
@@ -287,14 +280,7 @@ class DistributedTrainCliTest {
     assertEquals(List.of(3L, 7L, 9L, 11L, 15L, 19L), List.copyOf(rank0.keySet()));
     assertEquals(rank0, checksums(whole, 1));
 
-    Path split = dir.resolve("split");
-    assertEquals(0, train(conf, split, 10, local).code());
-    String[] resume = java.util.Arrays.copyOf(local, local.length + 1);
-    resume[local.length] = "--resume";
-    CliTest.Result resumed = train(conf, split, 20, resume);
-    assertEquals(0, resumed.code(), resumed.err());
-    assertEquals(rank0.get(19L), checksums(split, 0).get(19L), "resumed at 10, equal at 20");
-    assertEquals(checksums(split, 0), checksums(split, 1));
+    assertResumesBitForBit(conf, dir.resolve("split"), 10, 20, rank0, local);
   }
 
   /**
@@ -313,11 +299,27 @@ class DistributedTrainCliTest {
     Map<Long, String> rank0 = checksums(whole, 0);
     assertEquals(20, rank0.size());
     assertEquals(rank0, checksums(whole, 1));
-    Path split = dir.resolve("split");
-    assertEquals(0, train(conf, split, 10, delayed).code());
-    CliTest.Result resumed = train(conf, split, 20, delayed[0], delayed[1], "--resume");
+    assertResumesBitForBit(conf, dir.resolve("split"), 10, 20, rank0, delayed);
+  }
+
+  /**
+   * Trains {@code mode} to {@code stop} into {@code split}, resumes it to {@code end}, and checks
+   * that both ranks end with the parameters {@code uninterrupted} (rank 0's checksums of a run
+   * straight to {@code end}) had.
+   */
+  private static void assertResumesBitForBit(
+      Path conf, Path split, int stop, int end, Map<Long, String> uninterrupted, String... mode)
+      throws Exception {
+    assertEquals(0, train(conf, split, stop, mode).code());
+    String[] resume = java.util.Arrays.copyOf(mode, mode.length + 1);
+    resume[mode.length] = "--resume";
+    CliTest.Result resumed = train(conf, split, end, resume);
     assertEquals(0, resumed.code(), resumed.err());
-    assertEquals(rank0.get(19L), checksums(split, 0).get(19L), "resumed at 10, equal at 20");
+    long last = end - 1;
+    assertEquals(
+        uninterrupted.get(last),
+        checksums(split, 0).get(last),
+        "resumed at " + stop + ", equal at " + end);
     assertEquals(checksums(split, 0), checksums(split, 1));
   }
 
