@@ -11,6 +11,7 @@ import ai.djl.ndarray.types.DataType;
 import ai.djl.nn.Parameter;
 import ai.djl.training.ParameterStore;
 import com.typesafe.config.Config;
+import com.typesafe.config.ConfigFactory;
 import io.scoreflow.InvalidInputException;
 import io.scoreflow.ckpt.CheckpointSearch;
 import io.scoreflow.ckpt.LoadedCheckpoint;
@@ -66,10 +67,18 @@ public final class SampleJob {
 
   /**
    * Where the outputs went. {@code png} is null for vector data. {@code warning}, if present, says
-   * that the newest checkpoint failed verification and an older one was sampled.
+   * that the newest checkpoint failed verification and an older one was sampled. {@code nfe} is the
+   * number of score (network) evaluations per batch, averaged over the batches (adaptive samplers
+   * spend a different number on each).
    */
   public record Result(
-      long checkpointStep, Path npz, Path png, int count, long millis, Optional<String> warning) {}
+      long checkpointStep,
+      Path npz,
+      Path png,
+      int count,
+      long millis,
+      Optional<String> warning,
+      double nfe) {}
 
   private SampleJob() {}
 
@@ -80,7 +89,15 @@ public final class SampleJob {
    * runs and restored afterwards.
    */
   public static Result run(Request r, IntConsumer progress) {
-    return io.scoreflow.math.GradMode.off(() -> runWithoutGrad(r, progress));
+    return run(r, ConfigFactory.empty(), progress);
+  }
+
+  /**
+   * As {@link #run(Request, IntConsumer)}, with {@code sampleOptions} (keys of {@code
+   * scoreflow.sample}, such as {@code rtol}) over the run's own.
+   */
+  public static Result run(Request r, Config sampleOptions, IntConsumer progress) {
+    return io.scoreflow.math.GradMode.off(() -> runWithoutGrad(r, sampleOptions, progress));
   }
 
   /**
@@ -97,7 +114,7 @@ public final class SampleJob {
     return Configs.load(configFile.toString(), List.of());
   }
 
-  private static Result runWithoutGrad(Request r, IntConsumer progress) {
+  private static Result runWithoutGrad(Request r, Config sampleOptions, IntConsumer progress) {
     Config config = runConfig(r.run());
     ForwardSde sde = TrainSetup.sde(config);
     SampleShape shape = TrainSetup.sampleShape(config);
@@ -122,12 +139,23 @@ public final class SampleJob {
             checkpoint.group(r.weights().equals("ema") ? TrainState.EMA : TrainState.MODEL));
       }
       Sampler sampler =
-          Sampler.of(r.sampler(), sde, r.steps(), config.getConfig("scoreflow.sample"));
+          Sampler.of(
+              r.sampler(),
+              sde,
+              r.steps(),
+              sampleOptions.withFallback(config.getConfig("scoreflow.sample")));
       Engine.getInstance().setRandomSeed((int) KeyedRandom.hash(r.seed(), checkpoint.step()));
       float[] all = new float[r.count() * shape.size()];
       int done = 0;
       ParameterStore store = new ParameterStore(manager, false);
-      NetworkScore score = new NetworkScore(model.network(), model.parametrisation(), sde, store);
+      NetworkScore network = new NetworkScore(model.network(), model.parametrisation(), sde, store);
+      long[] evaluations = {0};
+      ScoreFunction score =
+          (x, t) -> {
+            evaluations[0]++;
+            return network.score(x, t);
+          };
+      int batches = 0;
       while (done < r.count()) {
         int n = Math.min(r.batch(), r.count() - done);
         int base = done;
@@ -143,6 +171,7 @@ public final class SampleJob {
           System.arraycopy(y.toFloatArray(), 0, all, done * shape.size(), n * shape.size());
         }
         done += n;
+        batches++;
       }
       Path prefix =
           r.outPrefix() != null
@@ -170,7 +199,13 @@ public final class SampleJob {
         ImageGrid.write(all, image, r.count(), png);
       }
       return new Result(
-          checkpoint.step(), npz, png, r.count(), (System.nanoTime() - start) / 1_000_000, warning);
+          checkpoint.step(),
+          npz,
+          png,
+          r.count(),
+          (System.nanoTime() - start) / 1_000_000,
+          warning,
+          (double) evaluations[0] / batches);
     }
   }
 

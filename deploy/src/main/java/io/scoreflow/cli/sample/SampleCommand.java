@@ -1,6 +1,7 @@
 package io.scoreflow.cli.sample;
 
 import com.typesafe.config.Config;
+import com.typesafe.config.ConfigFactory;
 import io.scoreflow.cli.output.Json;
 import io.scoreflow.cli.output.Progress;
 import io.scoreflow.config.ConfigValues;
@@ -48,15 +49,30 @@ public final class SampleCommand implements Callable<Integer> {
       names = "--sampler",
       paramLabel = "S",
       description =
-          "euler-maruyama (the paper's), pc or ode (default: the run's scoreflow.sample.sampler,"
+          "euler-maruyama (the paper's), pc, ode (probability flow, adaptive RK45) or ode-euler"
+              + " (probability flow, K Euler steps) (default: the run's scoreflow.sample.sampler,"
               + " euler-maruyama unless its config set another).")
   String sampler;
 
   @Option(
       names = "--steps",
       paramLabel = "K",
-      description = "Sampler steps (default: the run's scoreflow.sample.steps, 1000 unless set).")
+      description =
+          "Sampler steps (default: the run's scoreflow.sample.steps, 1000 unless set); ode is"
+              + " adaptive and uses K only as the progress bar's resolution.")
   Integer steps;
+
+  @Option(
+      names = "--rtol",
+      paramLabel = "R",
+      description = "Relative tolerance of the ode sampler's RK45 (default: the run's, 1e-5).")
+  Double rtol;
+
+  @Option(
+      names = "--atol",
+      paramLabel = "A",
+      description = "Absolute tolerance of the ode sampler's RK45 (default: the run's, 1e-5).")
+  Double atol;
 
   @Option(
       names = "--count",
@@ -95,6 +111,7 @@ public final class SampleCommand implements Callable<Integer> {
         SampleJob.run(
             new SampleJob.Request(
                 run, step, weights, sampler, steps, count, batch, seed, out, Devices.parse(device)),
+            sampleOptions(),
             done -> progress.update(done, ""));
     r.warning().ifPresent(w -> spec.commandLine().getErr().println("scoreflow: warning: " + w));
     PrintWriter outWriter = spec.commandLine().getOut();
@@ -104,6 +121,7 @@ public final class SampleCommand implements Callable<Integer> {
       m.put("count", r.count());
       m.put("npz", r.npz().toString());
       m.put("png", r.png() == null ? null : r.png().toString());
+      m.put("nfe", r.nfe());
       m.put("seconds", r.millis() / 1000.0);
       Json.print(outWriter, m);
     } else {
@@ -116,6 +134,18 @@ public final class SampleCommand implements Callable<Integer> {
               + (r.png() == null ? "" : ", " + r.png()));
     }
     return 0;
+  }
+
+  /** The tolerance flags given, as scoreflow.sample keys over the run's. */
+  private Config sampleOptions() {
+    Map<String, Object> o = new LinkedHashMap<>();
+    if (rtol != null) {
+      o.put("rtol", rtol);
+    }
+    if (atol != null) {
+      o.put("atol", atol);
+    }
+    return ConfigFactory.parseMap(o);
   }
 
   private static int atLeastOne(Config config, String path) {
