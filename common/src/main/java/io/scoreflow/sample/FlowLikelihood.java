@@ -80,6 +80,11 @@ public final class FlowLikelihood {
     return eps;
   }
 
+  /** Where the integration ends: the SDE's horizon T. */
+  public double horizon() {
+    return sde.horizon();
+  }
+
   /**
    * {@code log q_ε} of the batch {@code x} (N×…, any dtype the score takes). Runs with grad mode
    * off except inside each vector–Jacobian product; every array it makes is freed before it

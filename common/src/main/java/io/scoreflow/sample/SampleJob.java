@@ -21,6 +21,7 @@ import io.scoreflow.data.Npz;
 import io.scoreflow.data.SampleShape;
 import io.scoreflow.math.InPlace;
 import io.scoreflow.math.KeyedRandom;
+import io.scoreflow.model.ScoreNetwork;
 import io.scoreflow.run.RunDirectory;
 import io.scoreflow.run.TrainSetup;
 import io.scoreflow.sde.ForwardSde;
@@ -121,23 +122,9 @@ public final class SampleJob {
     long start = System.nanoTime();
     try (NDManager manager = NDManager.newBaseManager(r.device())) {
       TrainSetup.Model model = TrainSetup.model(config, shape, sde, manager);
-      RunDirectory run = new RunDirectory(r.run());
-      LoadedCheckpoint checkpoint;
-      Optional<String> warning = Optional.empty();
-      try (NDManager scratch = manager.newSubManager()) {
-        // The same complete verification as resuming: the newest checkpoint that verifies, or
-        // exactly the one named (which then must verify; no fallback from what the user asked).
-        if (r.step() == null) {
-          CheckpointSearch<LoadedCheckpoint> search = run.reader().search(scratch);
-          checkpoint = search.found().orElseThrow(() -> nothingToSample(run, search));
-          warning = RunDirectory.fallbackWarning(search);
-        } else {
-          checkpoint = run.reader().load(r.step(), scratch);
-        }
-        loadInto(
-            model.network().stateDict(),
-            checkpoint.group(r.weights().equals("ema") ? TrainState.EMA : TrainState.MODEL));
-      }
+      Loaded checkpoint =
+          loadWeights(r.run(), r.step(), r.weights(), model.network(), manager, "sample");
+      Optional<String> warning = checkpoint.warning();
       Sampler sampler =
           Sampler.of(
               r.sampler(),
@@ -209,13 +196,45 @@ public final class SampleJob {
     }
   }
 
-  private static InvalidInputException nothingToSample(
-      RunDirectory run, CheckpointSearch<LoadedCheckpoint> search) {
+  /**
+   * Which checkpoint's weights were loaded; {@code warning}, if present, says that the newest
+   * checkpoint failed verification and an older one was used.
+   */
+  public record Loaded(long step, Optional<String> warning) {}
+
+  /**
+   * Loads the {@code weights} (ema or model) of the checkpoint {@code step} of the run directory
+   * {@code run} into {@code network}, with the same complete verification as resuming: {@code step}
+   * null means the newest checkpoint that verifies; a named one must verify (no fallback from what
+   * the user asked). {@code verb} names the use in errors ("cannot sample RUN: ...").
+   */
+  public static Loaded loadWeights(
+      Path run, Long step, String weights, ScoreNetwork network, NDManager manager, String verb) {
+    RunDirectory directory = new RunDirectory(run);
+    try (NDManager scratch = manager.newSubManager()) {
+      LoadedCheckpoint checkpoint;
+      Optional<String> warning = Optional.empty();
+      if (step == null) {
+        CheckpointSearch<LoadedCheckpoint> search = directory.reader().search(scratch);
+        checkpoint = search.found().orElseThrow(() -> nothingToLoad(directory, search, verb));
+        warning = RunDirectory.fallbackWarning(search);
+      } else {
+        checkpoint = directory.reader().load(step, scratch);
+      }
+      loadInto(
+          network.stateDict(),
+          checkpoint.group(weights.equals("ema") ? TrainState.EMA : TrainState.MODEL));
+      return new Loaded(checkpoint.step(), warning);
+    }
+  }
+
+  private static InvalidInputException nothingToLoad(
+      RunDirectory run, CheckpointSearch<LoadedCheckpoint> search, String verb) {
     if (search instanceof CheckpointSearch.NoneVerifies<LoadedCheckpoint> failed) {
       return new InvalidInputException(
-          "cannot sample " + run.path() + ": " + RunDirectory.failures(failed));
+          "cannot " + verb + " " + run.path() + ": " + RunDirectory.failures(failed));
     }
-    return new InvalidInputException(run.path() + " holds no checkpoint to sample from");
+    return new InvalidInputException(run.path() + " holds no checkpoint to " + verb + " from");
   }
 
   /** Copies a checkpoint's state_dict group into the network's parameters, by name. */

@@ -6,6 +6,7 @@ import picocli.CommandLine.Command;
 @Command(
     name = "eval",
     mixinStandardHelpOptions = true,
-    description = "Evaluation: Frechet distance between feature sets, cached reference statistics.",
-    subcommands = {EvalFdCommand.class, EvalStatsCommand.class})
+    description =
+        "Evaluation: Frechet distance between feature sets, cached reference statistics, bits/dim.",
+    subcommands = {EvalFdCommand.class, EvalStatsCommand.class, EvalLikelihoodCommand.class})
 public final class EvalCommand {}
