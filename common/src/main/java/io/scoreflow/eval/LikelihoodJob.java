@@ -144,19 +144,17 @@ public final class LikelihoodJob {
             sde,
             r.trace(),
             DormandPrince.Options.of(r.rtol(), r.atol()),
-            FlowLikelihood.DEFAULT_EPS);
+            FlowLikelihood.DEFAULT_EPS,
+            DataType.FLOAT32);
     try (NDManager manager = NDManager.newBaseManager(r.device())) {
       TrainSetup.Model model = TrainSetup.model(config, shape, sde, manager);
       SampleJob.Loaded checkpoint =
           SampleJob.loadWeights(
               r.run(), r.step(), r.weights(), model.network(), manager, "evaluate");
-      NetworkScore network =
+      // The network computes in float32 (flow's compute type); the solver's state stays float64.
+      ScoreFunction score =
           new NetworkScore(
               model.network(), model.parametrisation(), sde, new ParameterStore(manager, false));
-      // The network computes in float32; the solver's state stays float64.
-      ScoreFunction score =
-          (x, t) ->
-              network.score(x.toType(DataType.FLOAT32, false), t).toType(x.getDataType(), false);
       Measured m =
           bitsPerDim(
               score, flow, model.scaler(), data, count, r.batch(), r.seed(), manager, progress);

@@ -66,14 +66,32 @@ public final class FlowLikelihood {
   private final Trace trace;
   private final DormandPrince.Options options;
   private final double eps;
+  private final DataType compute;
 
+  /**
+   * As {@link #FlowLikelihood(ForwardSde, Trace, DormandPrince.Options, double, DataType)} with the
+   * score computed in the state's own type.
+   */
   public FlowLikelihood(ForwardSde sde, Trace trace, DormandPrince.Options options, double eps) {
+    this(sde, trace, options, eps, null);
+  }
+
+  /**
+   * @param compute the type the score is evaluated and differentiated in (float32 for a network)
+   *     while the solver's state keeps the type of the data it is given (float64, as score_sde's
+   *     scipy state); null: the state's type. The cast happens before the autograd leaf, because
+   *     DJL's {@code toType} does not pass gradients back: a network that casts its own input would
+   *     silently drop out of the divergence.
+   */
+  public FlowLikelihood(
+      ForwardSde sde, Trace trace, DormandPrince.Options options, double eps, DataType compute) {
     require(
         eps > 0 && eps < sde.horizon(), "--eps must be in (0, T=%s), got %s", sde.horizon(), eps);
     this.sde = sde;
     this.trace = trace;
     this.options = options;
     this.eps = eps;
+    this.compute = compute;
   }
 
   public double eps() {
@@ -147,6 +165,23 @@ public final class FlowLikelihood {
     }
   }
 
+  /**
+   * The drift at (x, t) and, per sample, {@code uᵀ (∂v/∂x) u} for the probe u of x's shape (the
+   * exact divergence when {@code probe} is null), as the solver's right-hand side computes them.
+   */
+  NDArray[] driftAndDivergence(ScoreFunction score, NDArray x, double t, NDArray probe) {
+    return GradMode.off(
+        () ->
+            probe == null
+                ? exactDivergence(
+                    score,
+                    x,
+                    t,
+                    units(x.getManager(), x.getShape(), x.getDataType()),
+                    (int) (x.getShape().size() / x.getShape().get(0)))
+                : hutchinson(score, x, t, probe));
+  }
+
   /** The drift (detached) and {@code uᵀ (∂v/∂x) u} per sample. */
   private NDArray[] hutchinson(ScoreFunction score, NDArray x, double t, NDArray probe) {
     NDArray[] vjp = vectorJacobian(score, x, t, probe);
@@ -174,15 +209,18 @@ public final class FlowLikelihood {
    * and one backward pass, on a fresh leaf copy of x so nothing accumulates between calls.
    */
   private NDArray[] vectorJacobian(ScoreFunction score, NDArray x, double t, NDArray u) {
-    NDArray leaf = x.duplicate();
+    DataType state = x.getDataType();
+    DataType type = compute == null ? state : compute;
+    NDArray leaf = x.toType(type, true);
     leaf.setRequiresGradient(true);
+    u = u.toType(type, false);
     NDArray drift;
     NDArray grad;
     try (GradientCollector collector = Engine.getInstance().newGradientCollector()) {
       NDArray v = Rk45FlowSampler.drift(sde, score, leaf, t);
       collector.backward(v.mul(u).sum());
-      drift = v.stopGradient();
-      grad = leaf.getGradient().duplicate();
+      drift = v.stopGradient().toType(state, false);
+      grad = leaf.getGradient().toType(state, true);
     }
     return new NDArray[] {drift, grad};
   }
