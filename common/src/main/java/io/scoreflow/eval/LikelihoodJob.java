@@ -151,6 +151,11 @@ public final class LikelihoodJob {
       SampleJob.Loaded checkpoint =
           SampleJob.loadWeights(
               r.run(), r.step(), r.weights(), model.network(), manager, "evaluate");
+      // Only the input's gradient is wanted: parameters that required one would have theirs
+      // computed (and accumulated) in every backward pass of the divergence.
+      for (ai.djl.nn.Parameter p : model.network().stateDict().values()) {
+        p.getArray().setRequiresGradient(false);
+      }
       // The network computes in float32 (flow's compute type); the solver's state stays float64.
       ScoreFunction score =
           new NetworkScore(
