@@ -1,5 +1,6 @@
 package io.scoreflow.math;
 
+import ai.djl.engine.Engine;
 import ai.djl.pytorch.jni.JniUtils;
 import java.util.function.Supplier;
 
@@ -16,6 +17,9 @@ public final class GradMode {
 
   /** Runs {@code work} with grad mode off on this thread, then restores the thread's mode. */
   public static <T> T off(Supplier<T> work) {
+    // JniUtils is only usable once the engine has loaded libtorch: in a fresh JVM where nothing has
+    // touched the engine yet (sample --device cpu) it would fail with an UnsatisfiedLinkError.
+    Engine.getInstance();
     boolean was = JniUtils.isGradMode();
     JniUtils.setGradMode(false);
     try {

@@ -20,6 +20,14 @@ public enum DataScaler {
     return this == CENTERED ? x.addi(1).divi(2) : x;
   }
 
+  /**
+   * The log of the factor {@link #forward} multiplies each coordinate by (ln 2 for CENTERED): a
+   * density of the scaled data is one of the data times {@code exp(D · logScale())}.
+   */
+  public double logScale() {
+    return this == CENTERED ? Math.log(2) : 0;
+  }
+
   /** The same, on host floats. */
   public void inverse(float[] x) {
     if (this == CENTERED) {

@@ -23,6 +23,7 @@ import io.scoreflow.data.PngFolder;
 import io.scoreflow.data.SampleShape;
 import io.scoreflow.math.InPlace;
 import io.scoreflow.math.KeyedRandom;
+import io.scoreflow.model.ScoreNetwork;
 import io.scoreflow.run.RunDirectory;
 import io.scoreflow.run.TrainSetup;
 import io.scoreflow.sde.ForwardSde;
@@ -108,10 +109,18 @@ public final class SampleJob {
 
   /**
    * Where the outputs went. {@code png} is null for vector data. {@code warning}, if present, says
-   * that the newest checkpoint failed verification and an older one was sampled.
+   * that the newest checkpoint failed verification and an older one was sampled. {@code nfe} is the
+   * number of score (network) evaluations per batch, averaged over the batches (adaptive samplers
+   * spend a different number on each).
    */
   public record Result(
-      long checkpointStep, Path npz, Path png, int count, long millis, Optional<String> warning) {}
+      long checkpointStep,
+      Path npz,
+      Path png,
+      int count,
+      long millis,
+      Optional<String> warning,
+      double nfe) {}
 
   private SampleJob() {}
 
@@ -146,23 +155,9 @@ public final class SampleJob {
     long start = System.nanoTime();
     try (NDManager manager = NDManager.newBaseManager(r.device())) {
       TrainSetup.Model model = TrainSetup.model(config, shape, sde, manager);
-      RunDirectory run = new RunDirectory(r.run());
-      LoadedCheckpoint checkpoint;
-      Optional<String> warning = Optional.empty();
-      try (NDManager scratch = manager.newSubManager()) {
-        // The same complete verification as resuming: the newest checkpoint that verifies, or
-        // exactly the one named (which then must verify; no fallback from what the user asked).
-        if (r.step() == null) {
-          CheckpointSearch<LoadedCheckpoint> search = run.reader().search(scratch);
-          checkpoint = search.found().orElseThrow(() -> nothingToSample(run, search));
-          warning = RunDirectory.fallbackWarning(search);
-        } else {
-          checkpoint = run.reader().load(r.step(), scratch);
-        }
-        loadInto(
-            model.network().stateDict(),
-            checkpoint.group(r.weights().equals("ema") ? TrainState.EMA : TrainState.MODEL));
-      }
+      Loaded checkpoint =
+          loadWeights(r.run(), r.step(), r.weights(), model.network(), manager, "sample");
+      Optional<String> warning = checkpoint.warning();
       Sampler sampler =
           Sampler.of(
               r.sampler(),
@@ -176,7 +171,14 @@ public final class SampleJob {
       float[] all = new float[r.count() * shape.size()];
       int done = 0;
       ParameterStore store = new ParameterStore(manager, false);
-      NetworkScore score = new NetworkScore(model.network(), model.parametrisation(), sde, store);
+      NetworkScore network = new NetworkScore(model.network(), model.parametrisation(), sde, store);
+      long[] evaluations = {0};
+      ScoreFunction score =
+          (x, t) -> {
+            evaluations[0]++;
+            return network.score(x, t);
+          };
+      int batches = 0;
       while (done < r.count()) {
         int n = Math.min(r.batch(), r.count() - done);
         int base = done;
@@ -197,6 +199,7 @@ public final class SampleJob {
           System.arraycopy(y.toFloatArray(), 0, all, done * shape.size(), n * shape.size());
         }
         done += n;
+        batches++;
       }
       Path prefix =
           r.outPrefix() != null
@@ -233,7 +236,13 @@ public final class SampleJob {
         }
       }
       return new Result(
-          checkpoint.step(), npz, png, r.count(), (System.nanoTime() - start) / 1_000_000, warning);
+          checkpoint.step(),
+          npz,
+          png,
+          r.count(),
+          (System.nanoTime() - start) / 1_000_000,
+          warning,
+          (double) evaluations[0] / batches);
     }
   }
 
@@ -330,13 +339,45 @@ public final class SampleJob {
     return new Guided(new Conditioning.Inpaint(data, m), input, known);
   }
 
-  private static InvalidInputException nothingToSample(
-      RunDirectory run, CheckpointSearch<LoadedCheckpoint> search) {
+  /**
+   * Which checkpoint's weights were loaded; {@code warning}, if present, says that the newest
+   * checkpoint failed verification and an older one was used.
+   */
+  public record Loaded(long step, Optional<String> warning) {}
+
+  /**
+   * Loads the {@code weights} (ema or model) of the checkpoint {@code step} of the run directory
+   * {@code run} into {@code network}, with the same complete verification as resuming: {@code step}
+   * null means the newest checkpoint that verifies; a named one must verify (no fallback from what
+   * the user asked). {@code verb} names the use in errors ("cannot sample RUN: ...").
+   */
+  public static Loaded loadWeights(
+      Path run, Long step, String weights, ScoreNetwork network, NDManager manager, String verb) {
+    RunDirectory directory = new RunDirectory(run);
+    try (NDManager scratch = manager.newSubManager()) {
+      LoadedCheckpoint checkpoint;
+      Optional<String> warning = Optional.empty();
+      if (step == null) {
+        CheckpointSearch<LoadedCheckpoint> search = directory.reader().search(scratch);
+        checkpoint = search.found().orElseThrow(() -> nothingToLoad(directory, search, verb));
+        warning = RunDirectory.fallbackWarning(search);
+      } else {
+        checkpoint = directory.reader().load(step, scratch);
+      }
+      loadInto(
+          network.stateDict(),
+          checkpoint.group(weights.equals("ema") ? TrainState.EMA : TrainState.MODEL));
+      return new Loaded(checkpoint.step(), warning);
+    }
+  }
+
+  private static InvalidInputException nothingToLoad(
+      RunDirectory run, CheckpointSearch<LoadedCheckpoint> search, String verb) {
     if (search instanceof CheckpointSearch.NoneVerifies<LoadedCheckpoint> failed) {
       return new InvalidInputException(
-          "cannot sample " + run.path() + ": " + RunDirectory.failures(failed));
+          "cannot " + verb + " " + run.path() + ": " + RunDirectory.failures(failed));
     }
-    return new InvalidInputException(run.path() + " holds no checkpoint to sample from");
+    return new InvalidInputException(run.path() + " holds no checkpoint to " + verb + " from");
   }
 
   /** Copies a checkpoint's state_dict group into the network's parameters, by name. */

@@ -237,6 +237,9 @@ class ConfigCliTest {
     JsonNode j = JSON.readTree(r.out());
     assertEquals(5, j.get("count").asInt());
     assertTrue(j.get("npz").asText().endsWith("-ode-3.npz"), j.toString());
+    // ode is adaptive RK45: at least its first step and one attempt (2 + 6) and the final Euler
+    // step.
+    assertTrue(j.get("nfe").asDouble() >= 9, j.toString());
     CliTest.Result flags =
         CliTest.run(
             "sample", "" + run, "--json", "--steps", "2", "--count", "1", "--device", "cpu");
@@ -244,6 +247,43 @@ class ConfigCliTest {
     JsonNode f = JSON.readTree(flags.out());
     assertEquals(1, f.get("count").asInt());
     assertTrue(f.get("npz").asText().endsWith("-ode-2.npz"), f.toString());
+    CliTest.Result euler =
+        CliTest.run(
+            "sample",
+            "" + run,
+            "--json",
+            "--sampler",
+            "ode-euler",
+            "--steps",
+            "4",
+            "--count",
+            "3",
+            "--batch",
+            "2",
+            "--device",
+            "cpu");
+    assertEquals(0, euler.code(), euler.err());
+    assertEquals(4.0, JSON.readTree(euler.out()).get("nfe").asDouble(), 0.0, euler.out());
+    CliTest.Result loose =
+        CliTest.run(
+            "sample",
+            "" + run,
+            "--json",
+            "--rtol",
+            "1e-2",
+            "--atol",
+            "1e-2",
+            "--count",
+            "1",
+            "--device",
+            "cpu");
+    assertEquals(0, loose.code(), loose.err());
+    assertTrue(
+        JSON.readTree(loose.out()).get("nfe").asDouble() < j.get("nfe").asDouble(),
+        loose.out() + " vs " + j);
+    CliTest.Result bad = CliTest.run("sample", "" + run, "--rtol", "0", "--device", "cpu");
+    assertEquals(2, bad.code(), bad.err());
+    assertTrue(bad.err().strip().endsWith("--rtol must be in (0, 1), got 0.0"), bad.err());
   }
 
   @Test

@@ -7,6 +7,12 @@ import picocli.CommandLine.Command;
     name = "eval",
     mixinStandardHelpOptions = true,
     description =
-        "Evaluation: Frechet distance and KID between feature sets, cached reference statistics.",
-    subcommands = {EvalFdCommand.class, EvalKidCommand.class, EvalStatsCommand.class})
+        "Evaluation: Frechet distance and KID between feature sets, cached reference statistics,"
+            + " bits/dim.",
+    subcommands = {
+      EvalFdCommand.class,
+      EvalKidCommand.class,
+      EvalStatsCommand.class,
+      EvalLikelihoodCommand.class
+    })
 public final class EvalCommand {}

@@ -49,8 +49,9 @@ public final class SampleCommand implements Callable<Integer> {
       names = "--sampler",
       paramLabel = "S",
       description =
-          "euler-maruyama (the paper's), pc (predictor-corrector: --predictor, --corrector) or ode"
-              + " (default: the run's scoreflow.sample.sampler,"
+          "euler-maruyama (the paper's), pc (predictor-corrector: --predictor, --corrector), ode"
+              + " (probability flow, adaptive RK45: --rtol, --atol) or ode-euler (probability flow,"
+              + " K Euler steps) (default: the run's scoreflow.sample.sampler,"
               + " euler-maruyama unless its config set another).")
   String sampler;
 
@@ -110,8 +111,22 @@ public final class SampleCommand implements Callable<Integer> {
   @Option(
       names = "--steps",
       paramLabel = "K",
-      description = "Sampler steps (default: the run's scoreflow.sample.steps, 1000 unless set).")
+      description =
+          "Sampler steps (default: the run's scoreflow.sample.steps, 1000 unless set); ode is"
+              + " adaptive and uses K only as the progress bar's resolution.")
   Integer steps;
+
+  @Option(
+      names = "--rtol",
+      paramLabel = "R",
+      description = "Relative tolerance of the ode sampler's RK45 (default: the run's, 1e-5).")
+  Double rtol;
+
+  @Option(
+      names = "--atol",
+      paramLabel = "A",
+      description = "Absolute tolerance of the ode sampler's RK45 (default: the run's, 1e-5).")
+  Double atol;
 
   @Option(
       names = "--count",
@@ -145,7 +160,7 @@ public final class SampleCommand implements Callable<Integer> {
         this.sampler != null ? this.sampler : ConfigValues.string(config, SAMPLE + "sampler");
     int steps = this.steps != null ? this.steps : atLeastOne(config, SAMPLE + "steps");
     int count = this.count != null ? this.count : atLeastOne(config, SAMPLE + "count");
-    Map<String, Object> pc = pcOptions(sampler);
+    Map<String, Object> options = samplerOptions(sampler);
     SampleJob.Guide guide = guide();
     Progress progress = new Progress(spec.commandLine().getErr(), "sample", (long) count * steps);
     SampleJob.Result r =
@@ -161,7 +176,7 @@ public final class SampleCommand implements Callable<Integer> {
                 seed,
                 out,
                 Devices.parse(device),
-                pc,
+                options,
                 guide),
             done -> progress.update(done, ""));
     r.warning().ifPresent(w -> spec.commandLine().getErr().println("scoreflow: warning: " + w));
@@ -172,6 +187,7 @@ public final class SampleCommand implements Callable<Integer> {
       m.put("count", r.count());
       m.put("npz", r.npz().toString());
       m.put("png", r.png() == null ? null : r.png().toString());
+      m.put("nfe", r.nfe());
       m.put("seconds", r.millis() / 1000.0);
       Json.print(outWriter, m);
     } else {
@@ -205,8 +221,11 @@ public final class SampleCommand implements Callable<Integer> {
         : new SampleJob.Guide(SampleJob.Guide.Kind.COLORIZE, colorize, null);
   }
 
-  /** The pc flags given, as scoreflow.sample keys; refused for another sampler (never ignored). */
-  private Map<String, Object> pcOptions(String sampler) {
+  /**
+   * The sampler flags given (pc's, ode's tolerances), as scoreflow.sample keys; each refused for a
+   * sampler it does not apply to (never ignored).
+   */
+  private Map<String, Object> samplerOptions(String sampler) {
     Map<String, Object> pc = new LinkedHashMap<>();
     if (predictor != null) {
       pc.put("predictor", predictor);
@@ -224,6 +243,18 @@ public final class SampleCommand implements Callable<Integer> {
       throw new InvalidInputException(
           "--" + pc.keySet().iterator().next() + " applies to --sampler pc only, not " + sampler);
     }
+    Map<String, Object> ode = new LinkedHashMap<>();
+    if (rtol != null) {
+      ode.put("rtol", rtol);
+    }
+    if (atol != null) {
+      ode.put("atol", atol);
+    }
+    if (!ode.isEmpty() && !sampler.equals("ode")) {
+      throw new InvalidInputException(
+          "--" + ode.keySet().iterator().next() + " applies to --sampler ode only, not " + sampler);
+    }
+    pc.putAll(ode);
     return pc;
   }
 

@@ -6,11 +6,14 @@ import picocli.CommandLine.Command;
 @Command(
     name = "theory",
     mixinStandardHelpOptions = true,
-    description = "The theory lab: exact sampler error on Gaussian data and iteration complexity.",
+    description =
+        "The theory lab: exact sampler error and ODE likelihood on Gaussian data, and iteration"
+            + " complexity.",
     subcommands = {
       TheoryW2Command.class,
       TheoryComplexityCommand.class,
       TheorySweepCommand.class,
-      TheoryLearnedCommand.class
+      TheoryLearnedCommand.class,
+      TheoryLikelihoodCommand.class
     })
 public final class TheoryCommand {}
