@@ -158,13 +158,10 @@ public final class SampleJob {
       Loaded checkpoint =
           loadWeights(r.run(), r.step(), r.weights(), model.network(), manager, "sample");
       Optional<String> warning = checkpoint.warning();
-      Sampler sampler =
-          Sampler.of(
-              r.sampler(),
-              sde,
-              r.steps(),
-              ConfigFactory.parseMap(r.sampleOptions())
-                  .withFallback(config.getConfig("scoreflow.sample")));
+      Config options =
+          ConfigFactory.parseMap(r.sampleOptions())
+              .withFallback(config.getConfig("scoreflow.sample"));
+      Sampler sampler = Sampler.of(r.sampler(), sde, r.steps(), options);
       Engine.getInstance().setRandomSeed((int) KeyedRandom.hash(r.seed(), checkpoint.step()));
       Guided guided =
           r.guide() == null ? null : guided(r.guide(), shape, sampler, model.scaler(), manager);
@@ -211,7 +208,7 @@ public final class SampleJob {
                           "step-%09d-%s%s-%d",
                           checkpoint.step(),
                           r.guide() == null ? "" : r.guide().word() + "-",
-                          r.sampler(),
+                          outputName(r.sampler(), options),
                           r.steps()));
       Path parent = prefix.toAbsolutePath().getParent();
       try {
@@ -337,6 +334,16 @@ public final class SampleJob {
     NDArray data = scaler.forward(manager.create(input.clone(), new Shape(1, c, h, w)));
     NDArray m = manager.create(known, new Shape(1, c, h, w));
     return new Guided(new Conditioning.Inpaint(data, m), input, known);
+  }
+
+  /**
+   * The sampler's part of the default output name: pc names its predictor and corrector ({@code
+   * pc-ancestral-ald}), so that runs of different pairings do not overwrite each other.
+   */
+  static String outputName(String sampler, Config options) {
+    return sampler.equals("pc")
+        ? "pc-" + options.getString("predictor") + "-" + options.getString("corrector")
+        : sampler;
   }
 
   /**
