@@ -223,6 +223,7 @@ public final class Trainer implements AutoCloseable {
       long t3;
       long exchangeNanos;
       double normValue;
+      NDArray values;
       boolean synchronised = true;
       if (sync instanceof Synchronisation.Delayed) {
         // The exchange of the previous step's gradient ran while this one was computed.
@@ -245,7 +246,7 @@ public final class Trainer implements AutoCloseable {
           // The first step after a start applies nothing; report its own gradient's size.
           normValue = grad.norm().getFloat();
         }
-        NDArray values = flat.values(scope);
+        values = flat.values(scope);
         ema.update(values, scope);
         t3 = System.nanoTime();
       } else {
@@ -254,7 +255,7 @@ public final class Trainer implements AutoCloseable {
         }
         t2 = System.nanoTime();
         normValue = apply(grad, current, scope);
-        NDArray values = flat.values(scope);
+        values = flat.values(scope);
         ema.update(values, scope);
         t3 = System.nanoTime();
         exchangeNanos = t2 - t1;
@@ -262,12 +263,12 @@ public final class Trainer implements AutoCloseable {
           synchronised = local.synchronisesAfter(current) || checkpointFollows;
           if (synchronised) {
             synchroniseParameters(local, checkpointFollows, current, scope);
+            values = flat.values(scope);
           }
           exchangeNanos = System.nanoTime() - t3;
         }
       }
       long optimizerNanos = t3 - t2;
-      NDArray values = flat.values(scope);
       ParameterChecksum checksum =
           checksums && synchronised ? ParameterChecksum.of(values.toFloatArray()) : null;
       step = current + 1;
