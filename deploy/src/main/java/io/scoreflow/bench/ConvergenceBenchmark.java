@@ -73,7 +73,7 @@ public final class ConvergenceBenchmark {
     }
 
     /** Elements each exchange after step {@code step} sends, of {@code n} (0: none). */
-    long exchanged(long step, long n, boolean checkpointFollows) {
+    public long exchanged(long step, long n, boolean checkpointFollows) {
       String sync = overrides.getOrDefault("scoreflow.cluster.sync", "every-step");
       if (!sync.startsWith("\"local:")) {
         return n;
@@ -85,7 +85,7 @@ public final class ConvergenceBenchmark {
       return (step + 1) % h == 0 ? n : 0;
     }
 
-    int bytesPerElement() {
+    public int bytesPerElement() {
       return "bf16".equals(overrides.get("scoreflow.cluster.wire")) ? 2 : 4;
     }
   }
@@ -135,7 +135,7 @@ public final class ConvergenceBenchmark {
       double wall = (System.nanoTime() - started) / 1e9;
       CheckpointReader reader = CheckpointReader.of(run.resolve("checkpoints"));
       if (parameters < 0) {
-        parameters = trainedParameters(reader, steps);
+        parameters = trainedParameters(run.resolve("checkpoints"), steps);
       }
       Config config = SampleJob.runConfig(run);
       SampleQuality quality =
@@ -198,8 +198,12 @@ public final class ConvergenceBenchmark {
     return new Result(metric, parameters, curves);
   }
 
-  /** Adam keeps two moments per trained scalar: half the optimizer group's size. */
-  private static long trainedParameters(CheckpointReader reader, long step) {
+  /**
+   * The number of trained scalars, from the checkpoint of {@code step} in {@code checkpoints}: Adam
+   * keeps two moments per trained scalar, so half the optimizer group's size.
+   */
+  public static long trainedParameters(Path checkpoints, long step) {
+    CheckpointReader reader = CheckpointReader.of(checkpoints);
     try (NDManager manager = NDManager.newBaseManager()) {
       long total = 0;
       for (NDArray a : reader.load(step, manager).group(TrainState.OPTIMIZER)) {

@@ -264,6 +264,64 @@ class BenchClusterCliTest {
         CliTest.run("bench", "convergence", "--out", out.toString()), "already exists");
   }
 
+  /**
+   * {@code bench network}: hosts in network namespaces behind throttled cables (skipped where the
+   * kernel refuses namespaces), each mode trained across them with the real commands; bf16 halves
+   * the bytes, every timing is positive, and the exposed exchange is the step time less compute and
+   * optimizer.
+   */
+  @Test
+  @Timeout(value = 10, unit = TimeUnit.MINUTES)
+  void networkTrainsEveryModeAcrossThrottledHosts(@TempDir Path dir) throws Exception {
+    Path conf = dir.resolve("mlp.conf");
+    Files.writeString(
+        conf,
+        """
+        scoreflow {
+          job.name = bench-network
+          model { arch = mlp, mlp { hidden = 32, layers = 2 } }
+          data { source = gaussian, random-flip = false, gaussian { dim = 4, mean = 1.0, std = 0.5, size = 4096 } }
+          train { batch-size = 16 }
+          cluster { form-timeout = 120s, step-timeout = 120s }
+        }
+        """);
+    CliTest.Result r =
+        CliTest.run(
+            "bench",
+            "network",
+            conf.toString(),
+            "--rate",
+            "200mbit",
+            "--steps",
+            "4",
+            "--warmup-steps",
+            "2",
+            "--modes",
+            "fp32,bf16,local:2",
+            "--json");
+    org.junit.jupiter.api.Assumptions.assumeFalse(
+        r.code() == 2 && r.err().contains("refuses network namespaces"), r.err());
+    assertEquals(0, r.code(), r.err());
+    JsonNode j = r.json();
+    assertEquals(3, j.get("modes").size());
+    for (JsonNode m : j.get("modes")) {
+      assertTrue(
+          m.get("step_ms").asDouble() > 0 && m.get("compute_ms").asDouble() > 0, m.toString());
+      assertEquals(
+          Math.max(
+              0,
+              m.get("step_ms").asDouble()
+                  - m.get("compute_ms").asDouble()
+                  - m.get("optimizer_ms").asDouble()),
+          m.get("exposed_exchange_ms").asDouble(),
+          1e-9);
+    }
+    assertEquals(0.5, j.get("modes").get(1).get("bytes_over_first").asDouble(), 1e-12);
+    assertEquals(0.5, j.get("modes").get(2).get("steady_bytes_over_first").asDouble(), 1e-12);
+    assertOneLineError(
+        CliTest.run("bench", "network", "--rate", "fast"), "--rate must be like 1gbit");
+  }
+
   private static List<Long> longs(JsonNode array) {
     List<Long> out = new java.util.ArrayList<>();
     array.forEach(v -> out.add(v.asLong()));

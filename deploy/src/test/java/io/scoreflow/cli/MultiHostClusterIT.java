@@ -7,6 +7,8 @@ import static org.junit.jupiter.api.Assertions.fail;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.scoreflow.bench.NetworkLab;
+import io.scoreflow.bench.NetworkLab.Host;
 import io.scoreflow.ckpt.CompletedCheckpoint;
 import io.scoreflow.run.RunDirectory;
 import java.io.IOException;
@@ -47,7 +49,6 @@ class MultiHostClusterIT {
 
   private static final ObjectMapper JSON = new ObjectMapper();
   private static final String PREFIX = "sf" + ProcessHandle.current().pid() + "-";
-  private static final String SWITCH = PREFIX + "sw";
   private static final String SUBNET = "10.213.7.";
   private static final int CLUSTER_PORT = 2552;
   private static final int EXCHANGE_PORT = 7070;
@@ -59,13 +60,12 @@ class MultiHostClusterIT {
   private static final long SECOND_RUN_STEPS = 200;
   private static final Duration JOB_DEADLINE = Duration.ofSeconds(150);
 
-  /** One "host": a namespace, its address, and its port on the switch. */
-  private record Host(String namespace, String address, String switchPort) {}
+  /** The hosts: the coordinator, then worker-000 ... (their namespaces, cables and switch). */
+  private static NetworkLab lab;
 
-  private static final Host COORDINATOR = new Host(PREFIX + "c", SUBNET + "1", "p9");
+  private static Host coordinatorHost;
   private static final List<Host> WORKER_HOSTS = new ArrayList<>();
 
-  private static final List<Process> PROCESSES = new ArrayList<>();
   private static final Thread CLEANUP_ON_EXIT = new Thread(MultiHostClusterIT::tearDown);
   private static Path jar;
   private static Path work;
@@ -83,49 +83,22 @@ class MultiHostClusterIT {
     // A JVM killed by a timeout still runs shutdown hooks: no namespace outlives the test.
     Runtime.getRuntime().addShutdownHook(CLEANUP_ON_EXIT);
 
-    Result probe = ip("netns", "add", SWITCH);
-    if (probe.code() != 0) {
-      String why = probe.output().toLowerCase(Locale.ROOT);
-      if (why.contains("operation not permitted") || why.contains("permission denied")) {
-        // Skipped in the test itself: surefire drops the message of an assumption in @BeforeAll.
-        refusal =
-            "skipped: the kernel refuses network namespaces here (needs root or CAP_NET_ADMIN): "
-                + probe.output().strip();
-        System.err.println("MultiHostClusterIT " + refusal);
-        return;
-      }
-      fail("ip netns add " + SWITCH + " failed: " + probe.output());
-    }
-    must("-n", SWITCH, "link", "set", "lo", "up");
-    must("-n", SWITCH, "link", "add", "br0", "type", "bridge");
-    must("-n", SWITCH, "link", "set", "br0", "up");
+    List<String> names = new ArrayList<>(List.of("c"));
+    List<Integer> addresses = new ArrayList<>(List.of(1));
     for (int k = 0; k < WORKERS; k++) {
-      WORKER_HOSTS.add(new Host(PREFIX + "w" + k, SUBNET + (11 + k), "p" + k));
+      names.add("w" + k);
+      addresses.add(11 + k);
     }
-    List<Host> hosts = new ArrayList<>(WORKER_HOSTS);
-    hosts.add(COORDINATOR);
-    for (Host h : hosts) {
-      must("netns", "add", h.namespace());
-      must("-n", h.namespace(), "link", "set", "lo", "up");
-      // The cable: one end is the host's eth0, the other a port of the switch's bridge.
-      must(
-          "-n",
-          SWITCH,
-          "link",
-          "add",
-          h.switchPort(),
-          "type",
-          "veth",
-          "peer",
-          "name",
-          "eth0",
-          "netns",
-          h.namespace());
-      must("-n", SWITCH, "link", "set", h.switchPort(), "master", "br0");
-      must("-n", SWITCH, "link", "set", h.switchPort(), "up");
-      must("-n", h.namespace(), "addr", "add", h.address() + "/24", "dev", "eth0");
-      must("-n", h.namespace(), "link", "set", "eth0", "up");
+    try {
+      lab = NetworkLab.create(PREFIX, SUBNET, names, addresses);
+    } catch (NetworkLab.Refused e) {
+      // Skipped in the test itself: surefire drops the message of an assumption in @BeforeAll.
+      refusal = "skipped: " + e.getMessage();
+      System.err.println("MultiHostClusterIT " + refusal);
+      return;
     }
+    coordinatorHost = lab.hosts().get(0);
+    WORKER_HOSTS.addAll(lab.hosts().subList(1, 1 + WORKERS));
   }
 
   @AfterAll
@@ -182,7 +155,7 @@ class MultiHostClusterIT {
         metrics.contains("scoreflow_cluster_workers{run=\"multi-host\"} 3.0"),
         "the coordinator's /metrics across the network:\n" + metrics);
     Host lost = WORKER_HOSTS.get(2);
-    must("-n", SWITCH, "link", "set", lost.switchPort(), "down");
+    lab.link(lost, false);
     long cutAt = System.nanoTime();
     int secondExit = second.awaitCoordinator();
     // Reported, never asserted (a loaded machine is slow): how long the loss took to end the job.
@@ -252,7 +225,7 @@ class MultiHostClusterIT {
                 "coordinator",
                 conf.toString(),
                 "--workers=" + WORKERS,
-                "--host=" + COORDINATOR.address(),
+                "--host=" + coordinatorHost.address(),
                 "--port=" + CLUSTER_PORT,
                 "--metrics-port=" + METRICS_PORT,
                 "--out=" + run,
@@ -264,7 +237,7 @@ class MultiHostClusterIT {
       coordinatorArgs.add("--min-workers=2");
     }
     Path coordinatorLog = work.resolve(name + "-coordinator.log");
-    Process coordinator = inNamespace(COORDINATOR, coordinatorArgs, coordinatorLog);
+    Process coordinator = inNamespace(coordinatorHost, coordinatorArgs, coordinatorLog);
     List<Process> workers = new ArrayList<>();
     for (int k = 0; k < WORKERS; k++) {
       Host h = WORKER_HOSTS.get(k);
@@ -273,7 +246,7 @@ class MultiHostClusterIT {
               h,
               List.of(
                   "worker",
-                  "--join=" + COORDINATOR.address() + ":" + CLUSTER_PORT,
+                  "--join=" + coordinatorHost.address() + ":" + CLUSTER_PORT,
                   String.format(Locale.ROOT, "--id=worker-%03d", k),
                   "--host=" + h.address(),
                   "--port=" + CLUSTER_PORT,
@@ -300,12 +273,7 @@ class MultiHostClusterIT {
   }
 
   private static Process inNamespace(Host host, List<String> args, Path log) throws IOException {
-    List<String> command = new ArrayList<>(List.of("ip", "netns", "exec", host.namespace()));
-    command.addAll(java(args.toArray(String[]::new)));
-    Process p =
-        new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile()).start();
-    PROCESSES.add(p);
-    return p;
+    return lab.start(host, java(args.toArray(String[]::new)), log);
   }
 
   /** The jar as a user runs it; one libtorch thread, as four JVMs share two cores. */
@@ -342,8 +310,8 @@ class MultiHostClusterIT {
 
   /** GET /metrics of the coordinator from another host, through the switch. */
   private static String scrapeCoordinatorFrom(Host from) throws Exception {
-    String url = "http://" + COORDINATOR.address() + ":" + METRICS_PORT + "/metrics";
-    Result r = run("ip", "netns", "exec", from.namespace(), "curl", "-sS", "--max-time", "20", url);
+    String url = "http://" + coordinatorHost.address() + ":" + METRICS_PORT + "/metrics";
+    NetworkLab.Result r = lab.exec(from, "curl", "-sS", "--max-time", "20", url);
     assertEquals(0, r.code(), "curl " + url + ": " + r.output());
     return r.output();
   }
@@ -360,65 +328,10 @@ class MultiHostClusterIT {
     return crc;
   }
 
-  // ---- ip(8) ------------------------------------------------------------------------------------
-
-  private record Result(int code, String output) {}
-
-  private static Result ip(String... args) throws IOException, InterruptedException {
-    List<String> command = new ArrayList<>(List.of("ip"));
-    command.addAll(List.of(args));
-    return run(command.toArray(String[]::new));
-  }
-
-  private static void must(String... args) throws IOException, InterruptedException {
-    Result r = ip(args);
-    assertEquals(0, r.code(), "ip " + String.join(" ", args) + ": " + r.output());
-  }
-
-  private static Result run(String... command) throws IOException, InterruptedException {
-    Process p;
-    try {
-      p = new ProcessBuilder(command).redirectErrorStream(true).start();
-    } catch (IOException e) {
-      throw new IOException(
-          "cannot run " + command[0] + " (install iproute2 and curl): " + e.getMessage(), e);
-    }
-    String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-    if (!p.waitFor(60, TimeUnit.SECONDS)) {
-      p.destroyForcibly();
-      return new Result(-1, command[0] + " hung: " + out);
-    }
-    return new Result(p.exitValue(), out);
-  }
-
-  /**
-   * Kills every process this test started, then deletes every namespace it made (deleting a
-   * namespace deletes its end of each veth, and with it the other end). Idempotent.
-   */
+  /** Kills every process this test started and deletes its namespaces. Idempotent. */
   private static synchronized void tearDown() {
-    for (Process p : PROCESSES) {
-      p.destroyForcibly();
-    }
-    for (Process p : PROCESSES) {
-      try {
-        p.waitFor(20, TimeUnit.SECONDS);
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-      }
-    }
-    PROCESSES.clear();
-    try {
-      Result list = ip("netns", "list");
-      for (String line : list.output().split("\n")) {
-        String name = line.strip().split("\\s+")[0];
-        if (name.startsWith(PREFIX)) {
-          ip("netns", "delete", name);
-        }
-      }
-    } catch (IOException e) {
-      // No ip(8): nothing was created.
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
+    if (lab != null) {
+      lab.close();
     }
   }
 

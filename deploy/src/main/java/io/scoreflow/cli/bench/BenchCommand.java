@@ -11,6 +11,7 @@ import picocli.CommandLine.Command;
       BenchStepCommand.class,
       BenchAllReduceCommand.class,
       BenchScalingCommand.class,
-      BenchConvergenceCommand.class
+      BenchConvergenceCommand.class,
+      BenchNetworkCommand.class
     })
 public final class BenchCommand {}
