@@ -251,8 +251,7 @@ public final class TrainJob implements AutoCloseable {
             String.format(
                 "job %s generation %d: stopped before step %d", jobId, generation, trainer.step()));
       }
-      long next = trainer.step() + 1;
-      StepResult r = trainer.runStep(next % checkpointEvery == 0 || next == untilStep);
+      StepResult r = trainer.runStep(checkpointAfter(trainer.step() + 1, untilStep));
       long done = trainer.step();
       if (r.checksum() != null) {
         Map<String, Object> params = new LinkedHashMap<>();
@@ -265,7 +264,7 @@ public final class TrainJob implements AutoCloseable {
       if (done % logEvery == 0 || done == untilStep) {
         events.write("step", stepFields(r));
       }
-      if (done % checkpointEvery == 0 || done == untilStep) {
+      if (checkpointAfter(done, untilStep)) {
         reducer.checkpointed();
         if (writesCheckpoints()) {
           checkpoint();
@@ -276,6 +275,11 @@ public final class TrainJob implements AutoCloseable {
     }
     reapCheckpoints(listener, true);
     events.write("finish", Map.of("step", trainer.step()));
+  }
+
+  /** Whether a checkpoint is taken once {@code stepsDone} steps are done. */
+  private boolean checkpointAfter(long stepsDone, long untilStep) {
+    return stepsDone % checkpointEvery == 0 || stepsDone == untilStep;
   }
 
   private static Map<String, Object> stepFields(StepResult r) {

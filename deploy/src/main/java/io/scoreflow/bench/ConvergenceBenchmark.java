@@ -72,8 +72,24 @@ public final class ConvergenceBenchmark {
       return new Mode(name, Map.copyOf(o));
     }
 
+    /**
+     * The bytes each of {@code workers} ranks sends per step, on average over {@code steps} steps
+     * of a model of {@code n} trained scalars, by this mode's exchange schedule: a ring rank sends
+     * 2(W−1)/W of every exchanged vector. A checkpoint follows every {@code checkpointEvery}-th
+     * step and, when {@code checkpointAtEnd}, the last one (local SGD then sends its whole state).
+     */
+    public double bytesPerStep(
+        long steps, long checkpointEvery, boolean checkpointAtEnd, long n, int workers) {
+      double elements = 0;
+      for (long s = 0; s < steps; s++) {
+        boolean checkpoint = (s + 1) % checkpointEvery == 0 || (checkpointAtEnd && s + 1 == steps);
+        elements += exchanged(s, n, checkpoint);
+      }
+      return 2.0 * (workers - 1) / workers * elements * bytesPerElement() / steps;
+    }
+
     /** Elements each exchange after step {@code step} sends, of {@code n} (0: none). */
-    public long exchanged(long step, long n, boolean checkpointFollows) {
+    long exchanged(long step, long n, boolean checkpointFollows) {
       String sync = overrides.getOrDefault("scoreflow.cluster.sync", "every-step");
       if (!sync.startsWith("\"local:")) {
         return n;
@@ -85,7 +101,7 @@ public final class ConvergenceBenchmark {
       return (step + 1) % h == 0 ? n : 0;
     }
 
-    public int bytesPerElement() {
+    int bytesPerElement() {
       return "bf16".equals(overrides.get("scoreflow.cluster.wire")) ? 2 : 4;
     }
   }
@@ -180,11 +196,6 @@ public final class ConvergenceBenchmark {
       List<Long> lossSteps = new ArrayList<>();
       List<Double> loss = new ArrayList<>();
       readLoss(run.resolve("events-rank-0.jsonl"), lossSteps, loss);
-      double bytes = 0;
-      for (long s = 0; s < steps; s++) {
-        boolean checkpoint = (s + 1) % checkpointEvery == 0 || s + 1 == steps;
-        bytes += 2.0 * (workers - 1) / workers * mode.exchanged(s, parameters, checkpoint);
-      }
       curves.add(
           new Curve(
               mode,
@@ -192,7 +203,7 @@ public final class ConvergenceBenchmark {
               values,
               lossSteps,
               loss,
-              bytes * mode.bytesPerElement() / steps,
+              mode.bytesPerStep(steps, checkpointEvery, true, parameters, workers),
               wall));
     }
     return new Result(metric, parameters, curves);

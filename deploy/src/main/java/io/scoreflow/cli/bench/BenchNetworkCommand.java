@@ -312,21 +312,10 @@ public final class BenchNetworkCommand implements Callable<Integer> {
     double step = median(timed, 0);
     double compute = mean(timed, 1);
     double optimizer = mean(timed, 2);
-    double bytes = 0;
-    double steady = 0;
     long until = warmupSteps + steps;
     // Steady: a long run's schedule without the state a checkpoint adds; 840 is a multiple of
-    // every H up to 8 and long against one checkpoint.
+    // every H up to 8.
     long cycle = 840;
-    double share = 2.0 * (workers - 1) / workers;
-    for (long s = 0; s < Math.max(until, cycle); s++) {
-      if (s < until) {
-        bytes += share * mode.exchanged(s, parameters, s + 1 == until);
-      }
-      if (s < cycle) {
-        steady += share * mode.exchanged(s, parameters, false);
-      }
-    }
     return new Row(
         mode.name(),
         step,
@@ -334,8 +323,9 @@ public final class BenchNetworkCommand implements Callable<Integer> {
         optimizer,
         mean(timed, 3),
         Math.max(0, step - compute - optimizer),
-        bytes * mode.bytesPerElement() / until,
-        steady * mode.bytesPerElement() / cycle);
+        // No checkpoint inside these steps (checkpoint-every is past them): only the last one.
+        mode.bytesPerStep(until, Long.MAX_VALUE, true, parameters, workers),
+        mode.bytesPerStep(cycle, Long.MAX_VALUE, false, parameters, workers));
   }
 
   private static double median(List<double[]> rows, int column) {
