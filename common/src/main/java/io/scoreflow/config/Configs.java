@@ -34,7 +34,15 @@ public final class Configs {
 
   /** The resolved configuration of {@code fileOrPreset} with {@code overrides} on top. */
   public static Config load(String fileOrPreset, List<String> overrides) {
-    Config base = parse(fileOrPreset);
+    return load(parse(fileOrPreset), fileOrPreset, overrides);
+  }
+
+  /**
+   * The resolved configuration of {@code base} (unresolved, as parsed from {@code origin}: a sweep
+   * spec's inline base) with {@code overrides} on top, checked as a config file is.
+   */
+  public static Config load(Config base, String origin, List<String> overrides) {
+    String fileOrPreset = origin;
     Config over = ConfigFactory.empty();
     for (String o : overrides) {
       int eq = o.indexOf('=');

@@ -51,6 +51,11 @@ import org.apache.pekko.cluster.typed.Subscribe;
  * that every new ring hits again fails the job after {@link JobSpec#maxRegroups()} regroups without
  * progress.
  *
+ * <p>In a pool ({@link WorkerPool}), a coordinator is one job among several: it is not listed with
+ * the receptionist (the pool is), its workers come from the pool, and a worker it does not keep
+ * (not needed, the ring is full, the job is over, released) goes back to the pool instead of being
+ * refused or ended.
+ *
  * <p>Deadlines: registration ({@link JobSpec#formTimeout()}; {@link JobSpec#regroupTimeout()} after
  * a regroup) and progress ({@link JobSpec#stepTimeout()}, restarted at every completed step), so a
  * job never hangs.
@@ -80,6 +85,12 @@ public final class Coordinator {
 
   private record StepDeadline(long generation, long lastAgreedStep) implements Signal {}
 
+  /**
+   * Stop the job (the pool's {@code sweep cancel}): it fails with {@link FailureReason#CANCELLED},
+   * its workers are released. Local to the pool's JVM.
+   */
+  public record Cancel(String reason) {}
+
   private final ActorContext<Object> ctx;
   private final TimerScheduler<Object> timers;
   private final JobSpec spec;
@@ -102,14 +113,19 @@ public final class Coordinator {
   /** Where the next ring starts, and whether regrouping still makes progress. */
   private final RestartPoint restarts;
 
+  /** The pool this job's workers come from and go back to; empty for a coordinator of one job. */
+  private final Optional<ActorRef<Object>> pool;
+
   private Coordinator(
       ActorContext<Object> ctx,
       TimerScheduler<Object> timers,
       JobSpec spec,
       CheckpointCatalog catalog,
       ActorRef<JobEvent> listener,
-      Optional<X509Certificate> ca) {
+      Optional<X509Certificate> ca,
+      Optional<ActorRef<Object>> pool) {
     this.ctx = ctx;
+    this.pool = pool;
     this.registered = new Registrations(ca);
     this.timers = timers;
     this.spec = spec;
@@ -140,8 +156,60 @@ public final class Coordinator {
         Behaviors.setup(
             ctx ->
                 Behaviors.withTimers(
-                    timers -> new Coordinator(ctx, timers, spec, catalog, listener, ca).start()));
+                    timers ->
+                        new Coordinator(ctx, timers, spec, catalog, listener, ca, Optional.empty())
+                            .start()));
     return behavior.narrow();
+  }
+
+  /**
+   * The coordinator of {@code spec} as one job of {@code pool}: it takes the registrations the pool
+   * forwards, answers {@link Cancel}, and gives every worker it does not keep back to the pool
+   * ({@link WorkerPool.Returned}, {@link WorkerPool.Lost}).
+   */
+  static Behavior<Object> pooled(
+      JobSpec spec,
+      CheckpointCatalog catalog,
+      ActorRef<JobEvent> listener,
+      Optional<X509Certificate> ca,
+      ActorRef<Object> pool) {
+    return Behaviors.setup(
+        ctx ->
+            Behaviors.withTimers(
+                timers ->
+                    new Coordinator(ctx, timers, spec, catalog, listener, ca, Optional.of(pool))
+                        .start()));
+  }
+
+  /**
+   * Says no to {@code m}, which asked for a place the job does not have: a worker of the pool goes
+   * back to it (it never left it), a worker of a single job is refused and exits.
+   */
+  private void turnAway(Register m, String reason) {
+    if (pool.isPresent()) {
+      pool.get().tell(new WorkerPool.Returned(spec.job(), m, false));
+    } else {
+      m.worker().tell(new WorkerProtocol.RegistrationRefused(m.workerId(), reason));
+    }
+  }
+
+  /** Drops worker {@code id} from the job (lost, or not to be trusted); the pool hears of it. */
+  private void forget(String id) {
+    Optional<Register> gone = registered.get(id);
+    registered.remove(id);
+    if (pool.isPresent() && gone.isPresent()) {
+      pool.get().tell(new WorkerPool.Lost(spec.job(), gone.get()));
+    }
+  }
+
+  /** Ends the job for {@code r}: a worker of the pool goes back to it once it stopped. */
+  private void releaseWorker(Register r, boolean succeeded, String reason) {
+    r.worker().tell(new WorkerProtocol.Release(spec.job(), generation, succeeded, reason));
+    pool.ifPresent(p -> p.tell(new WorkerPool.Returned(spec.job(), r, true)));
+  }
+
+  private Behavior<Object> onCancel(Cancel m) {
+    return fail(FailureReason.CANCELLED, "cancelled: " + m.reason());
   }
 
   /**
@@ -187,7 +255,12 @@ public final class Coordinator {
               + "); a second process under its id does not replace it while it lives";
       ctx.getLog()
           .warn("job {}: registration from {} deferred: {}", spec.job(), m.worker().path(), reason);
-      m.worker().tell(new WorkerProtocol.RegistrationDeferred(m.workerId(), reason));
+      if (pool.isPresent()) {
+        // The pool asks again once the earlier incarnation is gone.
+        pool.get().tell(new WorkerPool.Returned(spec.job(), m, false));
+      } else {
+        m.worker().tell(new WorkerProtocol.RegistrationDeferred(m.workerId(), reason));
+      }
       return true;
     }
     return false;
@@ -199,7 +272,9 @@ public final class Coordinator {
   }
 
   private Behavior<Object> start() {
-    ctx.getSystem().receptionist().tell(Receptionist.register(SERVICE_KEY, self()));
+    if (pool.isEmpty()) {
+      ctx.getSystem().receptionist().tell(Receptionist.register(SERVICE_KEY, self()));
+    }
     if (ClusterNodes.clustered(ctx.getSystem())) {
       Cluster cluster = Cluster.get(ctx.getSystem());
       cluster
@@ -244,6 +319,7 @@ public final class Coordinator {
         .onMessage(RankDone.class, m -> ignore("done report", m.generation(), m.step()))
         .onMessage(RankFailed.class, m -> ignore("failure report", m.generation(), m.step()))
         .onMessage(StepDeadline.class, m -> Behaviors.same())
+        .onMessage(Cancel.class, this::onCancel)
         .build();
   }
 
@@ -257,11 +333,7 @@ public final class Coordinator {
       return Behaviors.same();
     }
     if (admission instanceof Registrations.Full) {
-      m.worker()
-          .tell(
-              new WorkerProtocol.RegistrationRefused(
-                  m.workerId(),
-                  "job " + spec.job() + " already has " + spec.workers() + " workers"));
+      turnAway(m, "job " + spec.job() + " already has " + spec.workers() + " workers");
       return Behaviors.same();
     }
     if (admission instanceof Registrations.Restarted restarted) {
@@ -339,7 +411,7 @@ public final class Coordinator {
     if (lost.isEmpty()) {
       return Behaviors.same();
     }
-    registered.remove(lost.get().workerId());
+    forget(lost.get().workerId());
     stopping.remove(lost.get().workerId());
     ctx.unwatch(worker);
     bumpGeneration("worker " + lost.get().workerId() + " left before the ring formed: " + how);
@@ -363,7 +435,7 @@ public final class Coordinator {
                             "did not confirm its stop within " + spec.regroupTimeout()));
                 ctx.unwatch(r.worker());
               });
-      registered.remove(id);
+      forget(id);
       ctx.getLog()
           .warn(
               "job {} generation {}: dropped worker {}: it did not confirm its stop within {}",
@@ -431,15 +503,15 @@ public final class Coordinator {
                   spec.config(),
                   spec.runDirectory().toString()));
     }
-    for (Register r : registered.all()) {
+    for (Register r : List.copyOf(registered.all())) {
       if (rankOf(r.workerId()) < 0) {
-        r.worker()
-            .tell(
-                new WorkerProtocol.Release(
-                    spec.job(),
-                    generation,
-                    true,
-                    "not needed: the ring of generation " + generation + " has " + ring.size()));
+        releaseWorker(
+            r, true, "not needed: the ring of generation " + generation + " has " + ring.size());
+        if (pool.isPresent()) {
+          // Back in the pool it may serve another job; this one asks for it again if it must.
+          registered.remove(r.workerId());
+          ctx.unwatch(r.worker());
+        }
       }
     }
     timers.startSingleTimer(
@@ -470,6 +542,7 @@ public final class Coordinator {
         .onMessage(MemberGone.class, this::onMemberGoneWhileRunning)
         .onMessage(StepDeadline.class, this::onStepDeadline)
         .onMessage(FormationDeadline.class, m -> Behaviors.same())
+        .onMessage(Cancel.class, this::onCancel)
         .build();
   }
 
@@ -497,16 +570,14 @@ public final class Coordinator {
       return Behaviors.same();
     }
     if (admission instanceof Registrations.Full) {
-      m.worker()
-          .tell(
-              new WorkerProtocol.RegistrationRefused(
-                  m.workerId(),
-                  "job "
-                      + spec.job()
-                      + " is training with a ring of "
-                      + ring.size()
-                      + " at generation "
-                      + generation));
+      turnAway(
+          m,
+          "job "
+              + spec.job()
+              + " is training with a ring of "
+              + ring.size()
+              + " at generation "
+              + generation);
       return Behaviors.same();
     }
     accept(m);
@@ -612,7 +683,7 @@ public final class Coordinator {
     if (lost.isEmpty()) {
       return Behaviors.same();
     }
-    registered.remove(lost.get().workerId());
+    forget(lost.get().workerId());
     ctx.unwatch(worker);
     int rank = rankOf(lost.get().workerId());
     if (rank < 0) {
@@ -728,9 +799,7 @@ public final class Coordinator {
   }
 
   private Behavior<Object> onRegisterWhenOver(Register m) {
-    m.worker()
-        .tell(
-            new WorkerProtocol.RegistrationRefused(m.workerId(), "job " + spec.job() + " is over"));
+    turnAway(m, "job " + spec.job() + " is over");
     return Behaviors.same();
   }
 
@@ -752,7 +821,8 @@ public final class Coordinator {
 
   private void release(boolean succeeded, String reason) {
     for (Register r : registered.all()) {
-      r.worker().tell(new WorkerProtocol.Release(spec.job(), generation, succeeded, reason));
+      releaseWorker(r, succeeded, reason);
+      ctx.unwatch(r.worker());
     }
   }
 

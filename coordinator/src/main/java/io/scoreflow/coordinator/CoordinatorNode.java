@@ -1,7 +1,6 @@
 package io.scoreflow.coordinator;
 
 import io.scoreflow.proto.cluster.ClusterNodes;
-import io.scoreflow.proto.cluster.CoordinatorProtocol;
 import io.scoreflow.run.HostPort;
 import io.scoreflow.security.ArteryTls;
 import io.scoreflow.security.TlsMaterial;
@@ -18,6 +17,7 @@ import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.Terminated;
+import org.apache.pekko.actor.typed.javadsl.ActorContext;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.cluster.typed.Cluster;
 import org.apache.pekko.cluster.typed.Down;
@@ -32,9 +32,12 @@ public final class CoordinatorNode implements AutoCloseable {
   private final ActorSystem<Void> system;
   private final BlockingQueue<JobEvent> events;
   private final HostPort address;
+  private final ActorRef<?> root;
 
-  private CoordinatorNode(ActorSystem<Void> system, BlockingQueue<JobEvent> events) {
+  private CoordinatorNode(
+      ActorSystem<Void> system, BlockingQueue<JobEvent> events, ActorRef<?> root) {
     this.system = system;
+    this.root = root;
     this.events = events;
     Cluster cluster = Cluster.get(system);
     var self = cluster.selfMember().address();
@@ -63,21 +66,56 @@ public final class CoordinatorNode implements AutoCloseable {
       Map<String, Behavior<?>> actors,
       TransportSecurity security) {
     Optional<X509Certificate> ca = security.material().map(TlsMaterial::ca);
+    return start(
+        (ctx, listener) -> {
+          actors.forEach((name, behavior) -> ctx.spawn(behavior, name));
+          return ctx.spawn(Coordinator.create(spec, catalog, listener, ca), "coordinator");
+        },
+        spec.job(),
+        host,
+        port,
+        security);
+  }
+
+  /**
+   * A node running the {@link WorkerPool} {@code pool} instead of one job's coordinator: submit
+   * jobs to it with {@link #tell}; every job's events come out of {@link #poll}.
+   */
+  public static CoordinatorNode startPool(
+      String pool, String host, int port, TransportSecurity security) {
+    Optional<X509Certificate> ca = security.material().map(TlsMaterial::ca);
+    return start(
+        (ctx, listener) -> ctx.spawn(WorkerPool.create(pool, listener, ca), "pool"),
+        pool,
+        host,
+        port,
+        security);
+  }
+
+  /** What the node's guardian spawns: its root actor, told about events through the listener. */
+  @FunctionalInterface
+  private interface Root {
+    ActorRef<?> spawn(ActorContext<Void> ctx, ActorRef<JobEvent> listener);
+  }
+
+  private static CoordinatorNode start(
+      Root root, String job, String host, int port, TransportSecurity security) {
     BlockingQueue<JobEvent> events = new LinkedBlockingQueue<>();
+    java.util.concurrent.CompletableFuture<ActorRef<?>> spawned =
+        new java.util.concurrent.CompletableFuture<>();
     Behavior<Void> guardian =
         Behaviors.setup(
             ctx -> {
               ActorRef<JobEvent> listener = ctx.spawn(queueing(events), "events");
-              ActorRef<CoordinatorProtocol.Command> coordinator =
-                  ctx.spawn(Coordinator.create(spec, catalog, listener, ca), "coordinator");
-              actors.forEach((name, behavior) -> ctx.spawn(behavior, name));
+              ActorRef<?> actor = root.spawn(ctx, listener);
+              spawned.complete(actor);
               // A coordinator that dies (a bug) must end the job, not leave its follower waiting.
-              ctx.watch(coordinator);
+              ctx.watch(actor);
               return Behaviors.receive(Void.class)
                   .onSignal(
                       Terminated.class,
                       t -> {
-                        events.add(stopped(spec, "the coordinator actor (see its log)"));
+                        events.add(stopped(job, "the coordinator actor (see its log)"));
                         return Behaviors.same();
                       })
                   .build();
@@ -89,14 +127,15 @@ public final class CoordinatorNode implements AutoCloseable {
             ArteryTls.systemSetup(
                 ClusterNodes.node(host, HostPort.requireListenPort(port), null, "coordinator"),
                 security));
-    system.getWhenTerminated().thenRun(() -> events.add(stopped(spec, "the coordinator's node")));
-    return new CoordinatorNode(system, events);
+    system.getWhenTerminated().thenRun(() -> events.add(stopped(job, "the coordinator's node")));
+    return new CoordinatorNode(
+        system, events, spawned.orTimeout(60, java.util.concurrent.TimeUnit.SECONDS).join());
   }
 
   /** The end of a job whose coordinator ({@code what}) stopped under it. */
-  private static JobEvent stopped(JobSpec spec, String what) {
+  private static JobEvent stopped(String job, String what) {
     return new JobEvent.JobFailed(
-        spec.job(), 0, FailureReason.COORDINATOR_STOPPED, what + " stopped before the job ended");
+        job, 0, FailureReason.COORDINATOR_STOPPED, what + " stopped before the job ended");
   }
 
   private static Behavior<JobEvent> queueing(BlockingQueue<JobEvent> events) {
@@ -106,6 +145,12 @@ public final class CoordinatorNode implements AutoCloseable {
   private static Behavior<JobEvent> enqueue(BlockingQueue<JobEvent> events, JobEvent e) {
     events.add(e);
     return Behaviors.same();
+  }
+
+  /** Tells the node's root actor (the pool: {@link WorkerPool.Submit} and the like) {@code m}. */
+  @SuppressWarnings("unchecked")
+  public void tell(Object m) {
+    ((ActorRef<Object>) root).tell(m);
   }
 
   /** Where workers join: {@code scoreflow worker --join} this. */

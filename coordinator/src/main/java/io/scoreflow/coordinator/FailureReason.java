@@ -10,6 +10,7 @@ public enum FailureReason {
   CHECKPOINTS_LOST(
       "the run's checkpoints vanished or fail verification: a new ring would train over its"
           + " history from step 0"),
+  CANCELLED("the job was cancelled (sweep cancel)"),
   PROTOCOL("a worker reported something impossible for the job"),
   COORDINATOR_STOPPED("the coordinator itself stopped");
 

@@ -149,64 +149,88 @@ public final class ConvergenceBenchmark {
       long started = System.nanoTime();
       trainer.train(mode, run);
       double wall = (System.nanoTime() - started) / 1e9;
-      CheckpointReader reader = CheckpointReader.of(run.resolve("checkpoints"));
       if (parameters < 0) {
         parameters = trainedParameters(run.resolve("checkpoints"), steps);
       }
-      Config config = SampleJob.runConfig(run);
-      SampleQuality quality =
-          SampleQuality.of(config, () -> TrainSetup.dataset(config), run.resolve("eval"));
-      if (quality == null) {
-        throw new InvalidInputException(
-            "the config's data has no metric to measure (Gaussian data or images are needed)");
-      }
-      metric = quality.kind().name().toLowerCase(Locale.ROOT);
-      List<Long> evalSteps = new ArrayList<>();
-      List<Double> values = new ArrayList<>();
-      for (long step : reader.committedSteps()) {
-        progress.accept(String.format(Locale.ROOT, "%s: measuring step %d", mode.name(), step));
-        Path prefix = Files.createTempDirectory("scoreflow-convergence-").resolve("s");
-        try {
-          SampleJob.Result sampled =
-              SampleJob.run(
-                  new SampleJob.Request(
-                      run,
-                      step,
-                      "ema",
-                      "euler-maruyama",
-                      samplerSteps,
-                      samples,
-                      samples,
-                      0,
-                      prefix,
-                      Devices.parse("cpu")),
-                  k -> {});
-          Npz.FloatArray a = Npz.read(sampled.npz()).get("samples");
-          evalSteps.add(step);
-          values.add(quality.measure(a.data(), a.shape()[0]).value());
-        } finally {
-          try (var files = Files.list(prefix.getParent())) {
-            for (Path p : files.toList()) {
-              Files.deleteIfExists(p);
-            }
-          }
-          Files.deleteIfExists(prefix.getParent());
-        }
-      }
-      List<Long> lossSteps = new ArrayList<>();
-      List<Double> loss = new ArrayList<>();
-      readLoss(run.resolve("events-rank-0.jsonl"), lossSteps, loss);
+      Measured m = measure(run, samples, samplerSteps, mode.name(), progress);
+      metric = m.metric();
       curves.add(
           new Curve(
               mode,
-              evalSteps,
-              values,
-              lossSteps,
-              loss,
+              m.evalSteps(),
+              m.values(),
+              m.lossSteps(),
+              m.loss(),
               mode.bytesPerStep(steps, checkpointEvery, true, parameters, workers),
               wall));
     }
     return new Result(metric, parameters, curves);
+  }
+
+  /**
+   * What a run's checkpoints measure: every committed checkpoint's EMA weights sampled the same way
+   * ({@code samples} samples, Euler-Maruyama with {@code samplerSteps} steps, seed 0) and measured
+   * with the evaluator's metric, and the loss of rank 0's event log; {@code name} labels progress.
+   */
+  public record Measured(
+      String metric,
+      List<Long> evalSteps,
+      List<Double> values,
+      List<Long> lossSteps,
+      List<Double> loss) {}
+
+  public static Measured measure(
+      Path run,
+      int samples,
+      int samplerSteps,
+      String name,
+      java.util.function.Consumer<String> progress)
+      throws IOException {
+    CheckpointReader reader = CheckpointReader.of(run.resolve("checkpoints"));
+    Config config = SampleJob.runConfig(run);
+    SampleQuality quality =
+        SampleQuality.of(config, () -> TrainSetup.dataset(config), run.resolve("eval"));
+    if (quality == null) {
+      throw new InvalidInputException(
+          "the config's data has no metric to measure (Gaussian data or images are needed)");
+    }
+    String metric = quality.kind().name().toLowerCase(Locale.ROOT);
+    List<Long> evalSteps = new ArrayList<>();
+    List<Double> values = new ArrayList<>();
+    for (long step : reader.committedSteps()) {
+      progress.accept(String.format(Locale.ROOT, "%s: measuring step %d", name, step));
+      Path prefix = Files.createTempDirectory("scoreflow-convergence-").resolve("s");
+      try {
+        SampleJob.Result sampled =
+            SampleJob.run(
+                new SampleJob.Request(
+                    run,
+                    step,
+                    "ema",
+                    "euler-maruyama",
+                    samplerSteps,
+                    samples,
+                    samples,
+                    0,
+                    prefix,
+                    Devices.parse("cpu")),
+                k -> {});
+        Npz.FloatArray a = Npz.read(sampled.npz()).get("samples");
+        evalSteps.add(step);
+        values.add(quality.measure(a.data(), a.shape()[0]).value());
+      } finally {
+        try (var files = Files.list(prefix.getParent())) {
+          for (Path p : files.toList()) {
+            Files.deleteIfExists(p);
+          }
+        }
+        Files.deleteIfExists(prefix.getParent());
+      }
+    }
+    List<Long> lossSteps = new ArrayList<>();
+    List<Double> loss = new ArrayList<>();
+    readLoss(run.resolve("events-rank-0.jsonl"), lossSteps, loss);
+    return new Measured(metric, evalSteps, values, lossSteps, loss);
   }
 
   /**

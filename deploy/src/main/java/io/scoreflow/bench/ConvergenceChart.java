@@ -20,22 +20,47 @@ public final class ConvergenceChart {
 
   private ConvergenceChart() {}
 
+  /** One line of each panel: a run's loss and its metric against step. */
+  public record Line(
+      String label,
+      List<Long> evalSteps,
+      List<Double> metric,
+      List<Long> lossSteps,
+      List<Double> loss) {}
+
   /** Writes the chart through a temporary file, so a failure leaves no half PNG. */
   public static void write(ConvergenceBenchmark.Result r, String title, Path png)
       throws IOException {
-    XYChart loss = chart(title + ": training loss (rank 0)", "loss", false);
-    XYChart metric =
-        chart(title + ": " + r.metric() + " of EMA samples, at equal steps", r.metric(), true);
-    int i = 0;
+    List<Line> lines = new java.util.ArrayList<>();
     for (ConvergenceBenchmark.Curve c : r.curves()) {
+      lines.add(
+          new Line(
+              String.format(
+                  Locale.ROOT,
+                  "%s (%.3g MB/step/rank)",
+                  c.mode().name(),
+                  c.bytesPerStep() / (1 << 20)),
+              c.evalSteps(),
+              c.metric(),
+              c.lossSteps(),
+              c.loss()));
+    }
+    write(r.metric(), lines, title, png);
+  }
+
+  /** The loss and {@code metric} panels of {@code lines}, as one PNG. */
+  public static void write(String metric, List<Line> lines, String title, Path png)
+      throws IOException {
+    XYChart loss = chart(title + ": training loss (rank 0)", "loss", false);
+    XYChart metricChart =
+        chart(title + ": " + metric + " of EMA samples, at equal steps", metric, true);
+    int i = 0;
+    for (Line c : lines) {
       Color color = SweepChart.PALETTE.get(i++ % SweepChart.PALETTE.size());
-      String label =
-          String.format(
-              Locale.ROOT, "%s (%.3g MB/step/rank)", c.mode().name(), c.bytesPerStep() / (1 << 20));
-      XYSeries l = loss.addSeries(label, c.lossSteps(), smooth(c.loss(), 9));
+      XYSeries l = loss.addSeries(c.label(), c.lossSteps(), smooth(c.loss(), 9));
       l.setLineColor(color);
       l.setMarker(SeriesMarkers.NONE);
-      XYSeries m = metric.addSeries(label, c.evalSteps(), c.metric());
+      XYSeries m = metricChart.addSeries(c.label(), c.evalSteps(), c.metric());
       m.setLineColor(color);
       m.setMarkerColor(color);
       m.setMarker(SeriesMarkers.CIRCLE);
@@ -43,7 +68,8 @@ public final class ConvergenceChart {
     Path tmp = Files.createTempFile(png.toAbsolutePath().getParent(), ".chart-", ".png");
     try {
       String base = tmp.toString().substring(0, tmp.toString().length() - ".png".length());
-      BitmapEncoder.saveBitmap(List.of(loss, metric), 1, 2, base, BitmapEncoder.BitmapFormat.PNG);
+      BitmapEncoder.saveBitmap(
+          List.of(loss, metricChart), 1, 2, base, BitmapEncoder.BitmapFormat.PNG);
       Files.move(tmp, png, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
     } finally {
       Files.deleteIfExists(tmp);

@@ -42,6 +42,7 @@ import picocli.CommandLine.Command;
       ModelCommand.class,
       EvalCommand.class,
       io.scoreflow.cli.certs.CertsCommand.class,
+      io.scoreflow.cli.sweep.SweepCommand.class,
       CommandLine.HelpCommand.class
     })
 public final class Main {

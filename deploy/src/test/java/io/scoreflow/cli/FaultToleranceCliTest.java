@@ -101,28 +101,6 @@ class FaultToleranceCliTest {
     return newest;
   }
 
-  /**
-   * The run's history from its journal: a {@code ring} line starting at step s discards every
-   * journalled step >= s; each step must then appear exactly once. Returns step → loss.
-   */
-  private static Map<Long, Double> history(List<JsonNode> journal) {
-    TreeMap<Long, Double> history = new TreeMap<>();
-    for (JsonNode e : journal) {
-      switch (e.get("event").asText()) {
-        case "ring" -> history.tailMap(e.get("start_step").asLong(), true).clear();
-        case "step" -> {
-          long step = e.get("step").asLong();
-          assertFalse(
-              history.containsKey(step),
-              "step " + step + " counted twice in generation " + e.get("generation"));
-          history.put(step, e.get("loss").asDouble());
-        }
-        default -> {}
-      }
-    }
-    return history;
-  }
-
   private static void await(String what, Duration timeout, BooleanSupplier done)
       throws InterruptedException {
     long until = System.nanoTime() + timeout.toNanos();
@@ -237,7 +215,7 @@ class FaultToleranceCliTest {
     assertEquals(1, count(journal, "finish"));
     CompletedCheckpoint last = new RunDirectory(run).newestValid().orElseThrow();
     assertEquals(steps, last.step());
-    Map<Long, Double> history = history(journal);
+    Map<Long, Double> history = RunRecords.history(journal);
     assertEquals(steps, history.size(), "steps missing from the history: " + history.keySet());
     assertEquals(0L, ((TreeMap<Long, Double>) history).firstKey());
     assertEquals(steps - 1, ((TreeMap<Long, Double>) history).lastKey());
@@ -302,7 +280,7 @@ class FaultToleranceCliTest {
     assertEquals(
         List.of("worker-000", "worker-002"),
         JSON.convertValue(rings.get(1).get("workers"), List.class));
-    assertEquals(steps, history(journal).size());
+    assertEquals(steps, RunRecords.history(journal).size());
     CompletedCheckpoint last = new RunDirectory(run).newestValid().orElseThrow();
     assertEquals(steps, last.step());
     assertEquals(

@@ -1,5 +1,7 @@
 package io.scoreflow.cli;
 
+import static org.junit.jupiter.api.Assertions.assertFalse;
+
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
@@ -7,6 +9,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
 
 /** What the tests read of a run as it goes: its event logs and its worker processes. */
 final class RunRecords {
@@ -56,5 +60,27 @@ final class RunRecords {
     } catch (IOException e) {
       return "";
     }
+  }
+
+  /**
+   * The run's history from its journal: a {@code ring} line starting at step s discards every
+   * journalled step >= s; each step must then appear exactly once. Returns step → loss.
+   */
+  static Map<Long, Double> history(List<JsonNode> journal) {
+    TreeMap<Long, Double> history = new TreeMap<>();
+    for (JsonNode e : journal) {
+      switch (e.get("event").asText()) {
+        case "ring" -> history.tailMap(e.get("start_step").asLong(), true).clear();
+        case "step" -> {
+          long step = e.get("step").asLong();
+          assertFalse(
+              history.containsKey(step),
+              "step " + step + " counted twice in generation " + e.get("generation"));
+          history.put(step, e.get("loss").asDouble());
+        }
+        default -> {}
+      }
+    }
+    return history;
   }
 }

@@ -27,6 +27,10 @@ import org.apache.pekko.cluster.typed.Subscribe;
  * time the coordinator accepts it); the process then leaves the cluster and terminates, or rejoins
  * a restarted coordinator.
  *
+ * <p>A worker of a pool (the coordinator answered {@link WorkerProtocol.Pooled}) waits without a
+ * deadline for a job to take it, and when a job releases it, it stops its replica and registers
+ * with the pool again instead of ending; only the pool's own release ends it.
+ *
  * <p>Training never runs on the actor's thread: the {@link Replica} has its own, and talks back
  * through messages to this actor, so all messages to the coordinator leave from one place, in order
  * (a rank's step reports always precede its done report).
@@ -86,6 +90,9 @@ public final class WorkerNode {
   private String registeredJob;
 
   private Replica replica;
+
+  /** The pool this worker belongs to (null: it serves one job and ends with it). */
+  private WorkerProtocol.Pooled pool;
 
   private WorkerNode(
       ActorContext<Command> ctx,
@@ -279,6 +286,9 @@ public final class WorkerNode {
     if (message instanceof WorkerProtocol.RegistrationDeferred r) {
       return r.workerId().equals(me) ? null : "it is for worker " + r.workerId();
     }
+    if (message instanceof WorkerProtocol.Pooled p) {
+      return p.workerId().equals(me) ? null : "it is for worker " + p.workerId();
+    }
     if (message instanceof WorkerProtocol.StartJob start) {
       String other = otherJob(start.job());
       if (other != null) {
@@ -324,7 +334,10 @@ public final class WorkerNode {
       timers.cancel(DEADLINE);
       coordinator = registered.coordinator();
       registeredJob = registered.job();
-      ctx.watchWith(coordinator, CoordinatorGone.INSTANCE);
+      if (pool == null) {
+        // A pool's jobs live on the pool's node: watching the pool is watching them.
+        ctx.watchWith(coordinator, CoordinatorGone.INSTANCE);
+      }
       registeredOnce.complete(null);
       ctx.getLog()
           .info(
@@ -333,6 +346,9 @@ public final class WorkerNode {
               settings.workerId(),
               exchangePort);
       return waiting();
+    }
+    if (m.message() instanceof WorkerProtocol.Pooled pooled) {
+      return intoPool(pooled);
     }
     if (m.message() instanceof WorkerProtocol.RegistrationRefused refused) {
       return end(WorkerExit.failed("the coordinator refused this worker: " + refused.reason()));
@@ -347,6 +363,74 @@ public final class WorkerNode {
       return onRelease(release);
     }
     return Behaviors.same();
+  }
+
+  // ---- pooled: idle in a pool, until a job takes this worker ----
+
+  private Behavior<Command> intoPool(WorkerProtocol.Pooled pooled) {
+    timers.cancel(REGISTER_TICK);
+    timers.cancel(DEADLINE);
+    if (pool == null) {
+      ctx.watchWith(pooled.coordinator(), CoordinatorGone.INSTANCE);
+      ctx.getLog()
+          .info(
+              "worker {}: in pool {} (exchange port {}); waiting for a job",
+              settings.workerId(),
+              pooled.pool(),
+              exchangePort);
+    }
+    pool = pooled;
+    coordinator = pooled.coordinator();
+    registeredJob = null;
+    job = null;
+    registeredOnce.complete(null);
+    return Behaviors.receive(Command.class)
+        .onMessage(FromCoordinator.class, m -> addressed(m, this::onCoordinatorWhilePooled))
+        .onMessage(Reachability.class, this::onReachability)
+        .onMessage(CoordinatorGone.class, m -> end(coordinatorLost()))
+        .onAnyMessage(m -> Behaviors.same())
+        .build();
+  }
+
+  private Behavior<Command> onCoordinatorWhilePooled(FromCoordinator m) {
+    if (m.message() instanceof WorkerProtocol.Registered) {
+      return onReplyToRegistration(m);
+    }
+    if (m.message() instanceof WorkerProtocol.Release release
+        && release.job().equals(pool.pool())) {
+      return onRelease(release);
+    }
+    return Behaviors.same();
+  }
+
+  /**
+   * A job of the pool is over for this worker (its replica stopped): register with the pool again,
+   * which answers {@link WorkerProtocol.Pooled}.
+   */
+  private Behavior<Command> backToPool(String why) {
+    timers.cancelAll();
+    ctx.getLog()
+        .info(
+            "job {}: worker {} back to pool {}: {}",
+            registeredJob,
+            settings.workerId(),
+            pool.pool(),
+            why);
+    replica = null;
+    job = null;
+    registeredJob = null;
+    coordinator = pool.coordinator();
+    timers.startTimerWithFixedDelay(REGISTER_TICK, RegisterTick.INSTANCE, settings.registerRetry());
+    timers.startSingleTimer(
+        DEADLINE,
+        new Deadline(
+            "pool "
+                + pool.pool()
+                + " did not take this worker back within "
+                + settings.registerTimeout()),
+        settings.registerTimeout());
+    register();
+    return registering();
   }
 
   // ---- waiting: registered, no job yet ----
@@ -407,6 +491,9 @@ public final class WorkerNode {
   }
 
   private Behavior<Command> onRelease(WorkerProtocol.Release release) {
+    if (pool != null && !release.job().equals(pool.pool())) {
+      return backToPool("released: " + release.reason());
+    }
     String why = "released by the coordinator: " + release.reason();
     return end(release.succeeded() ? WorkerExit.ok(why) : WorkerExit.failed(why));
   }
@@ -468,7 +555,8 @@ public final class WorkerNode {
     }
     if (m.message() instanceof WorkerProtocol.Release release) {
       String why = "released by the coordinator while training: " + release.reason();
-      return stopReplica(release.succeeded() ? WorkerExit.ok(why) : WorkerExit.failed(why));
+      return stopReplica(
+          release, release.succeeded() ? WorkerExit.ok(why) : WorkerExit.failed(why));
     }
     ctx.getLog()
         .warn(
@@ -478,6 +566,23 @@ public final class WorkerNode {
             settings.workerId(),
             m.message().getClass().getSimpleName());
     return Behaviors.same();
+  }
+
+  /**
+   * Stops the replica because a job released this worker: a worker of a pool then goes back to it,
+   * any other ends with {@code outcome}.
+   */
+  private Behavior<Command> stopReplica(WorkerProtocol.Release release, WorkerExit outcome) {
+    if (pool == null || release.job().equals(pool.pool())) {
+      return stopReplica(outcome);
+    }
+    askReplicaToStop();
+    return Behaviors.receive(Command.class)
+        .onMessage(RunEnded.class, m -> backToPool("released while training: " + release.reason()))
+        .onMessage(Deadline.class, m -> end(outcome.withNote(m.what())))
+        .onMessage(CoordinatorGone.class, m -> stopReplica(coordinatorLost()))
+        .onAnyMessage(m -> Behaviors.same())
+        .build();
   }
 
   private Behavior<Command> stopReplica(WorkerExit outcome) {
@@ -518,7 +623,8 @@ public final class WorkerNode {
   private Behavior<Command> onCoordinatorWhileAborting(FromCoordinator m) {
     if (m.message() instanceof WorkerProtocol.Release release) {
       String why = "released by the coordinator while stopping: " + release.reason();
-      return stopReplica(release.succeeded() ? WorkerExit.ok(why) : WorkerExit.failed(why));
+      return stopReplica(
+          release, release.succeeded() ? WorkerExit.ok(why) : WorkerExit.failed(why));
     }
     // A newer Abort while this one is still stopping: the confirmation will carry the older
     // generation, which the coordinator accepts from a worker it waits for.

@@ -113,7 +113,7 @@ public final class ClusterJob {
     }
 
     /** What a worker launched by this coordinator is given to find its own certificate. */
-    List<String> workerArguments() {
+    public List<String> workerArguments() {
       return insecure() ? List.of("--insecure") : List.of("--tls-dir", dir.toString());
     }
 

@@ -49,7 +49,7 @@ public final class LocalWorkers implements AutoCloseable {
    * metricsPorts[k]} (none when the list is empty); each may be restarted {@code maxRestarts}
    * times, and is given {@code tlsArguments} (its certificates, or {@code --insecure}).
    */
-  static LocalWorkers launch(
+  public static LocalWorkers launch(
       HostPort coordinator,
       int count,
       Path logDir,
@@ -120,7 +120,7 @@ public final class LocalWorkers implements AutoCloseable {
    * Starts again, under its id, every worker that died (a non-zero exit, a signal) and still has
    * restarts left; returns a line for each.
    */
-  List<String> restartDead() throws IOException {
+  public List<String> restartDead() throws IOException {
     List<String> restarted = new ArrayList<>();
     for (int k = 0; k < processes.size(); k++) {
       Process p = processes.get(k);
@@ -146,7 +146,7 @@ public final class LocalWorkers implements AutoCloseable {
    * The first worker that exited with a failure and has no restart left, described with the end of
    * its log.
    */
-  Optional<String> firstFailure() {
+  public Optional<String> firstFailure() {
     for (int k = 0; k < processes.size(); k++) {
       Process p = processes.get(k);
       if (!p.isAlive() && p.exitValue() != 0 && restarts.get(k) >= maxRestarts) {
@@ -164,7 +164,7 @@ public final class LocalWorkers implements AutoCloseable {
   }
 
   /** Waits until the workers {@code ids} exited, up to {@code timeout}; true if they all did. */
-  boolean awaitExit(List<String> ids, Duration timeout) throws InterruptedException {
+  public boolean awaitExit(List<String> ids, Duration timeout) throws InterruptedException {
     long until = System.nanoTime() + timeout.toNanos();
     for (int k = 0; k < processes.size(); k++) {
       if (!ids.contains(this.ids.get(k))) {

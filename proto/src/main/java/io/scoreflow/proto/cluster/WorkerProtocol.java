@@ -16,7 +16,13 @@ public final class WorkerProtocol {
 
   /** A message from the coordinator to a worker. */
   public sealed interface Command extends CborSerializable
-      permits Registered, RegistrationRefused, RegistrationDeferred, StartJob, Abort, Release {}
+      permits Registered,
+          RegistrationRefused,
+          RegistrationDeferred,
+          Pooled,
+          StartJob,
+          Abort,
+          Release {}
 
   /** The registration is accepted; wait for {@link StartJob}. */
   public record Registered(
@@ -46,6 +52,22 @@ public final class WorkerProtocol {
     public RegistrationDeferred {
       Fields.text(workerId, "workerId", Fields.NAME);
       reason = Fields.reason(reason);
+    }
+  }
+
+  /**
+   * The worker is idle in the pool {@code pool} of a coordinator that runs many jobs over one set
+   * of workers: it waits, with no deadline, until the coordinator of a job accepts it ({@link
+   * Registered} of that job). When a job releases it, it does not exit but registers with {@code
+   * coordinator} (the pool) again; only a {@link Release} of the pool itself ends it.
+   */
+  public record Pooled(
+      String pool, String workerId, ActorRef<CoordinatorProtocol.Command> coordinator)
+      implements Command {
+    public Pooled {
+      Fields.text(pool, "pool", Fields.NAME);
+      Fields.text(workerId, "workerId", Fields.NAME);
+      Fields.present(coordinator, "coordinator");
     }
   }
 

@@ -31,7 +31,8 @@ import org.slf4j.LoggerFactory;
  * running. One {@link RingAllReduce} at a time joins it (a membership generation); a newer
  * generation replaces an older one and aborts its step in flight.
  *
- * <p>Admission of a stream, by its hello: another job is NOT_FOUND, an older generation or an
+ * <p>Admission of a stream, by its hello: another job is NOT_FOUND while a step runs here (held
+ * between steps: a worker of a pool may be about to join that job), an older generation or an
  * already finished step FAILED_PRECONDITION, a sender that is not this worker's left neighbour
  * PERMISSION_DENIED (so is a sender whose certificate names another worker than the one at that
  * rank), a buffer size, chunk size or encoding that differs from the running step INVALID_ARGUMENT.
@@ -214,6 +215,12 @@ public final class RingEndpoint implements AutoCloseable {
     RingHello h = stream.hello();
     RingMembership m = membership;
     if (m == null || (m.job().equals(h.getJob()) && h.getGeneration() > m.generation())) {
+      hold(stream);
+      return;
+    }
+    if (!m.job().equals(h.getJob()) && active == null) {
+      // No step runs here: this may be a worker of a pool between jobs, whose peers in its next
+      // job started before it joined. A step of its own job refuses the stream (below) on readmit.
       hold(stream);
       return;
     }

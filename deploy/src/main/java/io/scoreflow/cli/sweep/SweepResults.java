@@ -1,0 +1,179 @@
+package io.scoreflow.cli.sweep;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import io.scoreflow.bench.ConvergenceBenchmark;
+import io.scoreflow.bench.ConvergenceChart;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.function.Consumer;
+
+/**
+ * A sweep's results: one row per job (state, steps, wall time, final loss, the evaluator's metric
+ * of its last checkpoint), as {@code results.md}, {@code results.csv} and {@code results.json} in
+ * the sweep's directory, and {@code results.png}: every job's loss and metric against step on one
+ * chart. The metric of every checkpoint is measured the same way for every job ({@link
+ * ConvergenceBenchmark#measure}: same sampler, steps, count and seed).
+ */
+final class SweepResults {
+
+  /** One job's row; {@code metric} NaN when it has no checkpoint to measure. */
+  record Row(
+      String job,
+      String state,
+      long steps,
+      double wallSeconds,
+      double finalLoss,
+      String metricName,
+      double metric,
+      List<Long> evalSteps,
+      List<Double> metricCurve) {}
+
+  private SweepResults() {}
+
+  /**
+   * Measures every job of {@code spec} in {@code out} with {@code samples} samples of a {@code
+   * samplerSteps}-step sampler, writes the files, and returns the rows.
+   */
+  static List<Row> write(
+      SweepSpec spec, Path out, int samples, int samplerSteps, Consumer<String> progress)
+      throws IOException {
+    List<Row> rows = new ArrayList<>();
+    List<ConvergenceChart.Line> lines = new ArrayList<>();
+    String metricName = "metric";
+    for (SweepSpec.Job j : spec.jobs()) {
+      Path dir = out.resolve(j.name());
+      SweepJournal journal = SweepJournal.read(dir, spec.steps());
+      String state = journal.state().name().toLowerCase(Locale.ROOT).replace('_', ' ');
+      double metric = Double.NaN;
+      List<Long> evalSteps = List.of();
+      List<Double> curve = List.of();
+      if (Files.isDirectory(dir.resolve("checkpoints")) && journal.steps() > 0) {
+        ConvergenceBenchmark.Measured m =
+            ConvergenceBenchmark.measure(dir, samples, samplerSteps, j.name(), progress);
+        metricName = m.metric();
+        evalSteps = m.evalSteps();
+        curve = m.values();
+        metric = curve.isEmpty() ? Double.NaN : curve.get(curve.size() - 1);
+        lines.add(new ConvergenceChart.Line(j.name(), evalSteps, curve, m.lossSteps(), m.loss()));
+      }
+      rows.add(
+          new Row(
+              j.name(),
+              state,
+              journal.steps(),
+              journal.wallSeconds(),
+              journal.finalLoss(),
+              metricName,
+              metric,
+              evalSteps,
+              curve));
+    }
+    writeAtomically(out.resolve("results.md"), markdown(spec, rows));
+    writeAtomically(out.resolve("results.csv"), csv(rows));
+    writeAtomically(
+        out.resolve("results.json"),
+        new ObjectMapper()
+            .enable(SerializationFeature.INDENT_OUTPUT)
+            .writeValueAsString(json(spec, rows)));
+    if (!lines.isEmpty()) {
+      ConvergenceChart.write(metricName, lines, "sweep " + spec.name(), out.resolve("results.png"));
+    }
+    return rows;
+  }
+
+  static Map<String, Object> json(SweepSpec spec, List<Row> rows) {
+    Map<String, Object> m = new LinkedHashMap<>();
+    m.put("sweep", spec.name());
+    m.put("steps", spec.steps());
+    m.put("workers_per_job", spec.workersPerJob());
+    List<Map<String, Object>> jobs = new ArrayList<>();
+    for (Row r : rows) {
+      Map<String, Object> j = new LinkedHashMap<>();
+      j.put("job", r.job());
+      j.put("state", r.state());
+      j.put("steps", r.steps());
+      j.put("wall_seconds", r.wallSeconds());
+      j.put("final_loss", Double.isNaN(r.finalLoss()) ? null : r.finalLoss());
+      j.put("metric", r.metricName());
+      j.put("value", Double.isNaN(r.metric()) ? null : r.metric());
+      j.put("eval_steps", r.evalSteps());
+      j.put("values", r.metricCurve());
+      jobs.add(j);
+    }
+    m.put("jobs", jobs);
+    return m;
+  }
+
+  private static String markdown(SweepSpec spec, List<Row> rows) {
+    String metric =
+        rows.stream()
+            .map(Row::metricName)
+            .filter(n -> !n.equals("metric"))
+            .findFirst()
+            .orElse("metric");
+    StringBuilder b = new StringBuilder();
+    b.append(
+        String.format(
+            Locale.ROOT,
+            "| job | state | steps | wall s | final loss | %s |%n|---|---|---:|---:|---:|---:|%n",
+            metric));
+    for (Row r : rows) {
+      b.append(
+          String.format(
+              Locale.ROOT,
+              "| %s | %s | %d | %.1f | %s | %s |%n",
+              r.job(),
+              r.state(),
+              r.steps(),
+              r.wallSeconds(),
+              number(r.finalLoss()),
+              number(r.metric())));
+    }
+    return b.toString();
+  }
+
+  private static String csv(List<Row> rows) {
+    StringBuilder b = new StringBuilder("job,state,steps,wall_seconds,final_loss,metric,value\n");
+    for (Row r : rows) {
+      b.append(
+          String.format(
+              Locale.ROOT,
+              "%s,%s,%d,%.3f,%s,%s,%s%n",
+              r.job(),
+              r.state(),
+              r.steps(),
+              r.wallSeconds(),
+              Double.isNaN(r.finalLoss()) ? "" : Double.toString(r.finalLoss()),
+              r.metricName(),
+              Double.isNaN(r.metric()) ? "" : Double.toString(r.metric())));
+    }
+    return b.toString();
+  }
+
+  private static String number(double v) {
+    return Double.isNaN(v) ? "–" : String.format(Locale.ROOT, "%.4g", v);
+  }
+
+  /** Writes {@code text} through a temporary file: a reader never sees half a table. */
+  static void writeAtomically(Path file, String text) throws IOException {
+    Path tmp = Files.createTempFile(file.toAbsolutePath().getParent(), ".results-", ".tmp");
+    try {
+      Files.writeString(tmp, text, StandardCharsets.UTF_8);
+      Files.move(
+          tmp,
+          file,
+          java.nio.file.StandardCopyOption.REPLACE_EXISTING,
+          java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+    } finally {
+      Files.deleteIfExists(tmp);
+    }
+  }
+}

@@ -1,0 +1,159 @@
+package io.scoreflow.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.scoreflow.ckpt.CheckpointReader;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * {@code scoreflow sweep} as a user runs it: four jobs on a pool of four real worker processes, two
+ * workers a job (so two jobs queue), one worker killed with SIGKILL while its job trains; then the
+ * jobs' own records (the coordinators' journals, the checkpoints) and the results table are read.
+ */
+class SweepCliTest {
+
+  private static final ObjectMapper JSON = new ObjectMapper();
+  private static final int STEPS = 120;
+
+  private static Path spec(Path dir) throws IOException {
+    Path spec = dir.resolve("four.conf");
+    Files.writeString(
+        spec,
+        """
+        sweep {
+          name = four
+          steps = %d
+          workers-per-job = 2
+          base {
+            scoreflow {
+              sde.name = vp-linear
+              model { arch = mlp, mlp { hidden = 32, layers = 2 } }
+              data { source = gaussian, random-flip = false, gaussian { dim = 4, mean = 1.0, std = 0.5, size = 4096 } }
+              train { batch-size = 16, log-every = 1, checkpoint-every = 20, keep-checkpoints = 100, optim { lr = 2e-3, warmup = 5 } }
+              sample { sampler = euler-maruyama, steps = 10, count = 64 }
+              cluster { form-timeout = 120s, step-timeout = 120s, regroup-timeout = 90s, max-restarts = 3 }
+            }
+          }
+          grid { scoreflow.sde.name = [vp-linear, vp-exp, ve-exp, ve-constant] }
+        }
+        """
+            .formatted(STEPS));
+    return spec;
+  }
+
+  @AfterEach
+  void killLeftovers() {
+    ProcessHandle.current().descendants().forEach(ProcessHandle::destroyForcibly);
+  }
+
+  @Test
+  @Timeout(value = 10, unit = TimeUnit.MINUTES)
+  void fourJobsQueueOnAPoolOfFourSurviveAKilledWorkerAndAreNotRunTwice(@TempDir Path dir)
+      throws Exception {
+    Path spec = spec(dir);
+    Path out = dir.resolve("out");
+    CompletableFuture<CliTest.Result> sweep =
+        CompletableFuture.supplyAsync(
+            () ->
+                CliTest.run(
+                    "sweep", spec.toString(), "--workers", "4", "--out", out.toString(), "--json"));
+    // Wait until some job trains a ring of two, then kill the second worker of that ring.
+    String victim = null;
+    long until = System.nanoTime() + TimeUnit.MINUTES.toNanos(5);
+    while (victim == null) {
+      assertTrue(System.nanoTime() < until, "no job reached step 30 in 5 minutes");
+      assertTrue(!sweep.isDone(), () -> "the sweep ended early: " + sweep.join());
+      for (String job : List.of("vp-linear", "vp-exp", "ve-exp", "ve-constant")) {
+        List<JsonNode> journal = RunRecords.events(out.resolve(job).resolve("events.jsonl"), null);
+        JsonNode ring = null;
+        long newest = -1;
+        for (JsonNode e : journal) {
+          switch (e.get("event").asText()) {
+            case "ring" -> ring = e;
+            case "step" -> newest = Math.max(newest, e.get("step").asLong());
+            case "finish" -> ring = null;
+            default -> {}
+          }
+        }
+        if (ring != null && newest >= 30 && newest < STEPS - 40) {
+          victim = ring.get("workers").get(1).asText();
+          break;
+        }
+      }
+      Thread.sleep(100);
+    }
+    RunRecords.worker(victim).destroyForcibly();
+
+    CliTest.Result first = sweep.get(8, TimeUnit.MINUTES);
+    assertEquals(0, first.code(), first.err());
+    assertTrue(
+        first.err().contains(victim + " exited"), "the kill was not noticed:\n" + first.err());
+    JsonNode results = JSON.readTree(first.out());
+    assertEquals(4, results.get("jobs").size());
+    boolean regrouped = false;
+    for (JsonNode row : results.get("jobs")) {
+      String job = row.get("job").asText();
+      assertEquals("finished", row.get("state").asText(), job);
+      assertEquals(STEPS, row.get("steps").asLong(), job);
+      assertTrue(Double.isFinite(row.get("value").asDouble()), job + ": no metric");
+      List<JsonNode> journal = RunRecords.events(out.resolve(job).resolve("events.jsonl"), null);
+      // No step lost or doubled: after every rollback, each step 0..STEPS-1 exactly once.
+      Map<Long, Double> history = RunRecords.history(journal);
+      assertEquals(STEPS, history.size(), job);
+      assertEquals(0L, history.keySet().iterator().next(), job);
+      regrouped |= journal.stream().anyMatch(e -> e.get("event").asText().equals("regroup"));
+      // The newest checkpoint is the last step, and it verifies.
+      CheckpointReader reader = CheckpointReader.of(out.resolve(job).resolve("checkpoints"));
+      assertEquals(STEPS, reader.committedSteps().get(reader.committedSteps().size() - 1), job);
+      assertTrue(reader.searchAtMost(Long.MAX_VALUE).found().isPresent(), job);
+    }
+    assertTrue(regrouped, "no job regrouped after the kill");
+    String table = Files.readString(out.resolve("results.md"));
+    for (String job : List.of("vp-linear", "vp-exp", "ve-exp", "ve-constant")) {
+      assertTrue(table.contains("| " + job + " | finished | " + STEPS + " |"), table);
+    }
+    assertTrue(Files.size(out.resolve("results.png")) > 0);
+
+    // The same command again: nothing is trained again, the table is the same jobs.
+    long linesBefore = Files.readAllLines(out.resolve("vp-linear").resolve("events.jsonl")).size();
+    CliTest.Result second =
+        CliTest.run("sweep", spec.toString(), "--workers", "4", "--out", out.toString());
+    assertEquals(0, second.code(), second.err());
+    for (String job : List.of("vp-linear", "vp-exp", "ve-exp", "ve-constant")) {
+      assertTrue(second.err().contains(job + " finished earlier; not run again"), second.err());
+    }
+    assertEquals(
+        linesBefore, Files.readAllLines(out.resolve("vp-linear").resolve("events.jsonl")).size());
+    CliTest.Result status = CliTest.run("sweep", "status", out.toString(), "--json");
+    assertEquals(0, status.code(), status.err());
+    for (JsonNode job : JSON.readTree(status.out()).get("jobs")) {
+      assertEquals("finished", job.get("state").asText());
+    }
+  }
+
+  @Test
+  void aBadSpecIsOneLineThatNamesTheProblem(@TempDir Path dir) throws IOException {
+    Path spec = dir.resolve("bad.conf");
+    Files.writeString(
+        spec, "sweep { name = x, steps = 5, base = quick-cpu, jobs = [{name = a}, {name = a}] }");
+    CliTest.Result r = CliTest.run("sweep", spec.toString(), "--out", dir.resolve("o").toString());
+    assertEquals(2, r.code(), r.err());
+    assertEquals("scoreflow: error: sweep spec " + spec + " names job 'a' twice", r.err().strip());
+    CliTest.Result none = CliTest.run("sweep", "status", dir.toString());
+    assertEquals(2, none.code());
+    assertTrue(none.err().contains("is not a sweep's directory"), none.err());
+  }
+}
