@@ -212,24 +212,9 @@ public final class Coordinator {
     return fail(FailureReason.CANCELLED, "cancelled: " + m.reason());
   }
 
-  /**
-   * Whether the node of {@code r} is still up and reachable: then it is alive, and another process
-   * under its id does not displace it.
-   */
+  /** Whether the node of {@code r} is still up and reachable ({@link Registrations#alive}). */
   private boolean alive(Register r) {
-    if (!ClusterNodes.clustered(ctx.getSystem())) {
-      return false;
-    }
-    var state = Cluster.get(ctx.getSystem()).state();
-    org.apache.pekko.actor.Address node = r.worker().path().address();
-    boolean unreachable = state.getUnreachable().stream().anyMatch(m -> m.address().equals(node));
-    boolean up =
-        java.util.stream.StreamSupport.stream(state.getMembers().spliterator(), false)
-            .anyMatch(
-                m ->
-                    m.address().equals(node)
-                        && m.status() == org.apache.pekko.cluster.MemberStatus.up());
-    return up && !unreachable;
+    return Registrations.alive(ctx.getSystem(), r);
   }
 
   /**

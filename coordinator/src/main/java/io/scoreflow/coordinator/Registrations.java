@@ -59,6 +59,27 @@ final class Registrations {
   record Restarted(CoordinatorProtocol.Register earlier) implements Admission {}
 
   /**
+   * Whether the node of {@code r} is still up and reachable in {@code system}'s cluster: then it is
+   * alive, and another process under its id does not displace it.
+   */
+  static boolean alive(
+      org.apache.pekko.actor.typed.ActorSystem<?> system, CoordinatorProtocol.Register r) {
+    if (!io.scoreflow.proto.cluster.ClusterNodes.clustered(system)) {
+      return false;
+    }
+    var state = org.apache.pekko.cluster.typed.Cluster.get(system).state();
+    Address node = r.worker().path().address();
+    boolean unreachable = state.getUnreachable().stream().anyMatch(m -> m.address().equals(node));
+    boolean up = false;
+    for (var member : state.getMembers()) {
+      up |=
+          member.address().equals(node)
+              && member.status() == org.apache.pekko.cluster.MemberStatus.up();
+    }
+    return up && !unreachable;
+  }
+
+  /**
    * What {@code m} is, for a job that wants {@code places} workers; {@code alive} tells whether an
    * earlier registration's node is still up and reachable.
    */

@@ -2,7 +2,6 @@ package io.scoreflow.coordinator;
 
 import static io.scoreflow.proto.cluster.CoordinatorProtocol.SERVICE_KEY;
 
-import io.scoreflow.proto.cluster.ClusterNodes;
 import io.scoreflow.proto.cluster.CoordinatorProtocol;
 import io.scoreflow.proto.cluster.CoordinatorProtocol.Register;
 import io.scoreflow.proto.cluster.WorkerProtocol;
@@ -19,8 +18,6 @@ import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.javadsl.ActorContext;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.actor.typed.receptionist.Receptionist;
-import org.apache.pekko.cluster.MemberStatus;
-import org.apache.pekko.cluster.typed.Cluster;
 
 /**
  * Many jobs over one set of workers. Workers register with the pool (it is what the receptionist
@@ -186,21 +183,8 @@ public final class WorkerPool {
     return schedule();
   }
 
-  /**
-   * Whether the node of {@code r} is up and reachable (then another process cannot take its id).
-   */
   private boolean alive(Register r) {
-    if (!ClusterNodes.clustered(ctx.getSystem())) {
-      return false;
-    }
-    var state = Cluster.get(ctx.getSystem()).state();
-    var node = r.worker().path().address();
-    boolean unreachable = state.getUnreachable().stream().anyMatch(x -> x.address().equals(node));
-    boolean up = false;
-    for (var member : state.getMembers()) {
-      up |= member.address().equals(node) && member.status() == MemberStatus.up();
-    }
-    return up && !unreachable;
+    return Registrations.alive(ctx.getSystem(), r);
   }
 
   private Behavior<Object> onSubmit(Submit m) {

@@ -38,8 +38,13 @@ abstract class CoordinatorFixture {
   static final Duration WAIT = Duration.ofSeconds(10);
 
   JobSpec spec(int workers, int minWorkers) {
+    return spec("job-a", workers, minWorkers);
+  }
+
+  /** Job {@code job} in /tmp/run (a path nothing reads): 100 steps of a global batch of 12. */
+  static JobSpec spec(String job, int workers, int minWorkers) {
     return new JobSpec(
-        "job-a",
+        job,
         "scoreflow { }",
         Path.of("/tmp/run"),
         100,

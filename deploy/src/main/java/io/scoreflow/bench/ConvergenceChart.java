@@ -56,14 +56,20 @@ public final class ConvergenceChart {
         chart(title + ": " + metric + " of EMA samples, at equal steps", metric, true);
     int i = 0;
     for (Line c : lines) {
-      Color color = SweepChart.PALETTE.get(i++ % SweepChart.PALETTE.size());
+      Color color = SweepChart.PALETTE.get(i % SweepChart.PALETTE.size());
+      // Once the palette's colours are used up, dashes and squares tell the lines apart.
+      boolean second = i++ >= SweepChart.PALETTE.size();
       XYSeries l = loss.addSeries(c.label(), c.lossSteps(), smooth(c.loss(), 9));
       l.setLineColor(color);
       l.setMarker(SeriesMarkers.NONE);
       XYSeries m = metricChart.addSeries(c.label(), c.evalSteps(), c.metric());
       m.setLineColor(color);
       m.setMarkerColor(color);
-      m.setMarker(SeriesMarkers.CIRCLE);
+      m.setMarker(second ? SeriesMarkers.SQUARE : SeriesMarkers.CIRCLE);
+      if (second) {
+        l.setLineStyle(org.knowm.xchart.style.lines.SeriesLines.DASH_DASH);
+        m.setLineStyle(org.knowm.xchart.style.lines.SeriesLines.DASH_DASH);
+      }
     }
     Path tmp = Files.createTempFile(png.toAbsolutePath().getParent(), ".chart-", ".png");
     try {

@@ -154,6 +154,9 @@ public record SweepSpec(String name, long steps, int workersPerJob, List<Job> jo
       config =
           Configs.load(file != null && Files.isRegularFile(file) ? file.toString() : base, all);
     }
+    // What a worker would refuse at its first step (an unknown SDE, a bad parameter) is bad input
+    // of the spec, said now in one line.
+    io.scoreflow.run.TrainSetup.sde(config);
     return new Job(name, priority, config);
   }
 
