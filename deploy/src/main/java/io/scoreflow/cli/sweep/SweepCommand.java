@@ -31,7 +31,7 @@ import picocli.CommandLine.Spec;
       "Run the same command again to resume: finished jobs are not run again, the others continue"
           + " from their newest checkpoint. SPEC is a file or a preset: paper-table3 (the paper's"
           + " twelve CIFAR-10 runs), paper-table3-cpu (the same twelve on Gaussian data, minutes).",
-      "Exit code 0 when every job finished, 1 when one failed, 2 for bad input."
+      "Exit code 0 when every job finished, 1 when one failed or was cancelled, 2 for bad input."
     })
 public final class SweepCommand implements Callable<Integer> {
 
@@ -84,6 +84,14 @@ public final class SweepCommand implements Callable<Integer> {
   @Option(names = "--json", description = "Print the results as JSON on stdout.")
   boolean json;
 
+  @Option(
+      names = "--metrics-port",
+      paramLabel = "PORT",
+      description =
+          "Worker K of the pool serves Prometheus metrics on http://127.0.0.1:(PORT+1+K)/metrics,"
+              + " labelled with the job it trains (run=JOB); 0: free ports.")
+  Integer metricsPort;
+
   @Mixin TlsOptions tls;
 
   @Override
@@ -122,7 +130,8 @@ public final class SweepCommand implements Callable<Integer> {
                 pool,
                 device,
                 spec.root().userObject().getClass().getName(),
-                tls.local(s.name(), pool)),
+                tls.local(s.name(), pool),
+                metricsPort),
             err);
     var first = s.jobs().get(0).config().getConfig("scoreflow.sample");
     int n = samples != null ? samples : first.getInt("count");

@@ -25,8 +25,9 @@ record SweepJournal(
 
   enum State {
     NOT_STARTED,
-    STOPPED,
+    UNFINISHED,
     FAILED,
+    CANCELLED,
     FINISHED
   }
 
@@ -38,7 +39,7 @@ record SweepJournal(
     if (!Files.isRegularFile(file)) {
       return new SweepJournal(State.NOT_STARTED, 0, Double.NaN, 0, 0, "");
     }
-    State state = State.STOPPED;
+    State state = State.UNFINISHED;
     long steps = 0;
     double loss = Double.NaN;
     double wall = 0;
@@ -67,7 +68,7 @@ record SweepJournal(
           }
           ringStart = time;
           rings++;
-          state = State.STOPPED;
+          state = State.UNFINISHED;
           steps = e.path("start_step").asLong();
         }
         case "step" -> {
@@ -76,10 +77,10 @@ record SweepJournal(
         }
         case "finish" -> {
           steps = e.path("step").asLong();
-          state = steps >= untilStep ? State.FINISHED : State.STOPPED;
+          state = steps >= untilStep ? State.FINISHED : State.UNFINISHED;
         }
         case "fail" -> {
-          state = State.FAILED;
+          state = "CANCELLED".equals(e.path("reason").asText()) ? State.CANCELLED : State.FAILED;
           failure = e.path("reason").asText() + ": " + e.path("message").asText();
         }
         default -> {}

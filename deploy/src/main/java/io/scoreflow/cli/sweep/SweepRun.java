@@ -45,7 +45,8 @@ final class SweepRun {
       int workers,
       String device,
       String mainClass,
-      ClusterJob.Certificates certificates) {}
+      ClusterJob.Certificates certificates,
+      Integer metricsPort) {}
 
   /** Runs the jobs that are not finished; returns how many of them failed. */
   static int run(Plan plan, PrintWriter err) throws IOException, InterruptedException {
@@ -105,7 +106,7 @@ final class SweepRun {
               plan.out().resolve("logs"),
               plan.device(),
               ExchangeKind.RING,
-              List.of(),
+              metricsPorts(plan, err),
               pending.get(0).config().getInt("scoreflow.cluster.max-restarts"),
               plan.mainClass(),
               plan.certificates().workerArguments());
@@ -193,6 +194,30 @@ final class SweepRun {
       }
     }
     return failed;
+  }
+
+  /** The workers' {@code /metrics} ports: PORT+1+K, free ones for 0, none without the flag. */
+  private static List<Integer> metricsPorts(Plan plan, PrintWriter err) throws IOException {
+    List<Integer> ports = new ArrayList<>();
+    if (plan.metricsPort() == null) {
+      return ports;
+    }
+    for (int k = 0; k < plan.workers(); k++) {
+      if (plan.metricsPort() != 0) {
+        ports.add(plan.metricsPort() + 1 + k);
+      } else {
+        try (java.net.ServerSocket s = new java.net.ServerSocket(0)) {
+          ports.add(s.getLocalPort());
+        }
+      }
+    }
+    StringBuilder where = new StringBuilder("metrics:");
+    for (int k = 0; k < ports.size(); k++) {
+      where.append(k == 0 ? " " : ", ").append(LocalWorkers.id(k));
+      where.append(" http://127.0.0.1:").append(ports.get(k)).append("/metrics");
+    }
+    err.println(where);
+    return ports;
   }
 
   /** One line for the whole sweep: how many jobs are done, running, queued. */
