@@ -139,6 +139,46 @@ class WorkerNodeTest {
   }
 
   @Test
+  void aPooledWorkerOutlivesItsJobsReturnsToThePoolAndEndsOnlyWhenThePoolReleasesIt()
+      throws Exception {
+    Setup s = registered("worker-p");
+    var inbox = s.registration().worker();
+    TestProbe<CoordinatorProtocol.Command> job = kit.createTestProbe();
+    inbox.tell(new WorkerProtocol.Pooled("pool", "worker-p", s.coordinator().ref()));
+    // Idle in the pool past its registration deadline (5 s here): the pool has no deadline.
+    Thread.sleep(6000);
+    assertTrue(!s.exit().isDone(), "a pooled worker must wait for a job without a deadline");
+    inbox.tell(new WorkerProtocol.Registered("job", "worker-p", job.ref()));
+    inbox.tell(start("worker-p", 1));
+    Replica.Events events = s.replicas().awaitStart();
+    // Released while training: the replica stops first, then the worker registers with the pool.
+    inbox.tell(new WorkerProtocol.Release("job", 3, false, "job cancelled"));
+    assertEquals("rank 1", s.replicas().stopped.poll(10, TimeUnit.SECONDS));
+    events.onEnd(11, "stopped", false);
+    CoordinatorProtocol.Register again =
+        s
+            .coordinator()
+            .fishForMessage(
+                WAIT,
+                m ->
+                    m instanceof CoordinatorProtocol.Register
+                        ? FishingOutcomes.complete()
+                        : FishingOutcomes.continueAndIgnore())
+            .stream()
+            .map(CoordinatorProtocol.Register.class::cast)
+            .reduce((a, b) -> b)
+            .orElseThrow();
+    assertEquals("worker-p", again.workerId());
+    assertTrue(!s.exit().isDone(), "a job's release must not end a pooled worker");
+    // Back in the pool, another job's messages are welcome; the pool's release ends it.
+    inbox.tell(new WorkerProtocol.Pooled("pool", "worker-p", s.coordinator().ref()));
+    inbox.tell(new WorkerProtocol.Release("pool", 0, true, "sweep over"));
+    WorkerExit exit = s.exit().get(10, TimeUnit.SECONDS);
+    assertEquals(WorkerExit.OK, exit.code());
+    assertTrue(exit.reason().contains("sweep over"), exit.reason());
+  }
+
+  @Test
   void aFailedRunIsReportedAndAFailedReleaseExitsNonZero() throws Exception {
     Setup s = registered("worker-b");
     var inbox = s.registration().worker();
