@@ -1,6 +1,7 @@
 package io.scoreflow.theory;
 
 import io.scoreflow.InvalidInputException;
+import io.scoreflow.eval.CurvesChart;
 import java.awt.Color;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -18,23 +19,6 @@ import org.knowm.xchart.style.markers.SeriesMarkers;
 
 /** Renders a {@link W2Sweep} as a log–log PNG chart, one series per SDE with its fitted slope. */
 public final class SweepChart {
-
-  /**
-   * Ten dark, mutually distinct colours (Tableau 10), readable on white and in print; every chart
-   * of the project draws its series in this order.
-   */
-  public static final List<Color> PALETTE =
-      List.of(
-          new Color(31, 119, 180),
-          new Color(255, 127, 14),
-          new Color(44, 160, 44),
-          new Color(214, 39, 40),
-          new Color(148, 103, 189),
-          new Color(140, 86, 75),
-          new Color(227, 119, 194),
-          new Color(127, 127, 127),
-          new Color(188, 189, 34),
-          new Color(23, 190, 207));
 
   private static final Marker[] MARKERS = {
     SeriesMarkers.CIRCLE, SeriesMarkers.SQUARE, SeriesMarkers.DIAMOND, SeriesMarkers.TRIANGLE_UP
@@ -80,9 +64,9 @@ public final class SweepChart {
       }
       String name = String.format(Locale.ROOT, "%s   slope %.2f", curve.label(), curve.slope());
       XYSeries series = chart.addSeries(name, x, y);
-      series.setLineColor(PALETTE.get(i % PALETTE.size()));
-      series.setMarkerColor(PALETTE.get(i % PALETTE.size()));
-      series.setMarker(MARKERS[(i / PALETTE.size() + i) % MARKERS.length]);
+      series.setLineColor(CurvesChart.PALETTE.get(i % CurvesChart.PALETTE.size()));
+      series.setMarkerColor(CurvesChart.PALETTE.get(i % CurvesChart.PALETTE.size()));
+      series.setMarker(MARKERS[(i / CurvesChart.PALETTE.size() + i) % MARKERS.length]);
       series.setLineWidth(2f);
     }
     try {

@@ -2,20 +2,12 @@ package io.scoreflow.bench;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.typesafe.config.Config;
 import io.scoreflow.InvalidInputException;
 import io.scoreflow.ckpt.CheckpointReader;
-import io.scoreflow.config.Devices;
-import io.scoreflow.data.Npz;
-import io.scoreflow.eval.SampleQuality;
-import io.scoreflow.run.TrainSetup;
-import io.scoreflow.sample.SampleJob;
+import io.scoreflow.eval.CurvesChart;
+import io.scoreflow.eval.RunCurves;
 import io.scoreflow.train.TrainState;
-import java.io.BufferedReader;
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -152,7 +144,7 @@ public final class ConvergenceBenchmark {
       if (parameters < 0) {
         parameters = trainedParameters(run.resolve("checkpoints"), steps);
       }
-      Measured m = measure(run, samples, samplerSteps, mode.name(), progress);
+      RunCurves m = RunCurves.measure(run, samples, samplerSteps, mode.name(), progress);
       metric = m.metric();
       curves.add(
           new Curve(
@@ -165,72 +157,6 @@ public final class ConvergenceBenchmark {
               wall));
     }
     return new Result(metric, parameters, curves);
-  }
-
-  /**
-   * What a run's checkpoints measure: every committed checkpoint's EMA weights sampled the same way
-   * ({@code samples} samples, Euler-Maruyama with {@code samplerSteps} steps, seed 0) and measured
-   * with the evaluator's metric, and the loss of rank 0's event log; {@code name} labels progress.
-   */
-  public record Measured(
-      String metric,
-      List<Long> evalSteps,
-      List<Double> values,
-      List<Long> lossSteps,
-      List<Double> loss) {}
-
-  public static Measured measure(
-      Path run,
-      int samples,
-      int samplerSteps,
-      String name,
-      java.util.function.Consumer<String> progress)
-      throws IOException {
-    CheckpointReader reader = CheckpointReader.of(run.resolve("checkpoints"));
-    Config config = SampleJob.runConfig(run);
-    SampleQuality quality =
-        SampleQuality.of(config, () -> TrainSetup.dataset(config), run.resolve("eval"));
-    if (quality == null) {
-      throw new InvalidInputException(
-          "the config's data has no metric to measure (Gaussian data or images are needed)");
-    }
-    String metric = quality.kind().name().toLowerCase(Locale.ROOT);
-    List<Long> evalSteps = new ArrayList<>();
-    List<Double> values = new ArrayList<>();
-    for (long step : reader.committedSteps()) {
-      progress.accept(String.format(Locale.ROOT, "%s: measuring step %d", name, step));
-      Path prefix = Files.createTempDirectory("scoreflow-convergence-").resolve("s");
-      try {
-        SampleJob.Result sampled =
-            SampleJob.run(
-                new SampleJob.Request(
-                    run,
-                    step,
-                    "ema",
-                    "euler-maruyama",
-                    samplerSteps,
-                    samples,
-                    samples,
-                    0,
-                    prefix,
-                    Devices.parse("cpu")),
-                k -> {});
-        Npz.FloatArray a = Npz.read(sampled.npz()).get("samples");
-        evalSteps.add(step);
-        values.add(quality.measure(a.data(), a.shape()[0]).value());
-      } finally {
-        try (var files = Files.list(prefix.getParent())) {
-          for (Path p : files.toList()) {
-            Files.deleteIfExists(p);
-          }
-        }
-        Files.deleteIfExists(prefix.getParent());
-      }
-    }
-    List<Long> lossSteps = new ArrayList<>();
-    List<Double> loss = new ArrayList<>();
-    readLoss(run.resolve("events-rank-0.jsonl"), lossSteps, loss);
-    return new Measured(metric, evalSteps, values, lossSteps, loss);
   }
 
   /**
@@ -248,17 +174,22 @@ public final class ConvergenceBenchmark {
     }
   }
 
-  private static void readLoss(Path events, List<Long> steps, List<Double> loss)
-      throws IOException {
-    ObjectMapper json = new ObjectMapper();
-    try (BufferedReader in = Files.newBufferedReader(events)) {
-      for (String line; (line = in.readLine()) != null; ) {
-        JsonNode e = json.readTree(line);
-        if ("step".equals(e.path("event").asText())) {
-          steps.add(e.get("step").asLong());
-          loss.add(e.get("loss").asDouble());
-        }
-      }
+  /** Every mode's curves as one PNG, each labelled with the bytes it sends per step. */
+  public static void chart(Result r, String title, Path png) throws IOException {
+    List<CurvesChart.Line> lines = new java.util.ArrayList<>();
+    for (Curve c : r.curves()) {
+      lines.add(
+          new CurvesChart.Line(
+              String.format(
+                  Locale.ROOT,
+                  "%s (%.3g MB/step/rank)",
+                  c.mode().name(),
+                  c.bytesPerStep() / (1 << 20)),
+              c.evalSteps(),
+              c.metric(),
+              c.lossSteps(),
+              c.loss()));
     }
+    CurvesChart.write(r.metric(), lines, title, png);
   }
 }

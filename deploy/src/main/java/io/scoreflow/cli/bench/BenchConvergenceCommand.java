@@ -3,7 +3,6 @@ package io.scoreflow.cli.bench;
 import com.typesafe.config.Config;
 import io.scoreflow.InvalidInputException;
 import io.scoreflow.bench.ConvergenceBenchmark;
-import io.scoreflow.bench.ConvergenceChart;
 import io.scoreflow.cli.cluster.ClusterJob;
 import io.scoreflow.cli.output.Json;
 import io.scoreflow.config.Configs;
@@ -178,7 +177,7 @@ public final class BenchConvergenceCommand implements Callable<Integer> {
               err.flush();
             });
     Path png = out.resolve("convergence.png");
-    ConvergenceChart.write(
+    ConvergenceBenchmark.chart(
         r,
         String.format(
             Locale.ROOT, "%d workers, %s", workers, config == null ? "Gaussian MLP" : config),

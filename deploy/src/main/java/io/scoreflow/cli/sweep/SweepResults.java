@@ -2,8 +2,8 @@ package io.scoreflow.cli.sweep;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
-import io.scoreflow.bench.ConvergenceBenchmark;
-import io.scoreflow.bench.ConvergenceChart;
+import io.scoreflow.eval.CurvesChart;
+import io.scoreflow.eval.RunCurves;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -46,7 +46,7 @@ final class SweepResults {
       SweepSpec spec, Path out, int samples, int samplerSteps, Consumer<String> progress)
       throws IOException {
     List<Row> rows = new ArrayList<>();
-    List<ConvergenceChart.Line> lines = new ArrayList<>();
+    List<CurvesChart.Line> lines = new ArrayList<>();
     String metricName = "metric";
     for (SweepSpec.Job j : spec.jobs()) {
       Path dir = out.resolve(j.name());
@@ -56,13 +56,13 @@ final class SweepResults {
       List<Long> evalSteps = List.of();
       List<Double> curve = List.of();
       if (Files.isDirectory(dir.resolve("checkpoints")) && journal.steps() > 0) {
-        ConvergenceBenchmark.Measured m =
-            ConvergenceBenchmark.measure(dir, samples, samplerSteps, j.name(), progress);
+        RunCurves m = RunCurves.measure(dir, samples, samplerSteps, j.name(), progress);
+
         metricName = m.metric();
         evalSteps = m.evalSteps();
         curve = m.values();
         metric = curve.isEmpty() ? Double.NaN : curve.get(curve.size() - 1);
-        lines.add(new ConvergenceChart.Line(j.name(), evalSteps, curve, m.lossSteps(), m.loss()));
+        lines.add(new CurvesChart.Line(j.name(), evalSteps, curve, m.lossSteps(), m.loss()));
       }
       rows.add(
           new Row(
@@ -84,7 +84,7 @@ final class SweepResults {
             .enable(SerializationFeature.INDENT_OUTPUT)
             .writeValueAsString(json(spec, rows)));
     if (!lines.isEmpty()) {
-      ConvergenceChart.write(metricName, lines, "sweep " + spec.name(), out.resolve("results.png"));
+      CurvesChart.write(metricName, lines, "sweep " + spec.name(), out.resolve("results.png"));
     }
     return rows;
   }

@@ -146,17 +146,22 @@ public record SweepSpec(String name, long steps, int workersPerJob, List<Job> jo
     List<String> all = new ArrayList<>(set);
     all.add("scoreflow.job.name=\"" + name + "\"");
     Config config;
-    if (holder.getValue("base").valueType() == ConfigValueType.OBJECT) {
-      config = Configs.load(holder.getConfig("base"), origin + " (sweep.base)", all);
-    } else {
-      String base = holder.getString("base");
-      Path file = relativeTo == null ? null : relativeTo.resolve(base);
-      config =
-          Configs.load(file != null && Files.isRegularFile(file) ? file.toString() : base, all);
+    try {
+      if (holder.getValue("base").valueType() == ConfigValueType.OBJECT) {
+        config = Configs.load(holder.getConfig("base"), origin + " (sweep.base)", all);
+      } else {
+        String base = holder.getString("base");
+        Path file = relativeTo == null ? null : relativeTo.resolve(base);
+        config =
+            Configs.load(file != null && Files.isRegularFile(file) ? file.toString() : base, all);
+      }
+      // What a worker would refuse at its first step (an unknown SDE, a bad parameter) is bad
+      // input of the spec, said now in one line.
+      io.scoreflow.run.TrainSetup.sde(config);
+    } catch (InvalidInputException e) {
+      throw new InvalidInputException(
+          "sweep spec " + origin + ", job " + name + ": " + e.getMessage(), e);
     }
-    // What a worker would refuse at its first step (an unknown SDE, a bad parameter) is bad input
-    // of the spec, said now in one line.
-    io.scoreflow.run.TrainSetup.sde(config);
     return new Job(name, priority, config);
   }
 

@@ -1,13 +1,11 @@
-package io.scoreflow.bench;
+package io.scoreflow.eval;
 
-import io.scoreflow.theory.SweepChart;
 import java.awt.Color;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.util.List;
-import java.util.Locale;
 import org.knowm.xchart.BitmapEncoder;
 import org.knowm.xchart.XYChart;
 import org.knowm.xchart.XYChartBuilder;
@@ -15,10 +13,27 @@ import org.knowm.xchart.XYSeries;
 import org.knowm.xchart.style.Styler;
 import org.knowm.xchart.style.markers.SeriesMarkers;
 
-/** {@link ConvergenceBenchmark}'s curves as one PNG: the loss and the metric against step. */
-public final class ConvergenceChart {
+/** Runs' {@link RunCurves} as one PNG: the loss and the metric against step, side by side. */
+public final class CurvesChart {
 
-  private ConvergenceChart() {}
+  /**
+   * Ten dark, mutually distinct colours (Tableau 10), readable on white and in print; every chart
+   * of the project draws its series in this order.
+   */
+  public static final List<Color> PALETTE =
+      List.of(
+          new Color(31, 119, 180),
+          new Color(255, 127, 14),
+          new Color(44, 160, 44),
+          new Color(214, 39, 40),
+          new Color(148, 103, 189),
+          new Color(140, 86, 75),
+          new Color(227, 119, 194),
+          new Color(127, 127, 127),
+          new Color(188, 189, 34),
+          new Color(23, 190, 207));
+
+  private CurvesChart() {}
 
   /** One line of each panel: a run's loss and its metric against step. */
   public record Line(
@@ -28,26 +43,6 @@ public final class ConvergenceChart {
       List<Long> lossSteps,
       List<Double> loss) {}
 
-  /** Writes the chart through a temporary file, so a failure leaves no half PNG. */
-  public static void write(ConvergenceBenchmark.Result r, String title, Path png)
-      throws IOException {
-    List<Line> lines = new java.util.ArrayList<>();
-    for (ConvergenceBenchmark.Curve c : r.curves()) {
-      lines.add(
-          new Line(
-              String.format(
-                  Locale.ROOT,
-                  "%s (%.3g MB/step/rank)",
-                  c.mode().name(),
-                  c.bytesPerStep() / (1 << 20)),
-              c.evalSteps(),
-              c.metric(),
-              c.lossSteps(),
-              c.loss()));
-    }
-    write(r.metric(), lines, title, png);
-  }
-
   /** The loss and {@code metric} panels of {@code lines}, as one PNG. */
   public static void write(String metric, List<Line> lines, String title, Path png)
       throws IOException {
@@ -56,9 +51,9 @@ public final class ConvergenceChart {
         chart(title + ": " + metric + " of EMA samples, at equal steps", metric, true);
     int i = 0;
     for (Line c : lines) {
-      Color color = SweepChart.PALETTE.get(i % SweepChart.PALETTE.size());
+      Color color = PALETTE.get(i % PALETTE.size());
       // Once the palette's colours are used up, dashes and squares tell the lines apart.
-      boolean second = i++ >= SweepChart.PALETTE.size();
+      boolean second = i++ >= PALETTE.size();
       XYSeries l = loss.addSeries(c.label(), c.lossSteps(), smooth(c.loss(), 9));
       l.setLineColor(color);
       l.setMarker(SeriesMarkers.NONE);

@@ -1,0 +1,102 @@
+package io.scoreflow.eval;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.typesafe.config.Config;
+import io.scoreflow.InvalidInputException;
+import io.scoreflow.ckpt.CheckpointReader;
+import io.scoreflow.config.Devices;
+import io.scoreflow.data.Npz;
+import io.scoreflow.run.TrainSetup;
+import io.scoreflow.sample.SampleJob;
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.function.Consumer;
+
+/**
+ * What a run's checkpoints measure: every committed checkpoint's EMA weights sampled the same way
+ * and measured with the evaluator's metric ({@code w2}, {@code fd_fallback} or {@code fid}), and
+ * the loss of rank 0's event log. {@code bench convergence} and {@code sweep} draw and tabulate
+ * these curves.
+ */
+public record RunCurves(
+    String metric,
+    List<Long> evalSteps,
+    List<Double> values,
+    List<Long> lossSteps,
+    List<Double> loss) {
+
+  /**
+   * Measures {@code run}: {@code samples} samples per checkpoint, Euler-Maruyama with {@code
+   * samplerSteps} steps, seed 0 (the same for every checkpoint, so the curves compare); {@code
+   * name} labels progress.
+   */
+  public static RunCurves measure(
+      Path run, int samples, int samplerSteps, String name, Consumer<String> progress)
+      throws IOException {
+    CheckpointReader reader = CheckpointReader.of(run.resolve("checkpoints"));
+    Config config = SampleJob.runConfig(run);
+    SampleQuality quality =
+        SampleQuality.of(config, () -> TrainSetup.dataset(config), run.resolve("eval"));
+    if (quality == null) {
+      throw new InvalidInputException(
+          "the config's data has no metric to measure (Gaussian data or images are needed)");
+    }
+    String metric = quality.kind().name().toLowerCase(Locale.ROOT);
+    List<Long> evalSteps = new ArrayList<>();
+    List<Double> values = new ArrayList<>();
+    for (long step : reader.committedSteps()) {
+      progress.accept(String.format(Locale.ROOT, "%s: measuring step %d", name, step));
+      Path prefix = Files.createTempDirectory("scoreflow-convergence-").resolve("s");
+      try {
+        SampleJob.Result sampled =
+            SampleJob.run(
+                new SampleJob.Request(
+                    run,
+                    step,
+                    "ema",
+                    "euler-maruyama",
+                    samplerSteps,
+                    samples,
+                    samples,
+                    0,
+                    prefix,
+                    Devices.parse("cpu")),
+                k -> {});
+        Npz.FloatArray a = Npz.read(sampled.npz()).get("samples");
+        evalSteps.add(step);
+        values.add(quality.measure(a.data(), a.shape()[0]).value());
+      } finally {
+        try (var files = Files.list(prefix.getParent())) {
+          for (Path p : files.toList()) {
+            Files.deleteIfExists(p);
+          }
+        }
+        Files.deleteIfExists(prefix.getParent());
+      }
+    }
+    List<Long> lossSteps = new ArrayList<>();
+    List<Double> loss = new ArrayList<>();
+    readLoss(run.resolve("events-rank-0.jsonl"), lossSteps, loss);
+    return new RunCurves(metric, evalSteps, values, lossSteps, loss);
+  }
+
+  private static void readLoss(Path events, List<Long> steps, List<Double> loss)
+      throws IOException {
+    ObjectMapper json = new ObjectMapper();
+    try (BufferedReader in = Files.newBufferedReader(events)) {
+      for (String line; (line = in.readLine()) != null; ) {
+        JsonNode e = json.readTree(line);
+        if ("step".equals(e.path("event").asText())) {
+          steps.add(e.get("step").asLong());
+          loss.add(e.get("loss").asDouble());
+        }
+      }
+    }
+  }
+}
