@@ -66,11 +66,23 @@ public final class CurvesChart {
         m.setLineStyle(org.knowm.xchart.style.lines.SeriesLines.DASH_DASH);
       }
     }
-    Path tmp = Files.createTempFile(png.toAbsolutePath().getParent(), ".chart-", ".png");
+    savePng(List.of(loss, metricChart), 1, 2, png);
+  }
+
+  /**
+   * Writes {@code charts} as one PNG of {@code rows} × {@code columns} panels, through a temporary
+   * file beside {@code png}, so that a failure leaves no half picture; every chart of the project
+   * is written this way.
+   */
+  public static void savePng(List<XYChart> charts, int rows, int columns, Path png)
+      throws IOException {
+    Path dir = png.toAbsolutePath().getParent();
+    Files.createDirectories(dir);
+    Path tmp = Files.createTempFile(dir, ".chart-", ".png");
     try {
+      // The encoder appends ".png" to the name it is given.
       String base = tmp.toString().substring(0, tmp.toString().length() - ".png".length());
-      BitmapEncoder.saveBitmap(
-          List.of(loss, metricChart), 1, 2, base, BitmapEncoder.BitmapFormat.PNG);
+      BitmapEncoder.saveBitmap(charts, rows, columns, base, BitmapEncoder.BitmapFormat.PNG);
       Files.move(tmp, png, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
     } finally {
       Files.deleteIfExists(tmp);

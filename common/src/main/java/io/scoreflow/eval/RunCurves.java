@@ -13,6 +13,7 @@ import java.io.BufferedReader;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -34,10 +35,11 @@ public record RunCurves(
   /**
    * Measures {@code run}: {@code samples} samples per checkpoint, Euler-Maruyama with {@code
    * samplerSteps} steps, seed 0 (the same for every checkpoint, so the curves compare); {@code
-   * name} labels progress.
+   * name} labels progress. When {@code picture} is set, the newest checkpoint's samples are drawn
+   * there: their image grid, or for vector data a {@link SamplesScatter}.
    */
   public static RunCurves measure(
-      Path run, int samples, int samplerSteps, String name, Consumer<String> progress)
+      Path run, int samples, int samplerSteps, String name, Path picture, Consumer<String> progress)
       throws IOException {
     CheckpointReader reader = CheckpointReader.of(run.resolve("checkpoints"));
     Config config = SampleJob.runConfig(run);
@@ -50,7 +52,9 @@ public record RunCurves(
     String metric = quality.kind().name().toLowerCase(Locale.ROOT);
     List<Long> evalSteps = new ArrayList<>();
     List<Double> values = new ArrayList<>();
-    for (long step : reader.committedSteps()) {
+    List<Long> steps = reader.committedSteps();
+    long newest = steps.isEmpty() ? -1 : steps.get(steps.size() - 1);
+    for (long step : steps) {
       progress.accept(String.format(Locale.ROOT, "%s: measuring step %d", name, step));
       Path prefix = Files.createTempDirectory("scoreflow-convergence-").resolve("s");
       try {
@@ -71,6 +75,9 @@ public record RunCurves(
         Npz.FloatArray a = Npz.read(sampled.npz()).get("samples");
         evalSteps.add(step);
         values.add(quality.measure(a.data(), a.shape()[0]).value());
+        if (picture != null && step == newest) {
+          draw(sampled, a, config, String.format(Locale.ROOT, "%s, step %d", name, step), picture);
+        }
       } finally {
         try (var files = Files.list(prefix.getParent())) {
           for (Path p : files.toList()) {
@@ -84,6 +91,24 @@ public record RunCurves(
     List<Double> loss = new ArrayList<>();
     readLoss(run.resolve("events-rank-0.jsonl"), lossSteps, loss);
     return new RunCurves(metric, evalSteps, values, lossSteps, loss);
+  }
+
+  private static void draw(
+      SampleJob.Result sampled, Npz.FloatArray a, Config config, String title, Path picture)
+      throws IOException {
+    if (sampled.png() != null) {
+      Path tmp = Files.createTempFile(picture.toAbsolutePath().getParent(), ".samples-", ".png");
+      try {
+        Files.copy(sampled.png(), tmp, StandardCopyOption.REPLACE_EXISTING);
+        Files.move(
+            tmp, picture, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+      } finally {
+        Files.deleteIfExists(tmp);
+      }
+    } else {
+      int dim = (int) (a.data().length / a.shape()[0]);
+      SamplesScatter.write(a.data(), a.shape()[0], dim, config, title, picture);
+    }
   }
 
   private static void readLoss(Path events, List<Long> steps, List<Double> loss)

@@ -4,11 +4,9 @@ import io.scoreflow.InvalidInputException;
 import io.scoreflow.eval.CurvesChart;
 import java.awt.Color;
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Locale;
-import org.knowm.xchart.BitmapEncoder;
 import org.knowm.xchart.XYChart;
 import org.knowm.xchart.XYChartBuilder;
 import org.knowm.xchart.XYSeries;
@@ -70,19 +68,7 @@ public final class SweepChart {
       series.setLineWidth(2f);
     }
     try {
-      Path dir = png.toAbsolutePath().getParent();
-      Files.createDirectories(dir);
-      Path tmp = Files.createTempFile(dir, ".sweep", ".png");
-      try {
-        BitmapEncoder.saveBitmap(chart, tmp.toString(), BitmapEncoder.BitmapFormat.PNG);
-        Files.move(
-            tmp,
-            png,
-            java.nio.file.StandardCopyOption.REPLACE_EXISTING,
-            java.nio.file.StandardCopyOption.ATOMIC_MOVE);
-      } finally {
-        Files.deleteIfExists(tmp);
-      }
+      CurvesChart.savePng(List.of(chart), 1, 1, png);
     } catch (IOException e) {
       throw new InvalidInputException("cannot write plot " + png + ": " + e.getMessage(), e);
     }

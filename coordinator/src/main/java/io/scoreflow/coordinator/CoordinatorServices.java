@@ -57,7 +57,7 @@ final class CoordinatorServices implements AutoCloseable {
       throws IOException {
     String job = config.getString("scoreflow.job.name");
     PrometheusRegistry registry = new PrometheusRegistry();
-    ClusterMetrics cluster = new ClusterMetrics(registry, job);
+    ClusterMetrics cluster = new ClusterMetrics(registry);
     EvaluationMetrics evaluation = new EvaluationMetrics(registry, job);
     CheckpointServer checkpoints =
         CheckpointServer.start(new InetSocketAddress(host, 0), security, job, run.checkpoints());
@@ -138,9 +138,9 @@ final class CoordinatorServices implements AutoCloseable {
   /** Keeps the cluster metrics up to date with the coordinator's events. */
   void onEvent(JobEvent e) {
     if (e instanceof JobEvent.RingFormed r) {
-      cluster.onMembership(r.ring().size(), r.generation());
+      cluster.onMembership(e.job(), r.ring().size(), r.generation());
     } else if (e instanceof JobEvent.GenerationChanged g) {
-      cluster.onGeneration(g.generation());
+      cluster.onGeneration(e.job(), g.generation());
     }
   }
 

@@ -144,7 +144,7 @@ public final class ConvergenceBenchmark {
       if (parameters < 0) {
         parameters = trainedParameters(run.resolve("checkpoints"), steps);
       }
-      RunCurves m = RunCurves.measure(run, samples, samplerSteps, mode.name(), progress);
+      RunCurves m = RunCurves.measure(run, samples, samplerSteps, mode.name(), null, progress);
       metric = m.metric();
       curves.add(
           new Curve(

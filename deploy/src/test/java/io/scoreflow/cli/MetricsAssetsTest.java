@@ -11,6 +11,7 @@ import io.prometheus.metrics.expositionformats.PrometheusTextFormatWriter;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import io.scoreflow.metrics.ClusterMetrics;
 import io.scoreflow.metrics.EvaluationMetrics;
+import io.scoreflow.metrics.SweepMetrics;
 import io.scoreflow.metrics.TrainingMetrics;
 import io.scoreflow.train.StepResult;
 import java.io.ByteArrayOutputStream;
@@ -50,7 +51,8 @@ class MetricsAssetsTest {
     PrometheusRegistry registry = new PrometheusRegistry();
     TrainingMetrics training = new TrainingMetrics(registry, "r", 0, () -> 1_000L);
     EvaluationMetrics eval = new EvaluationMetrics(registry, "r");
-    ClusterMetrics cluster = new ClusterMetrics(registry, "r");
+    ClusterMetrics cluster = new ClusterMetrics(registry);
+    SweepMetrics sweep = new SweepMetrics(registry, "r");
     training.onStep(
         new StepResult(
             0, 1, 1, 1e-4, 8, 1, 1, 1, io.scoreflow.train.ParameterChecksum.of(new float[] {1f})));
@@ -62,7 +64,9 @@ class MetricsAssetsTest {
     eval.onFallbackFd(1, 1);
     eval.onW2(1, 1);
     eval.onSampled(1, 1);
-    cluster.onMembership(2, 1);
+    cluster.onMembership("r", 2, 1);
+    sweep.onJobs(1, 2, 3, 0);
+    sweep.onWorkers(4);
     ByteArrayOutputStream out = new ByteArrayOutputStream();
     new PrometheusTextFormatWriter(false).write(out, registry.scrape());
     return out.toString(StandardCharsets.UTF_8);

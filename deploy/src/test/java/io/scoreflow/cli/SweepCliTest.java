@@ -65,13 +65,23 @@ class SweepCliTest {
       throws Exception {
     Path spec = spec(dir);
     Path out = dir.resolve("out");
+    int port = freePorts(5);
     CompletableFuture<CliTest.Result> sweep =
         CompletableFuture.supplyAsync(
             () ->
                 CliTest.run(
-                    "sweep", spec.toString(), "--workers", "4", "--out", out.toString(), "--json"));
+                    "sweep",
+                    spec.toString(),
+                    "--workers",
+                    "4",
+                    "--out",
+                    out.toString(),
+                    "--metrics-port",
+                    Integer.toString(port),
+                    "--json"));
     // Wait until some job trains a ring of two, then kill the second worker of that ring.
     String victim = null;
+    String victimJob = null;
     long until = System.nanoTime() + TimeUnit.MINUTES.toNanos(5);
     while (victim == null) {
       assertTrue(System.nanoTime() < until, "no job reached step 30 in 5 minutes");
@@ -90,11 +100,29 @@ class SweepCliTest {
         }
         if (ring != null && newest >= 30 && newest < STEPS - 40) {
           victim = ring.get("workers").get(1).asText();
+          victimJob = job;
           break;
         }
       }
       Thread.sleep(100);
     }
+    // While it trains: the sweep's /metrics (its queue, each job's ring) and a worker's, the job
+    // it trains as the run label.
+    String metrics = scrape(port);
+    assertTrue(metrics.contains("scoreflow_sweep_workers{run=\"four\"} 4.0"), metrics);
+    assertTrue(
+        metrics.contains("scoreflow_cluster_workers{run=\"" + victimJob + "\"} 2.0"), metrics);
+    assertTrue(
+        java.util.regex.Pattern.compile(
+                "scoreflow_sweep_jobs\\{run=\"four\",state=\"running\"} [12]\\.0")
+            .matcher(metrics)
+            .find(),
+        metrics);
+    String workerMetrics = "";
+    for (int k = 1; k <= 4 && !workerMetrics.contains("scoreflow_train_step{"); k++) {
+      workerMetrics = scrape(port + k);
+    }
+    assertTrue(workerMetrics.contains("scoreflow_train_step{"), workerMetrics);
     RunRecords.worker(victim).destroyForcibly();
 
     CliTest.Result first = sweep.get(8, TimeUnit.MINUTES);
@@ -119,6 +147,11 @@ class SweepCliTest {
       CheckpointReader reader = CheckpointReader.of(out.resolve(job).resolve("checkpoints"));
       assertEquals(STEPS, reader.committedSteps().get(reader.committedSteps().size() - 1), job);
       assertTrue(reader.searchAtMost(Long.MAX_VALUE).found().isPresent(), job);
+      // The picture of the newest checkpoint's samples (vector data: a scatter), a whole PNG.
+      assertEquals(job + "/samples.png", row.get("samples").asText(), job);
+      java.awt.image.BufferedImage picture =
+          javax.imageio.ImageIO.read(out.resolve(job).resolve("samples.png").toFile());
+      assertEquals(600, picture.getWidth(), job);
     }
     assertTrue(regrouped, "no job regrouped after the kill");
     String table = Files.readString(out.resolve("results.md"));
@@ -142,6 +175,38 @@ class SweepCliTest {
     for (JsonNode job : JSON.readTree(status.out()).get("jobs")) {
       assertEquals("finished", job.get("state").asText());
     }
+  }
+
+  /** The first of {@code n} consecutive ports that are free now. */
+  private static int freePorts(int n) throws IOException {
+    for (int attempt = 0; attempt < 50; attempt++) {
+      int first;
+      try (java.net.ServerSocket s = new java.net.ServerSocket(0)) {
+        first = s.getLocalPort();
+      }
+      boolean free = first + n < 65536;
+      for (int k = 1; k < n && free; k++) {
+        try (java.net.ServerSocket s = new java.net.ServerSocket(first + k)) {
+          free = true;
+        } catch (IOException busy) {
+          free = false;
+        }
+      }
+      if (free) {
+        return first;
+      }
+    }
+    throw new IOException("no " + n + " consecutive free ports");
+  }
+
+  private static String scrape(int port) throws Exception {
+    var client = java.net.http.HttpClient.newHttpClient();
+    var request =
+        java.net.http.HttpRequest.newBuilder(
+                java.net.URI.create("http://127.0.0.1:" + port + "/metrics"))
+            .timeout(java.time.Duration.ofSeconds(10))
+            .build();
+    return client.send(request, java.net.http.HttpResponse.BodyHandlers.ofString()).body();
   }
 
   @Test

@@ -142,6 +142,11 @@ public final class LocalWorkers implements AutoCloseable {
     return restarted;
   }
 
+  /** How many of the worker processes are running now. */
+  public int alive() {
+    return (int) processes.stream().filter(Process::isAlive).count();
+  }
+
   /**
    * The first worker that exited with a failure and has no restart left, described with the end of
    * its log.

@@ -119,7 +119,8 @@ public final class SweepCommand implements Callable<Integer> {
         "--workers %s is fewer than the %s workers each job needs",
         pool,
         s.workersPerJob());
-    Path dir = out != null ? out : Path.of("runs", s.name());
+    String name = s.name();
+    Path dir = out != null ? out : Path.of("runs", name);
     Files.createDirectories(dir);
     writeIndex(s, dir);
     int failed =
@@ -142,7 +143,7 @@ public final class SweepCommand implements Callable<Integer> {
             n,
             first.getInt("steps"),
             line -> {
-              err.println("sweep " + dir.getFileName() + ": " + line);
+              err.println("sweep " + name + ": " + line);
               err.flush();
             });
     PrintWriter o = spec.commandLine().getOut();
@@ -150,7 +151,13 @@ public final class SweepCommand implements Callable<Integer> {
       Json.print(o, SweepResults.json(s, rows));
     } else {
       o.print(Files.readString(dir.resolve("results.md")));
-      o.println("results: " + dir.resolve("results.md") + ", .csv, .json, .png");
+      o.println(
+          "results: "
+              + dir.resolve("results.md")
+              + ", .csv, .json, .png; each job's samples: "
+              + dir.resolve("JOB")
+              + "/"
+              + SweepResults.SAMPLES_PNG);
     }
     o.flush();
     return failed == 0 ? 0 : 1;

@@ -19,8 +19,8 @@ import java.util.function.Consumer;
  * A sweep's results: one row per job (state, steps, wall time, final loss, the evaluator's metric
  * of its last checkpoint), as {@code results.md}, {@code results.csv} and {@code results.json} in
  * the sweep's directory, and {@code results.png}: every job's loss and metric against step on one
- * chart. The metric of every checkpoint is measured the same way for every job ({@link
- * ConvergenceBenchmark#measure}: same sampler, steps, count and seed).
+ * chart; and each job's {@code JOB/samples.png}. The metric of every checkpoint is measured the
+ * same way for every job ({@link RunCurves#measure}: same sampler, steps, count and seed).
  */
 final class SweepResults {
 
@@ -34,7 +34,14 @@ final class SweepResults {
       String metricName,
       double metric,
       List<Long> evalSteps,
-      List<Double> metricCurve) {}
+      List<Double> metricCurve,
+      String samples) {}
+
+  /**
+   * Each job's picture of its newest checkpoint's samples, in its run directory: the image grid, or
+   * for vector data the scatter of two coordinates over the data's law.
+   */
+  static final String SAMPLES_PNG = "samples.png";
 
   private SweepResults() {}
 
@@ -55,13 +62,19 @@ final class SweepResults {
       double metric = Double.NaN;
       List<Long> evalSteps = List.of();
       List<Double> curve = List.of();
+      String samplesPicture = null;
       if (Files.isDirectory(dir.resolve("checkpoints")) && journal.steps() > 0) {
-        RunCurves m = RunCurves.measure(dir, samples, samplerSteps, j.name(), progress);
+        RunCurves m =
+            RunCurves.measure(
+                dir, samples, samplerSteps, j.name(), dir.resolve(SAMPLES_PNG), progress);
 
         metricName = m.metric();
         evalSteps = m.evalSteps();
         curve = m.values();
         metric = curve.isEmpty() ? Double.NaN : curve.get(curve.size() - 1);
+        if (Files.isRegularFile(dir.resolve(SAMPLES_PNG))) {
+          samplesPicture = j.name() + "/" + SAMPLES_PNG;
+        }
         lines.add(new CurvesChart.Line(j.name(), evalSteps, curve, m.lossSteps(), m.loss()));
       }
       rows.add(
@@ -74,7 +87,8 @@ final class SweepResults {
               metricName,
               metric,
               evalSteps,
-              curve));
+              curve,
+              samplesPicture));
     }
     writeAtomically(out.resolve("results.md"), markdown(spec, rows));
     writeAtomically(out.resolve("results.csv"), csv(rows));
@@ -106,6 +120,7 @@ final class SweepResults {
       j.put("value", Double.isNaN(r.metric()) ? null : r.metric());
       j.put("eval_steps", r.evalSteps());
       j.put("values", r.metricCurve());
+      j.put("samples", r.samples());
       jobs.add(j);
     }
     m.put("jobs", jobs);
@@ -123,19 +138,21 @@ final class SweepResults {
     b.append(
         String.format(
             Locale.ROOT,
-            "| job | state | steps | wall s | final loss | %s |%n|---|---|---:|---:|---:|---:|%n",
+            "| job | state | steps | wall s | final loss | %s | samples |%n"
+                + "|---|---|---:|---:|---:|---:|---|%n",
             metric));
     for (Row r : rows) {
       b.append(
           String.format(
               Locale.ROOT,
-              "| %s | %s | %d | %.1f | %s | %s |%n",
+              "| %s | %s | %d | %.1f | %s | %s | %s |%n",
               r.job(),
               r.state(),
               r.steps(),
               r.wallSeconds(),
               number(r.finalLoss()),
-              number(r.metric())));
+              number(r.metric()),
+              r.samples() == null ? "–" : "[png](" + r.samples() + ")"));
     }
     return b.toString();
   }

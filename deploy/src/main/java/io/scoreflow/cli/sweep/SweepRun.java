@@ -1,5 +1,6 @@
 package io.scoreflow.cli.sweep;
 
+import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import io.scoreflow.ckpt.CheckpointSearch;
 import io.scoreflow.ckpt.CompletedCheckpoint;
 import io.scoreflow.cli.cluster.ClusterJob;
@@ -10,6 +11,9 @@ import io.scoreflow.coordinator.JobEvent;
 import io.scoreflow.coordinator.JobJournal;
 import io.scoreflow.coordinator.JobSpec;
 import io.scoreflow.coordinator.WorkerPool;
+import io.scoreflow.metrics.ClusterMetrics;
+import io.scoreflow.metrics.MetricsEndpoint;
+import io.scoreflow.metrics.SweepMetrics;
 import io.scoreflow.run.RunDirectory;
 import io.scoreflow.security.NodeIdentity;
 import io.scoreflow.worker.exchange.ExchangeKind;
@@ -93,12 +97,14 @@ final class SweepRun {
     Map<String, String> status = new LinkedHashMap<>();
     int failed = 0;
     LocalWorkers workers = null;
-    try (CoordinatorNode node =
-        CoordinatorNode.startPool(
-            spec.name(),
-            "127.0.0.1",
-            0,
-            plan.certificates().load(NodeIdentity.coordinator(), err))) {
+    PoolMetrics metrics = PoolMetrics.start(plan, err);
+    try (metrics;
+        CoordinatorNode node =
+            CoordinatorNode.startPool(
+                spec.name(),
+                "127.0.0.1",
+                0,
+                plan.certificates().load(NodeIdentity.coordinator(), err))) {
       workers =
           LocalWorkers.launch(
               node.address(),
@@ -106,7 +112,7 @@ final class SweepRun {
               plan.out().resolve("logs"),
               plan.device(),
               ExchangeKind.RING,
-              metricsPorts(plan, err),
+              metrics.workerPorts(),
               pending.get(0).config().getInt("scoreflow.cluster.max-restarts"),
               plan.mainClass(),
               plan.certificates().workerArguments());
@@ -128,6 +134,7 @@ final class SweepRun {
         JobEvent e = node.poll(Duration.ofMillis(500));
         if (e != null && journals.containsKey(e.job())) {
           journals.get(e.job()).record(e);
+          metrics.onEvent(e);
           if (e instanceof JobEvent.RingFormed r) {
             status.put(e.job(), "step " + r.startStep() + "/" + spec.steps());
             err.printf(
@@ -173,6 +180,7 @@ final class SweepRun {
             node.tell(new WorkerPool.Cancel(job, "sweep cancel"));
           }
         }
+        metrics.onStatus(status, workers.alive());
         if (System.nanoTime() - lastShown > 5_000_000_000L) {
           lastShown = System.nanoTime();
           err.println(line(spec, status));
@@ -196,28 +204,100 @@ final class SweepRun {
     return failed;
   }
 
-  /** The workers' {@code /metrics} ports: PORT+1+K, free ones for 0, none without the flag. */
-  private static List<Integer> metricsPorts(Plan plan, PrintWriter err) throws IOException {
-    List<Integer> ports = new ArrayList<>();
-    if (plan.metricsPort() == null) {
-      return ports;
+  /**
+   * What {@code --metrics-port P} serves: the sweep's own {@code /metrics} on P (its queue and
+   * every job's ring, {@link SweepMetrics} and {@link ClusterMetrics}) and worker K's on P+1+K, the
+   * layout of {@code train --workers}; free ports for 0; nothing without the flag.
+   */
+  private static final class PoolMetrics implements AutoCloseable {
+
+    private final MetricsEndpoint endpoint;
+    private final List<Integer> workerPorts;
+    private final ClusterMetrics cluster;
+    private final SweepMetrics sweep;
+
+    private PoolMetrics(
+        MetricsEndpoint endpoint,
+        List<Integer> workerPorts,
+        ClusterMetrics cluster,
+        SweepMetrics sweep) {
+      this.endpoint = endpoint;
+      this.workerPorts = workerPorts;
+      this.cluster = cluster;
+      this.sweep = sweep;
     }
-    for (int k = 0; k < plan.workers(); k++) {
-      if (plan.metricsPort() != 0) {
-        ports.add(plan.metricsPort() + 1 + k);
-      } else {
-        try (java.net.ServerSocket s = new java.net.ServerSocket(0)) {
-          ports.add(s.getLocalPort());
+
+    static PoolMetrics start(Plan plan, PrintWriter err) throws IOException {
+      if (plan.metricsPort() == null) {
+        return new PoolMetrics(null, List.of(), null, null);
+      }
+      PrometheusRegistry registry = new PrometheusRegistry();
+      ClusterMetrics cluster = new ClusterMetrics(registry);
+      SweepMetrics sweep = new SweepMetrics(registry, plan.spec().name());
+      MetricsEndpoint endpoint = MetricsEndpoint.start(registry, "127.0.0.1", plan.metricsPort());
+      List<Integer> ports = new ArrayList<>();
+      for (int k = 0; k < plan.workers(); k++) {
+        if (plan.metricsPort() != 0) {
+          ports.add(plan.metricsPort() + 1 + k);
+        } else {
+          try (java.net.ServerSocket s = new java.net.ServerSocket(0)) {
+            ports.add(s.getLocalPort());
+          }
         }
       }
+      StringBuilder where =
+          new StringBuilder("metrics: sweep http://127.0.0.1:" + endpoint.port() + "/metrics");
+      for (int k = 0; k < ports.size(); k++) {
+        where.append(", ").append(LocalWorkers.id(k));
+        where.append(" http://127.0.0.1:").append(ports.get(k)).append("/metrics");
+      }
+      err.println(where);
+      return new PoolMetrics(endpoint, ports, cluster, sweep);
     }
-    StringBuilder where = new StringBuilder("metrics:");
-    for (int k = 0; k < ports.size(); k++) {
-      where.append(k == 0 ? " " : ", ").append(LocalWorkers.id(k));
-      where.append(" http://127.0.0.1:").append(ports.get(k)).append("/metrics");
+
+    List<Integer> workerPorts() {
+      return workerPorts;
     }
-    err.println(where);
-    return ports;
+
+    void onEvent(JobEvent e) {
+      if (cluster == null) {
+        return;
+      }
+      if (e instanceof JobEvent.RingFormed r) {
+        cluster.onMembership(e.job(), r.ring().size(), r.generation());
+      } else if (e instanceof JobEvent.GenerationChanged g) {
+        cluster.onGeneration(e.job(), g.generation());
+      } else if (e instanceof JobEvent.JobFinished || e instanceof JobEvent.JobFailed) {
+        cluster.onEnded(e.job());
+      }
+    }
+
+    /** The queue's counts, from the jobs' statuses as the progress line shows them. */
+    void onStatus(Map<String, String> status, int poolWorkers) {
+      if (sweep == null) {
+        return;
+      }
+      int queued = 0;
+      int finished = 0;
+      int failed = 0;
+      for (String s : status.values()) {
+        switch (s) {
+          case "queued" -> queued++;
+          case "finished" -> finished++;
+          case "failed" -> failed++;
+          default -> {}
+        }
+      }
+      sweep.onJobs(queued, status.size() - queued - finished - failed, finished, failed);
+      sweep.onWorkers(poolWorkers);
+    }
+
+    @Override
+    public void close() {
+      if (endpoint != null) {
+        endpoint.close();
+      }
+    }
   }
 
   /** One line for the whole sweep: how many jobs are done, running, queued. */
