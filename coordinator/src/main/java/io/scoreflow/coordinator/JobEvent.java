@@ -10,6 +10,13 @@ public sealed interface JobEvent {
 
   long generation();
 
+  /**
+   * A pool queued the job, whose run directory is {@code runDirectory}: where its journal goes. A
+   * pool's event only; a job's own coordinator never sends it.
+   */
+  record JobQueued(String job, long generation, java.nio.file.Path runDirectory, int priority)
+      implements JobEvent {}
+
   /** The ring is fixed and every member was told to start at {@code startStep}. */
   record RingFormed(
       String job, long generation, List<RingMember> ring, long startStep, long untilStep)

@@ -65,8 +65,42 @@ public final class JobJournal implements AutoCloseable {
     return newest;
   }
 
+  /**
+   * The step the run of {@code runDirectory} finished at, when its journal's last ring ended with
+   * the job finishing (a later ring, or none finishing, leaves it empty). Torn lines are skipped.
+   */
+  public static java.util.OptionalLong finishedStep(Path runDirectory) {
+    Path file = runDirectory.resolve(FILE);
+    if (!Files.isRegularFile(file)) {
+      return java.util.OptionalLong.empty();
+    }
+    java.util.OptionalLong finished = java.util.OptionalLong.empty();
+    ObjectMapper json = new ObjectMapper();
+    try (Stream<String> lines = Files.lines(file)) {
+      for (String line : (Iterable<String>) lines::iterator) {
+        try {
+          JsonNode e = json.readTree(line);
+          switch (e.path("event").asText()) {
+            case "ring", "fail" -> finished = java.util.OptionalLong.empty();
+            case "finish" -> finished = java.util.OptionalLong.of(e.path("step").asLong());
+            default -> {}
+          }
+        } catch (IOException e) {
+          // A torn last line: the lines before it still count.
+        }
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot read the journal " + file, e);
+    }
+    return finished;
+  }
+
   /** Records {@code e}. */
   public void record(JobEvent e) {
+    if (e instanceof JobEvent.JobQueued) {
+      // Where the journal is, not a thing that happened to the run.
+      return;
+    }
     Map<String, Object> f = new LinkedHashMap<>();
     f.put("job", e.job());
     f.put("generation", e.generation());

@@ -4,6 +4,7 @@ import static io.scoreflow.proto.cluster.CoordinatorProtocol.SERVICE_KEY;
 
 import io.scoreflow.proto.cluster.CoordinatorProtocol;
 import io.scoreflow.proto.cluster.CoordinatorProtocol.Register;
+import io.scoreflow.proto.cluster.PoolProtocol;
 import io.scoreflow.proto.cluster.WorkerProtocol;
 import java.security.cert.X509Certificate;
 import java.util.Comparator;
@@ -92,6 +93,20 @@ public final class WorkerPool {
   private long submitted;
   private final ActorRef<JobEvent> events;
 
+  /** Who follows each job (sweeps that submitted it from elsewhere), told its progress. */
+  private final Map<String, java.util.Set<ActorRef<PoolProtocol.Update>>> followers =
+      new HashMap<>();
+
+  /**
+   * The newest generation each job name reached on this pool's workers. A worker fences its
+   * exchange by (job, generation) against its last ring: a new run under a name its workers served
+   * (another sweep's directory) must start after that generation, not at its journal's.
+   */
+  private final Map<String, Long> newestGeneration = new HashMap<>();
+
+  /** When each followed job's progress was last sent (nanoTime), to send about once a second. */
+  private final Map<String, Long> lastStepSent = new HashMap<>();
+
   private WorkerPool(
       ActorContext<Object> ctx,
       String name,
@@ -132,6 +147,9 @@ public final class WorkerPool {
         .onMessage(EventOf.class, this::onEvent)
         .onMessage(WorkerTerminated.class, this::onTerminated)
         .onMessage(Close.class, this::onClose)
+        .onMessage(PoolProtocol.SubmitJob.class, this::onSubmitJob)
+        .onMessage(PoolProtocol.CancelJob.class, this::onCancelJob)
+        .onMessage(PoolProtocol.Status.class, this::onStatus)
         .onAnyMessage(
             m -> {
               ctx.getLog().warn("pool {}: ignored {}", name, m.getClass().getSimpleName());
@@ -199,6 +217,9 @@ public final class WorkerPool {
       return Behaviors.same();
     }
     queue.add(new Queued(m, submitted++));
+    listener.tell(
+        new JobEvent.JobQueued(
+            job, m.spec().firstGeneration(), m.spec().runDirectory(), m.priority()));
     ctx.getLog()
         .info(
             "pool {}: job {} queued (priority {}, {} workers; {} queued, {} running)",
@@ -218,9 +239,11 @@ public final class WorkerPool {
       return Behaviors.same();
     }
     if (queue.removeIf(q -> q.submit().spec().job().equals(m.job()))) {
-      listener.tell(
+      JobEvent.JobFailed failed =
           new JobEvent.JobFailed(
-              m.job(), 0, FailureReason.CANCELLED, "cancelled before it started: " + m.reason()));
+              m.job(), 0, FailureReason.CANCELLED, "cancelled before it started: " + m.reason());
+      listener.tell(failed);
+      tellFollowers(failed);
     }
     return Behaviors.same();
   }
@@ -265,6 +288,8 @@ public final class WorkerPool {
   private Behavior<Object> onEvent(EventOf m) {
     JobEvent e = m.event();
     listener.tell(e);
+    tellFollowers(e);
+    newestGeneration.merge(e.job(), e.generation(), Math::max);
     if (e instanceof JobEvent.JobFinished || e instanceof JobEvent.JobFailed) {
       if (running.remove(e.job()) != null) {
         ctx.getLog().info("pool {}: job {} is over ({} queued)", name, e.job(), queue.size());
@@ -304,7 +329,16 @@ public final class WorkerPool {
     r.coordinator().tell(worker);
   }
 
-  private void start(Submit s) {
+  private void start(Submit queued) {
+    long after = newestGeneration.getOrDefault(queued.spec().job(), 0L);
+    Submit s =
+        after < queued.spec().firstGeneration()
+            ? queued
+            : new Submit(
+                queued.spec().startingAtGeneration(after + 1),
+                queued.catalog(),
+                queued.priority(),
+                queued.actors());
     String job = s.spec().job();
     long n = submitted;
     String suffix = job.replaceAll("[^A-Za-z0-9_-]", "_") + "-" + running.size() + "-" + n;
@@ -323,6 +357,141 @@ public final class WorkerPool {
             idle.size());
     for (int k = 0; k < s.spec().workers(); k++) {
       place(idle.keySet().iterator().next(), r);
+    }
+  }
+
+  // ---- requests of sweeps running elsewhere (PoolProtocol) ----
+
+  private Behavior<Object> onSubmitJob(PoolProtocol.SubmitJob m) {
+    Optional<String> refusal =
+        unproven(
+            m.certificate(),
+            m.signature(),
+            PoolProtocol.SubmitJob.statement(
+                m.job(), m.config(), m.runDirectory(), m.untilStep(), m.workers(), m.priority()));
+    if (refusal.isPresent()) {
+      return refuse(m.replyTo(), m.job(), "submit", refusal.get());
+    }
+    if (holds(m.job())) {
+      follow(m.job(), m.replyTo());
+      m.replyTo().tell(new PoolProtocol.Accepted(m.job(), true));
+      return Behaviors.same();
+    }
+    java.util.OptionalLong finished = RemoteSubmission.finishedStep(m);
+    if (finished.isPresent() && finished.getAsLong() >= m.untilStep()) {
+      // It finished after the sweep looked (a sweep started again while it ran): not again.
+      m.replyTo().tell(new PoolProtocol.Accepted(m.job(), true));
+      m.replyTo().tell(new PoolProtocol.Finished(m.job(), finished.getAsLong()));
+      return Behaviors.same();
+    }
+    Submit submit;
+    try {
+      submit = RemoteSubmission.of(m);
+    } catch (RuntimeException e) {
+      return refuse(m.replyTo(), m.job(), "submit", e.getMessage());
+    }
+    follow(m.job(), m.replyTo());
+    m.replyTo().tell(new PoolProtocol.Accepted(m.job(), false));
+    return onSubmit(submit);
+  }
+
+  private Behavior<Object> onCancelJob(PoolProtocol.CancelJob m) {
+    Optional<String> refusal =
+        unproven(
+            m.certificate(), m.signature(), PoolProtocol.CancelJob.statement(m.job(), m.reason()));
+    if (refusal.isPresent()) {
+      return refuse(m.replyTo(), m.job(), "cancel", refusal.get());
+    }
+    if (!holds(m.job())) {
+      return refuse(m.replyTo(), m.job(), "cancel", "pool " + name + " has no job " + m.job());
+    }
+    m.replyTo().tell(new PoolProtocol.Accepted(m.job(), true));
+    return onCancel(new Cancel(m.job(), m.reason()));
+  }
+
+  private Behavior<Object> onStatus(PoolProtocol.Status m) {
+    java.util.List<String> queued =
+        queue.stream().sorted(queue.comparator()).map(q -> q.submit().spec().job()).toList();
+    m.replyTo()
+        .tell(
+            new PoolProtocol.PoolState(
+                name, queued, java.util.List.copyOf(running.keySet()), idle.size(), known.size()));
+    return Behaviors.same();
+  }
+
+  /**
+   * Why a request signed by {@code certificate} is not the operator's, or empty when it is. Over
+   * mutual TLS only the holder of the coordinator's certificate may change the queue (a worker
+   * certificate cannot); plaintext pools check nothing.
+   */
+  private Optional<String> unproven(byte[] certificate, byte[] signature, String statement) {
+    if (ca.isEmpty()) {
+      return Optional.empty();
+    }
+    io.scoreflow.security.NodeProof.Verified v =
+        new io.scoreflow.security.NodeProof(certificate, signature).verify(ca.get(), statement);
+    if (v.identity().isEmpty()) {
+      return Optional.of("the request is refused: " + v.refusal());
+    }
+    if (v.identity().get().role() != io.scoreflow.security.NodeIdentity.Role.COORDINATOR) {
+      return Optional.of(
+          "the request is refused: it is signed by "
+              + v.identity().get().uri()
+              + "; only the coordinator's certificate may submit or cancel jobs");
+    }
+    return Optional.empty();
+  }
+
+  private Behavior<Object> refuse(
+      ActorRef<PoolProtocol.Update> replyTo, String job, String what, String reason) {
+    ctx.getLog().warn("pool {}: {} of job {} refused: {}", name, what, job, reason);
+    replyTo.tell(new PoolProtocol.Refused(job, reason));
+    return Behaviors.same();
+  }
+
+  /** Whether {@code job} is queued or running here. */
+  private boolean holds(String job) {
+    return running.containsKey(job)
+        || queue.stream().anyMatch(q -> q.submit().spec().job().equals(job));
+  }
+
+  private void follow(String job, ActorRef<PoolProtocol.Update> follower) {
+    followers.computeIfAbsent(job, j -> new java.util.LinkedHashSet<>()).add(follower);
+  }
+
+  /**
+   * Tells the followers of {@code e}'s job what it means for them; forgets them when it is over.
+   */
+  private void tellFollowers(JobEvent e) {
+    java.util.Set<ActorRef<PoolProtocol.Update>> to = followers.get(e.job());
+    if (to == null) {
+      return;
+    }
+    PoolProtocol.Update update = null;
+    if (e instanceof JobEvent.RingFormed r) {
+      update = new PoolProtocol.Started(e.job(), r.generation(), r.ring().size(), r.startStep());
+    } else if (e instanceof JobEvent.StepProgress p) {
+      long now = System.nanoTime();
+      Long last = lastStepSent.get(e.job());
+      if (last == null || now - last > 1_000_000_000L) {
+        lastStepSent.put(e.job(), now);
+        update = new PoolProtocol.Stepped(e.job(), p.step(), p.meanLoss());
+      }
+    } else if (e instanceof JobEvent.GenerationChanged g) {
+      update = new PoolProtocol.Regrouped(e.job(), g.why());
+    } else if (e instanceof JobEvent.JobFinished f) {
+      update = new PoolProtocol.Finished(e.job(), f.step());
+    } else if (e instanceof JobEvent.JobFailed f) {
+      update = new PoolProtocol.Failed(e.job(), f.reason().name(), f.message());
+    }
+    if (update != null) {
+      for (ActorRef<PoolProtocol.Update> f : to) {
+        f.tell(update);
+      }
+    }
+    if (e instanceof JobEvent.JobFinished || e instanceof JobEvent.JobFailed) {
+      followers.remove(e.job());
+      lastStepSent.remove(e.job());
     }
   }
 

@@ -2,15 +2,27 @@ package io.scoreflow.coordinator;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.scoreflow.config.Configs;
 import io.scoreflow.proto.cluster.CoordinatorProtocol;
+import io.scoreflow.proto.cluster.PoolProtocol;
 import io.scoreflow.proto.cluster.WorkerProtocol;
+import io.scoreflow.run.RunDirectory;
+import io.scoreflow.security.JobCa;
+import io.scoreflow.security.NodeIdentity;
+import io.scoreflow.security.NodeProof;
+import io.scoreflow.security.TlsMaterial;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.TreeSet;
 import org.apache.pekko.actor.testkit.typed.javadsl.TestProbe;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /** The pool's placement rules, with probes for workers and the real per-job coordinators. */
 class WorkerPoolTest extends CoordinatorFixture {
@@ -84,7 +96,7 @@ class WorkerPoolTest extends CoordinatorFixture {
     submit(pool, "first", 0);
     submit(pool, "second", 0);
     pool.tell(new WorkerPool.Cancel("first", "changed my mind"));
-    assertEquals("first", events.expectMessageClass(JobEvent.JobFailed.class, WAIT).job());
+    assertEquals("first", failure(events).job());
     TestProbe<WorkerProtocol.Command> a = pooled(pool, "worker-000");
     assertEquals("second", placedIn(a));
   }
@@ -104,5 +116,82 @@ class WorkerPoolTest extends CoordinatorFixture {
     a.expectMessageClass(WorkerProtocol.Abort.class, WAIT);
     TestProbe<WorkerProtocol.Command> c = pooled(pool, "worker-002");
     assertEquals("pair", c.expectMessageClass(WorkerProtocol.Registered.class, WAIT).job());
+  }
+
+  /**
+   * A sweep's request signed by {@code signer} (null: unsigned) for {@code job} into {@code dir}.
+   */
+  private static PoolProtocol.SubmitJob submitJob(
+      String job, Path dir, long steps, TlsMaterial signer, ActorRef<PoolProtocol.Update> sweep) {
+    String config =
+        RunDirectory.render(
+            Configs.load(
+                "quick-cpu", List.of("scoreflow.job.name=" + job, "scoreflow.train.batch-size=8")));
+    NodeProof proof =
+        signer == null
+            ? NodeProof.none()
+            : NodeProof.sign(
+                signer, PoolProtocol.SubmitJob.statement(job, config, dir.toString(), steps, 1, 0));
+    return new PoolProtocol.SubmitJob(
+        job, config, dir.toString(), steps, 1, 0, proof.certificate(), proof.signature(), sweep);
+  }
+
+  @Test
+  void overTlsOnlyTheCoordinatorsCertificateSubmitsAndTheRunDirectoryMustBeThere(
+      @TempDir Path dir) {
+    JobCa ca = JobCa.create("pool", Duration.ofDays(1));
+    TlsMaterial operator = TlsMaterial.issue(ca, NodeIdentity.coordinator());
+    TlsMaterial worker = TlsMaterial.issue(ca, NodeIdentity.worker("worker-000"));
+    TestProbe<JobEvent> events = kit.createTestProbe();
+    ActorRef<Object> pool =
+        kit.spawn(WorkerPool.create("p4", events.ref(), Optional.of(ca.certificate())));
+    TestProbe<PoolProtocol.Update> sweep = kit.createTestProbe();
+
+    pool.tell(submitJob("a", dir, 10, worker, sweep.ref()));
+    String byWorker = sweep.expectMessageClass(PoolProtocol.Refused.class, WAIT).reason();
+    assertTrue(byWorker.contains("only the coordinator's certificate"), byWorker);
+    pool.tell(submitJob("a", dir, 10, null, sweep.ref()));
+    String unsigned = sweep.expectMessageClass(PoolProtocol.Refused.class, WAIT).reason();
+    assertTrue(unsigned.contains("carries no certificate"), unsigned);
+    // Signed for 10 steps, sent for 1000: the signature covers what is claimed.
+    PoolProtocol.SubmitJob signed = submitJob("a", dir, 10, operator, sweep.ref());
+    pool.tell(
+        new PoolProtocol.SubmitJob(
+            "a",
+            signed.config(),
+            signed.runDirectory(),
+            1000,
+            1,
+            0,
+            signed.certificate(),
+            signed.signature(),
+            sweep.ref()));
+    String tampered = sweep.expectMessageClass(PoolProtocol.Refused.class, WAIT).reason();
+    assertTrue(tampered.contains("does not match"), tampered);
+    pool.tell(submitJob("b", dir.resolve("elsewhere"), 10, operator, sweep.ref()));
+    String missing = sweep.expectMessageClass(PoolProtocol.Refused.class, WAIT).reason();
+    assertTrue(missing.contains("file system the pool, its workers and the sweep share"), missing);
+    pool.tell(new PoolProtocol.Status(sweep.ref()));
+    assertEquals(List.of(), sweep.expectMessageClass(PoolProtocol.PoolState.class, WAIT).queued());
+
+    pool.tell(signed);
+    assertFalse(sweep.expectMessageClass(PoolProtocol.Accepted.class, WAIT).following());
+    JobEvent.JobQueued queued = events.expectMessageClass(JobEvent.JobQueued.class, WAIT);
+    assertEquals(dir.toAbsolutePath().normalize(), queued.runDirectory());
+    // The same job again (a sweep started again): followed, not queued twice.
+    pool.tell(submitJob("a", dir, 10, operator, sweep.ref()));
+    assertTrue(sweep.expectMessageClass(PoolProtocol.Accepted.class, WAIT).following());
+    pool.tell(new PoolProtocol.Status(sweep.ref()));
+    assertEquals(
+        List.of("a"), sweep.expectMessageClass(PoolProtocol.PoolState.class, WAIT).queued());
+    // Cancelling it: the followers hear that it failed as cancelled.
+    NodeProof cancel = NodeProof.sign(operator, PoolProtocol.CancelJob.statement("a", "test"));
+    pool.tell(
+        new PoolProtocol.CancelJob(
+            "a", "test", cancel.certificate(), cancel.signature(), sweep.ref()));
+    assertTrue(sweep.expectMessageClass(PoolProtocol.Accepted.class, WAIT).following());
+    PoolProtocol.Failed failed = sweep.expectMessageClass(PoolProtocol.Failed.class, WAIT);
+    assertEquals("CANCELLED", failed.reason());
+    sweep.expectNoMessage(Duration.ofMillis(300));
   }
 }

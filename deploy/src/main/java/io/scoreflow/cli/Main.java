@@ -43,6 +43,7 @@ import picocli.CommandLine.Command;
       EvalCommand.class,
       io.scoreflow.cli.certs.CertsCommand.class,
       io.scoreflow.cli.sweep.SweepCommand.class,
+      io.scoreflow.cli.sweep.PoolCommand.class,
       CommandLine.HelpCommand.class
     })
 public final class Main {

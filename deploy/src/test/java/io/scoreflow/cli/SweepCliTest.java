@@ -177,6 +177,125 @@ class SweepCliTest {
     }
   }
 
+  /**
+   * {@code sweep SPEC --coordinator HOST:PORT}: a pool that runs on its own ({@code scoreflow
+   * pool}, mutual TLS from {@code certs init}) with two worker processes that joined it, and the
+   * sweep submitting from this process: the pool's workers train both jobs one after the other, the
+   * pool writes their journals, the sweep follows and measures them; run again, it trains nothing.
+   */
+  @Test
+  @Timeout(value = 10, unit = TimeUnit.MINUTES)
+  void aSweepRunsOnAPoolThatIsAlreadyRunning(@TempDir Path dir) throws Exception {
+    Path certs = dir.resolve("certs");
+    CliTest.Result made = CliTest.run("certs", "init", "--dir", certs.toString(), "--workers", "2");
+    assertEquals(0, made.code(), made.err());
+    int port = freePorts(1);
+    Path logs = Files.createDirectories(dir.resolve("logs"));
+    List<Process> started = new java.util.ArrayList<>();
+    try {
+      started.add(
+          child(
+              List.of(
+                  "pool",
+                  "--name",
+                  "shared",
+                  "--port",
+                  Integer.toString(port),
+                  "--tls-dir",
+                  certs.toString()),
+              logs.resolve("pool.log")));
+      for (int k = 0; k < 2; k++) {
+        String id = io.scoreflow.cli.cluster.LocalWorkers.id(k);
+        started.add(
+            child(
+                List.of(
+                    "worker",
+                    "--join",
+                    "127.0.0.1:" + port,
+                    "--id",
+                    id,
+                    "--tls-dir",
+                    certs.toString(),
+                    "--device",
+                    "cpu"),
+                logs.resolve(id + ".log")));
+      }
+      Path spec = dir.resolve("two.conf");
+      Files.writeString(
+          spec,
+          Files.readString(spec(dir))
+              .replace("name = four", "name = two")
+              .replace("[vp-linear, vp-exp, ve-exp, ve-constant]", "[vp-linear, ve-exp]")
+              .replace("steps = " + STEPS, "steps = 40"));
+      Path out = dir.resolve("out");
+      String[] args = {
+        "sweep",
+        spec.toString(),
+        "--coordinator",
+        "127.0.0.1:" + port,
+        "--tls-dir",
+        certs.toString(),
+        "--out",
+        out.toString(),
+        "--json"
+      };
+      CliTest.Result first = CliTest.run(args);
+      String poolLog = Files.readString(logs.resolve("pool.log"));
+      assertEquals(0, first.code(), first.err() + "\npool:\n" + poolLog);
+      assertTrue(first.err().contains("vp-linear queued"), first.err());
+      assertTrue(first.err().contains("ve-exp finished at step 40"), first.err());
+      for (JsonNode row : JSON.readTree(first.out()).get("jobs")) {
+        String job = row.get("job").asText();
+        assertEquals("finished", row.get("state").asText(), job);
+        assertTrue(Double.isFinite(row.get("value").asDouble()), job + ": no metric");
+        // The pool wrote the journal: a ring of the two pool workers, every step once.
+        List<JsonNode> journal = RunRecords.events(out.resolve(job).resolve("events.jsonl"), null);
+        assertEquals(40, RunRecords.history(journal).size(), job);
+        JsonNode ring =
+            journal.stream().filter(e -> e.get("event").asText().equals("ring")).findFirst().get();
+        assertEquals(2, ring.get("workers").size(), job);
+      }
+      // Both jobs had the same two workers, so the second waited for the first.
+      assertTrue(poolLog.contains("job ve-exp queued"), poolLog);
+
+      CliTest.Result second = CliTest.run(args);
+      assertEquals(0, second.code(), second.err());
+      assertTrue(second.err().contains("ve-exp finished earlier; not run again"), second.err());
+
+      // Flags of a sweep's own pool make no sense against another: one line, nothing started.
+      CliTest.Result mixed =
+          CliTest.run(
+              "sweep",
+              spec.toString(),
+              "--coordinator",
+              "127.0.0.1:" + port,
+              "--workers",
+              "4",
+              "--insecure",
+              "--out",
+              out.toString());
+      assertEquals(2, mixed.code(), mixed.err());
+      assertTrue(mixed.err().strip().startsWith("scoreflow: error: --workers"), mixed.err());
+    } finally {
+      for (Process p : started) {
+        p.destroyForcibly().waitFor();
+      }
+    }
+  }
+
+  private static Process child(List<String> args, Path log) throws IOException {
+    return io.scoreflow.worker.ChildJvm.builder(
+            List.of(
+                "-Xss4m",
+                "-Dai.djl.pytorch.num_threads=1",
+                "-Dai.djl.pytorch.num_interop_threads=1"),
+            Main.class.getName(),
+            args)
+        .redirectErrorStream(true)
+        .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()))
+        .start();
+  }
+
   /** The first of {@code n} consecutive ports that are free now. */
   private static int freePorts(int n) throws IOException {
     for (int attempt = 0; attempt < 50; attempt++) {

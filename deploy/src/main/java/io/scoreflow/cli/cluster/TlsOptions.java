@@ -40,7 +40,7 @@ public final class TlsOptions {
   }
 
   /** As {@link #certificates()}, requiring one or the other (a node of a cluster elsewhere). */
-  ClusterJob.Certificates required(String command) {
+  public ClusterJob.Certificates required(String command) {
     ClusterJob.Certificates c = certificates();
     if (c == null) {
       throw new InvalidInputException(

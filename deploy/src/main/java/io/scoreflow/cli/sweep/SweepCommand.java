@@ -4,6 +4,8 @@ import static io.scoreflow.InvalidInputException.require;
 
 import io.scoreflow.cli.cluster.TlsOptions;
 import io.scoreflow.cli.output.Json;
+import io.scoreflow.run.HostPort;
+import io.scoreflow.security.NodeIdentity;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -31,6 +33,9 @@ import picocli.CommandLine.Spec;
       "Run the same command again to resume: finished jobs are not run again, the others continue"
           + " from their newest checkpoint. SPEC is a file or a preset: paper-table3 (the paper's"
           + " twelve CIFAR-10 runs), paper-table3-cpu (the same twelve on Gaussian data, minutes).",
+      "With --coordinator HOST:PORT the jobs run on a pool that is already running there"
+          + " ('scoreflow pool', its workers joined with 'scoreflow worker --join HOST:PORT');"
+          + " OUT must then be on a file system the pool, its workers and this command share.",
       "Exit code 0 when every job finished, 1 when one failed or was cancelled, 2 for bad input."
     })
 public final class SweepCommand implements Callable<Integer> {
@@ -92,6 +97,15 @@ public final class SweepCommand implements Callable<Integer> {
               + " labelled with the job it trains (run=JOB); 0: free ports.")
   Integer metricsPort;
 
+  @Option(
+      names = "--coordinator",
+      paramLabel = "HOST:PORT",
+      description =
+          "Run the jobs on the pool running at HOST:PORT ('scoreflow pool') instead of local"
+              + " workers; needs the pool's CA and the coordinator's certificate (--tls-dir) or"
+              + " --insecure.")
+  String coordinator;
+
   @Mixin TlsOptions tls;
 
   @Override
@@ -121,19 +135,34 @@ public final class SweepCommand implements Callable<Integer> {
         s.workersPerJob());
     String name = s.name();
     Path dir = out != null ? out : Path.of("runs", name);
+    if (coordinator != null) {
+      require(
+          workers == null && metricsPort == null && device.equals("cpu"),
+          "--workers, --device and --metrics-port are for a sweep's own pool; the pool at"
+              + " --coordinator %s has its workers (and their flags) already",
+          coordinator);
+    }
+    HostPort remote = coordinator == null ? null : HostPort.parse(coordinator, "--coordinator");
     Files.createDirectories(dir);
     writeIndex(s, dir);
     int failed =
-        SweepRun.run(
-            new SweepRun.Plan(
+        remote != null
+            ? SweepRemote.run(
                 s,
                 dir,
-                pool,
-                device,
-                spec.root().userObject().getClass().getName(),
-                tls.local(s.name(), pool),
-                metricsPort),
-            err);
+                remote,
+                tls.required("sweep --coordinator").load(NodeIdentity.coordinator(), err),
+                err)
+            : SweepRun.run(
+                new SweepRun.Plan(
+                    s,
+                    dir,
+                    pool,
+                    device,
+                    spec.root().userObject().getClass().getName(),
+                    tls.local(s.name(), pool),
+                    metricsPort),
+                err);
     var first = s.jobs().get(0).config().getConfig("scoreflow.sample");
     int n = samples != null ? samples : first.getInt("count");
     List<SweepResults.Row> rows =

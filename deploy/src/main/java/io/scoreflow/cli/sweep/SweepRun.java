@@ -1,6 +1,5 @@
 package io.scoreflow.cli.sweep;
 
-import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import io.scoreflow.ckpt.CheckpointSearch;
 import io.scoreflow.ckpt.CompletedCheckpoint;
 import io.scoreflow.cli.cluster.ClusterJob;
@@ -10,10 +9,8 @@ import io.scoreflow.coordinator.CoordinatorNode;
 import io.scoreflow.coordinator.JobEvent;
 import io.scoreflow.coordinator.JobJournal;
 import io.scoreflow.coordinator.JobSpec;
+import io.scoreflow.coordinator.PoolJournals;
 import io.scoreflow.coordinator.WorkerPool;
-import io.scoreflow.metrics.ClusterMetrics;
-import io.scoreflow.metrics.MetricsEndpoint;
-import io.scoreflow.metrics.SweepMetrics;
 import io.scoreflow.run.RunDirectory;
 import io.scoreflow.security.NodeIdentity;
 import io.scoreflow.worker.exchange.ExchangeKind;
@@ -23,10 +20,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
-import java.util.Map;
 
 /**
  * Runs a sweep's unfinished jobs on a pool of local worker processes: one coordinator node with a
@@ -52,12 +47,17 @@ final class SweepRun {
       ClusterJob.Certificates certificates,
       Integer metricsPort) {}
 
-  /** Runs the jobs that are not finished; returns how many of them failed. */
-  static int run(Plan plan, PrintWriter err) throws IOException, InterruptedException {
-    SweepSpec spec = plan.spec();
+  /**
+   * The jobs of {@code spec} in {@code out} that are not finished, each run directory checked by
+   * the rules {@code train --resume} applies (nothing is written on refusal) and created; says on
+   * {@code err} which ones finished earlier. Jobs in {@code running} (a pool elsewhere trains them
+   * now) are not checked: their checkpoints change under the check.
+   */
+  static List<SweepSpec.Job> pending(
+      SweepSpec spec, Path out, PrintWriter err, java.util.Set<String> running) throws IOException {
     List<SweepSpec.Job> pending = new ArrayList<>();
     for (SweepSpec.Job j : spec.jobs()) {
-      Path dir = plan.out().resolve(j.name());
+      Path dir = out.resolve(j.name());
       Files.deleteIfExists(dir.resolve(CANCEL_FILE));
       SweepJournal.State state = SweepJournal.read(dir, spec.steps()).state();
       if (state == SweepJournal.State.FINISHED) {
@@ -67,20 +67,44 @@ final class SweepRun {
         pending.add(j);
       }
     }
-    if (pending.isEmpty()) {
-      return 0;
-    }
-    Map<String, JobSpec> specs = new LinkedHashMap<>();
     for (SweepSpec.Job j : pending) {
-      Path dir = plan.out().resolve(j.name());
-      RunDirectory run = new RunDirectory(dir);
-      // The run directory's rules, as train --resume applies them: nothing is written on refusal.
+      if (running.contains(j.name())) {
+        continue;
+      }
+      RunDirectory run = new RunDirectory(out.resolve(j.name()));
       CheckpointSearch<CompletedCheckpoint> search =
           run.checkStart(run.reader().searchAtMost(Long.MAX_VALUE), true, false);
       RunDirectory.fallbackWarning(search)
           .ifPresent(w -> err.println("scoreflow: warning: " + j.name() + ": " + w));
-      specs.put(
-          j.name(),
+    }
+    for (SweepSpec.Job j : pending) {
+      Files.createDirectories(out.resolve(j.name()));
+    }
+    return pending;
+  }
+
+  /** The jobs {@code sweep cancel} asked to cancel since the last look (their files removed). */
+  static List<String> cancelRequests(Path out, Iterable<String> jobs) throws IOException {
+    List<String> asked = new ArrayList<>();
+    for (String job : jobs) {
+      if (Files.deleteIfExists(out.resolve(job).resolve(CANCEL_FILE))) {
+        asked.add(job);
+      }
+    }
+    return asked;
+  }
+
+  /** Runs the jobs that are not finished; returns how many of them failed. */
+  static int run(Plan plan, PrintWriter err) throws IOException, InterruptedException {
+    SweepSpec spec = plan.spec();
+    List<SweepSpec.Job> pending = pending(spec, plan.out(), err, java.util.Set.of());
+    if (pending.isEmpty()) {
+      return 0;
+    }
+    List<JobSpec> specs = new ArrayList<>();
+    for (SweepSpec.Job j : pending) {
+      Path dir = plan.out().resolve(j.name());
+      specs.add(
           JobSpec.of(j.config(), dir, spec.steps(), spec.workersPerJob(), 0)
               .startingAtGeneration(JobJournal.lastGeneration(dir) + 1));
     }
@@ -93,18 +117,17 @@ final class SweepRun {
         plan.workers(),
         spec.workersPerJob(),
         plan.out());
-    Map<String, JobJournal> journals = new LinkedHashMap<>();
-    Map<String, String> status = new LinkedHashMap<>();
-    int failed = 0;
+    SweepProgress progress = new SweepProgress(spec, pending, err);
     LocalWorkers workers = null;
-    PoolMetrics metrics = PoolMetrics.start(plan, err);
-    try (metrics;
+    try (PoolJournals journals = new PoolJournals();
+        PoolMetrics metrics = PoolMetrics.start(spec.name(), "127.0.0.1", plan.metricsPort());
         CoordinatorNode node =
             CoordinatorNode.startPool(
                 spec.name(),
                 "127.0.0.1",
                 0,
                 plan.certificates().load(NodeIdentity.coordinator(), err))) {
+      List<Integer> ports = workerMetricsPorts(plan, metrics, err);
       workers =
           LocalWorkers.launch(
               node.address(),
@@ -112,80 +135,34 @@ final class SweepRun {
               plan.out().resolve("logs"),
               plan.device(),
               ExchangeKind.RING,
-              metrics.workerPorts(),
+              ports,
               pending.get(0).config().getInt("scoreflow.cluster.max-restarts"),
               plan.mainClass(),
               plan.certificates().workerArguments());
-      for (SweepSpec.Job j : pending) {
-        Path dir = plan.out().resolve(j.name());
-        Files.createDirectories(dir);
-        journals.put(j.name(), new JobJournal(dir));
-        status.put(j.name(), "queued");
+      for (int k = 0; k < pending.size(); k++) {
+        Path dir = plan.out().resolve(pending.get(k).name());
         node.tell(
             new WorkerPool.Submit(
-                specs.get(j.name()),
+                specs.get(k),
                 CheckpointCatalog.of(new RunDirectory(dir)),
-                j.priority(),
-                Map.of()));
+                pending.get(k).priority(),
+                java.util.Map.of()));
       }
-      long lastShown = 0;
-      int open = pending.size();
-      while (open > 0) {
+      while (progress.open() > 0) {
         JobEvent e = node.poll(Duration.ofMillis(500));
-        if (e != null && journals.containsKey(e.job())) {
-          journals.get(e.job()).record(e);
-          metrics.onEvent(e);
-          if (e instanceof JobEvent.RingFormed r) {
-            status.put(e.job(), "step " + r.startStep() + "/" + spec.steps());
-            err.printf(
-                Locale.ROOT,
-                "sweep %s: %s: ring of %d from step %d (generation %d)%n",
-                spec.name(),
-                e.job(),
-                r.ring().size(),
-                r.startStep(),
-                r.generation());
-          } else if (e instanceof JobEvent.StepProgress p) {
-            status.put(
-                e.job(),
-                String.format(
-                    Locale.ROOT, "step %d/%d loss %.4f", p.step() + 1, spec.steps(), p.meanLoss()));
-          } else if (e instanceof JobEvent.GenerationChanged g) {
-            err.printf(Locale.ROOT, "sweep %s: %s: regroup: %s%n", spec.name(), e.job(), g.why());
-          } else if (e instanceof JobEvent.JobFinished f) {
-            open--;
-            status.put(e.job(), "finished");
-            err.printf(
-                Locale.ROOT, "sweep %s: %s finished at step %d%n", spec.name(), e.job(), f.step());
-          } else if (e instanceof JobEvent.JobFailed x) {
-            open--;
-            failed++;
-            status.put(e.job(), "failed");
-            err.printf(
-                Locale.ROOT,
-                "sweep %s: %s failed (%s): %s%n",
-                spec.name(),
-                e.job(),
-                x.reason(),
-                x.message());
-          }
+        if (e != null && progress.status().containsKey(e.job())) {
+          journals.record(e);
+          show(e, progress, metrics);
         }
         for (String line : workers.restartDead()) {
-          err.printf(Locale.ROOT, "sweep %s: %s%n", spec.name(), line);
+          progress.say("%s", line);
         }
-        for (String job : status.keySet()) {
-          Path cancel = plan.out().resolve(job).resolve(CANCEL_FILE);
-          if (Files.deleteIfExists(cancel)) {
-            err.printf(Locale.ROOT, "sweep %s: cancelling %s%n", spec.name(), job);
-            node.tell(new WorkerPool.Cancel(job, "sweep cancel"));
-          }
+        for (String job : cancelRequests(plan.out(), progress.status().keySet())) {
+          progress.say("cancelling %s", job);
+          node.tell(new WorkerPool.Cancel(job, "sweep cancel"));
         }
-        metrics.onStatus(status, workers.alive());
-        if (System.nanoTime() - lastShown > 5_000_000_000L) {
-          lastShown = System.nanoTime();
-          err.println(line(spec, status));
-          err.flush();
-        }
+        metrics.onStatus(progress.status(), workers.alive());
+        progress.tick();
       }
       node.tell(new WorkerPool.Close("sweep " + spec.name() + " is over"));
       List<String> ids = new ArrayList<>();
@@ -196,129 +173,58 @@ final class SweepRun {
         err.println("scoreflow: warning: workers still running after the sweep; stopping them");
       }
     } finally {
-      journals.values().forEach(JobJournal::close);
       if (workers != null) {
         workers.close();
       }
     }
-    return failed;
+    return progress.failed();
+  }
+
+  /** A pool's event, shown and counted. */
+  static void show(JobEvent e, SweepProgress progress, PoolMetrics metrics) {
+    if (e instanceof JobEvent.RingFormed r) {
+      progress.started(e.job(), r.ring().size(), r.startStep(), r.generation());
+      metrics.started(e.job(), r.ring().size(), r.generation());
+    } else if (e instanceof JobEvent.StepProgress p) {
+      progress.stepped(e.job(), p.step(), p.meanLoss());
+    } else if (e instanceof JobEvent.GenerationChanged g) {
+      progress.regrouped(e.job(), g.why());
+      metrics.regrouped(e.job(), g.generation());
+    } else if (e instanceof JobEvent.JobFinished f) {
+      progress.finished(e.job(), f.step());
+      metrics.ended(e.job());
+    } else if (e instanceof JobEvent.JobFailed x) {
+      progress.failed(e.job(), x.reason().name(), x.message());
+      metrics.ended(e.job());
+    }
   }
 
   /**
-   * What {@code --metrics-port P} serves: the sweep's own {@code /metrics} on P (its queue and
-   * every job's ring, {@link SweepMetrics} and {@link ClusterMetrics}) and worker K's on P+1+K, the
-   * layout of {@code train --workers}; free ports for 0; nothing without the flag.
+   * The workers' {@code /metrics} ports: PORT+1+K after the sweep's PORT, free ones for 0, none
+   * without the flag; the addresses are printed.
    */
-  private static final class PoolMetrics implements AutoCloseable {
-
-    private final MetricsEndpoint endpoint;
-    private final List<Integer> workerPorts;
-    private final ClusterMetrics cluster;
-    private final SweepMetrics sweep;
-
-    private PoolMetrics(
-        MetricsEndpoint endpoint,
-        List<Integer> workerPorts,
-        ClusterMetrics cluster,
-        SweepMetrics sweep) {
-      this.endpoint = endpoint;
-      this.workerPorts = workerPorts;
-      this.cluster = cluster;
-      this.sweep = sweep;
+  private static List<Integer> workerMetricsPorts(Plan plan, PoolMetrics metrics, PrintWriter err)
+      throws IOException {
+    List<Integer> ports = new ArrayList<>();
+    if (plan.metricsPort() == null) {
+      return ports;
     }
-
-    static PoolMetrics start(Plan plan, PrintWriter err) throws IOException {
-      if (plan.metricsPort() == null) {
-        return new PoolMetrics(null, List.of(), null, null);
-      }
-      PrometheusRegistry registry = new PrometheusRegistry();
-      ClusterMetrics cluster = new ClusterMetrics(registry);
-      SweepMetrics sweep = new SweepMetrics(registry, plan.spec().name());
-      MetricsEndpoint endpoint = MetricsEndpoint.start(registry, "127.0.0.1", plan.metricsPort());
-      List<Integer> ports = new ArrayList<>();
-      for (int k = 0; k < plan.workers(); k++) {
-        if (plan.metricsPort() != 0) {
-          ports.add(plan.metricsPort() + 1 + k);
-        } else {
-          try (java.net.ServerSocket s = new java.net.ServerSocket(0)) {
-            ports.add(s.getLocalPort());
-          }
+    for (int k = 0; k < plan.workers(); k++) {
+      if (plan.metricsPort() != 0) {
+        ports.add(plan.metricsPort() + 1 + k);
+      } else {
+        try (java.net.ServerSocket s = new java.net.ServerSocket(0)) {
+          ports.add(s.getLocalPort());
         }
       }
-      StringBuilder where =
-          new StringBuilder("metrics: sweep http://127.0.0.1:" + endpoint.port() + "/metrics");
-      for (int k = 0; k < ports.size(); k++) {
-        where.append(", ").append(LocalWorkers.id(k));
-        where.append(" http://127.0.0.1:").append(ports.get(k)).append("/metrics");
-      }
-      err.println(where);
-      return new PoolMetrics(endpoint, ports, cluster, sweep);
     }
-
-    List<Integer> workerPorts() {
-      return workerPorts;
+    StringBuilder where =
+        new StringBuilder("metrics: sweep http://127.0.0.1:" + metrics.port() + "/metrics");
+    for (int k = 0; k < ports.size(); k++) {
+      where.append(", ").append(LocalWorkers.id(k));
+      where.append(" http://127.0.0.1:").append(ports.get(k)).append("/metrics");
     }
-
-    void onEvent(JobEvent e) {
-      if (cluster == null) {
-        return;
-      }
-      if (e instanceof JobEvent.RingFormed r) {
-        cluster.onMembership(e.job(), r.ring().size(), r.generation());
-      } else if (e instanceof JobEvent.GenerationChanged g) {
-        cluster.onGeneration(e.job(), g.generation());
-      } else if (e instanceof JobEvent.JobFinished || e instanceof JobEvent.JobFailed) {
-        cluster.onEnded(e.job());
-      }
-    }
-
-    /** The queue's counts, from the jobs' statuses as the progress line shows them. */
-    void onStatus(Map<String, String> status, int poolWorkers) {
-      if (sweep == null) {
-        return;
-      }
-      int queued = 0;
-      int finished = 0;
-      int failed = 0;
-      for (String s : status.values()) {
-        switch (s) {
-          case "queued" -> queued++;
-          case "finished" -> finished++;
-          case "failed" -> failed++;
-          default -> {}
-        }
-      }
-      sweep.onJobs(queued, status.size() - queued - finished - failed, finished, failed);
-      sweep.onWorkers(poolWorkers);
-    }
-
-    @Override
-    public void close() {
-      if (endpoint != null) {
-        endpoint.close();
-      }
-    }
-  }
-
-  /** One line for the whole sweep: how many jobs are done, running, queued. */
-  private static String line(SweepSpec spec, Map<String, String> status) {
-    int done = 0;
-    int queued = 0;
-    List<String> running = new ArrayList<>();
-    for (Map.Entry<String, String> e : status.entrySet()) {
-      switch (e.getValue()) {
-        case "finished", "failed" -> done++;
-        case "queued" -> queued++;
-        default -> running.add(e.getKey() + " " + e.getValue());
-      }
-    }
-    return String.format(
-        Locale.ROOT,
-        "sweep %s: %d/%d of this run's jobs over, %d queued; running: %s",
-        spec.name(),
-        done,
-        status.size(),
-        queued,
-        running.isEmpty() ? "none" : String.join(", ", running));
+    err.println(where);
+    return ports;
   }
 }
