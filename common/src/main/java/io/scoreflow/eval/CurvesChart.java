@@ -1,5 +1,6 @@
 package io.scoreflow.eval;
 
+import io.scoreflow.files.AtomicFiles;
 import java.awt.Color;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -76,17 +77,19 @@ public final class CurvesChart {
    */
   public static void savePng(List<XYChart> charts, int rows, int columns, Path png)
       throws IOException {
-    Path dir = png.toAbsolutePath().getParent();
-    Files.createDirectories(dir);
-    Path tmp = Files.createTempFile(dir, ".chart-", ".png");
-    try {
-      // The encoder appends ".png" to the name it is given.
-      String base = tmp.toString().substring(0, tmp.toString().length() - ".png".length());
-      BitmapEncoder.saveBitmap(charts, rows, columns, base, BitmapEncoder.BitmapFormat.PNG);
-      Files.move(tmp, png, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
-    } finally {
-      Files.deleteIfExists(tmp);
-    }
+    AtomicFiles.write(
+        png,
+        tmp -> {
+          // The encoder appends ".png" to the name it is given.
+          Path named = Path.of(tmp + ".png");
+          try {
+            BitmapEncoder.saveBitmap(
+                charts, rows, columns, tmp.toString(), BitmapEncoder.BitmapFormat.PNG);
+            Files.move(named, tmp, StandardCopyOption.REPLACE_EXISTING);
+          } finally {
+            Files.deleteIfExists(named);
+          }
+        });
   }
 
   private static XYChart chart(String title, String y, boolean log) {

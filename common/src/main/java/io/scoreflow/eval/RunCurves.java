@@ -97,14 +97,8 @@ public record RunCurves(
       SampleJob.Result sampled, Npz.FloatArray a, Config config, String title, Path picture)
       throws IOException {
     if (sampled.png() != null) {
-      Path tmp = Files.createTempFile(picture.toAbsolutePath().getParent(), ".samples-", ".png");
-      try {
-        Files.copy(sampled.png(), tmp, StandardCopyOption.REPLACE_EXISTING);
-        Files.move(
-            tmp, picture, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
-      } finally {
-        Files.deleteIfExists(tmp);
-      }
+      io.scoreflow.files.AtomicFiles.write(
+          picture, tmp -> Files.copy(sampled.png(), tmp, StandardCopyOption.REPLACE_EXISTING));
     } else {
       int dim = (int) (a.data().length / a.shape()[0]);
       SamplesScatter.write(a.data(), a.shape()[0], dim, config, title, picture);

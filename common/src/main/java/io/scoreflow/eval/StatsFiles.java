@@ -8,9 +8,7 @@ import io.scoreflow.InvalidInputException;
 import io.scoreflow.files.InputFiles;
 import io.scoreflow.model.Weights;
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -138,27 +136,22 @@ public final class StatsFiles {
     if (type != DataType.FLOAT64 && type != DataType.FLOAT32) {
       throw new IllegalArgumentException("statistics are saved as float64 or float32, not " + type);
     }
-    Path abs = path.toAbsolutePath();
-    Path dir = abs.getParent();
-    Files.createDirectories(dir);
-    Path tmp = Files.createTempFile(dir, abs.getFileName().toString(), ".tmp");
-    try {
-      try (NDManager manager = NDManager.newBaseManager()) {
-        int d = stats.dim();
-        Map<String, NDArray> tensors = new LinkedHashMap<>();
-        tensors.put(MEAN, manager.create(stats.mean(), new Shape(d)).toType(type, false));
-        tensors.put(
-            COVARIANCE,
-            manager.create(stats.covariance().getData(), new Shape(d, d)).toType(type, false));
-        if (stats.samples().isPresent()) {
-          tensors.put(SAMPLES, manager.create(stats.samples().getAsLong()));
-        }
-        Weights.write(tensors, tmp);
-      }
-      Files.move(tmp, abs, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
-    } finally {
-      Files.deleteIfExists(tmp);
-    }
+    io.scoreflow.files.AtomicFiles.write(
+        path,
+        tmp -> {
+          try (NDManager manager = NDManager.newBaseManager()) {
+            int d = stats.dim();
+            Map<String, NDArray> tensors = new LinkedHashMap<>();
+            tensors.put(MEAN, manager.create(stats.mean(), new Shape(d)).toType(type, false));
+            tensors.put(
+                COVARIANCE,
+                manager.create(stats.covariance().getData(), new Shape(d, d)).toType(type, false));
+            if (stats.samples().isPresent()) {
+              tensors.put(SAMPLES, manager.create(stats.samples().getAsLong()));
+            }
+            Weights.write(tensors, tmp);
+          }
+        });
   }
 
   /** The tensors a file has, for an error line: a few, quoted, however many there are. */

@@ -14,7 +14,6 @@ import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -34,39 +33,32 @@ public final class Weights {
    * temporary file in the same directory, then an atomic rename).
    */
   public static void save(ScoreNetwork net, Path path) throws IOException {
-    Path abs = path.toAbsolutePath();
-    Path dir = abs.getParent();
-    if (dir != null) {
-      Files.createDirectories(dir);
-    }
-    Path tmp = Files.createTempFile(dir, abs.getFileName().toString(), ".tmp");
-    try {
-      try (NDManager scratch = anyManager(net).newSubManager();
-          OutputStream os = new BufferedOutputStream(Files.newOutputStream(tmp))) {
-        NDList list = new NDList();
-        List<Runnable> restore = new ArrayList<>();
-        try {
-          for (Map.Entry<String, Parameter> e : net.stateDict().entrySet()) {
-            NDArray a = e.getValue().getArray();
-            String old = a.getName();
-            restore.add(() -> a.setName(old));
-            a.setName(e.getKey());
-            list.add(a);
+    io.scoreflow.files.AtomicFiles.write(
+        path,
+        tmp -> {
+          try (NDManager scratch = anyManager(net).newSubManager();
+              OutputStream os = new BufferedOutputStream(Files.newOutputStream(tmp))) {
+            NDList list = new NDList();
+            List<Runnable> restore = new ArrayList<>();
+            try {
+              for (Map.Entry<String, Parameter> e : net.stateDict().entrySet()) {
+                NDArray a = e.getValue().getArray();
+                String old = a.getName();
+                restore.add(() -> a.setName(old));
+                a.setName(e.getKey());
+                list.add(a);
+              }
+              for (Map.Entry<String, Shape> e : net.bufferShapes().entrySet()) {
+                NDArray b = scratch.create(net.buffer(e.getKey()), e.getValue());
+                b.setName(e.getKey());
+                list.add(b);
+              }
+              list.encode(os, NDList.Encoding.SAFETENSORS);
+            } finally {
+              restore.forEach(Runnable::run);
+            }
           }
-          for (Map.Entry<String, Shape> e : net.bufferShapes().entrySet()) {
-            NDArray b = scratch.create(net.buffer(e.getKey()), e.getValue());
-            b.setName(e.getKey());
-            list.add(b);
-          }
-          list.encode(os, NDList.Encoding.SAFETENSORS);
-        } finally {
-          restore.forEach(Runnable::run);
-        }
-      }
-      Files.move(tmp, abs, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
-    } finally {
-      Files.deleteIfExists(tmp);
-    }
+        });
   }
 
   /**

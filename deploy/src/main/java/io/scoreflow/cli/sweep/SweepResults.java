@@ -181,16 +181,7 @@ final class SweepResults {
 
   /** Writes {@code text} through a temporary file: a reader never sees half a table. */
   static void writeAtomically(Path file, String text) throws IOException {
-    Path tmp = Files.createTempFile(file.toAbsolutePath().getParent(), ".results-", ".tmp");
-    try {
-      Files.writeString(tmp, text, StandardCharsets.UTF_8);
-      Files.move(
-          tmp,
-          file,
-          java.nio.file.StandardCopyOption.REPLACE_EXISTING,
-          java.nio.file.StandardCopyOption.ATOMIC_MOVE);
-    } finally {
-      Files.deleteIfExists(tmp);
-    }
+    io.scoreflow.files.AtomicFiles.write(
+        file, tmp -> Files.writeString(tmp, text, StandardCharsets.UTF_8));
   }
 }
