@@ -22,15 +22,17 @@ import java.util.function.Consumer;
 /**
  * What a run's checkpoints measure: every committed checkpoint's EMA weights sampled the same way
  * and measured with the evaluator's metric ({@code w2}, {@code fd_fallback} or {@code fid}), and
- * the loss of rank 0's event log. {@code bench convergence} and {@code sweep} draw and tabulate
- * these curves.
+ * the loss of rank 0's event log; {@code last} is the newest checkpoint's whole measurement (with
+ * the Inception Score and KID under FID), null without checkpoints. {@code bench convergence} and
+ * {@code sweep} draw and tabulate these curves.
  */
 public record RunCurves(
     String metric,
     List<Long> evalSteps,
     List<Double> values,
     List<Long> lossSteps,
-    List<Double> loss) {
+    List<Double> loss,
+    SampleQuality.Measurement last) {
 
   /**
    * Measures {@code run}: {@code samples} samples per checkpoint, Euler-Maruyama with {@code
@@ -52,6 +54,7 @@ public record RunCurves(
     String metric = quality.kind().name().toLowerCase(Locale.ROOT);
     List<Long> evalSteps = new ArrayList<>();
     List<Double> values = new ArrayList<>();
+    SampleQuality.Measurement last = null;
     List<Long> steps = reader.committedSteps();
     long newest = steps.isEmpty() ? -1 : steps.get(steps.size() - 1);
     for (long step : steps) {
@@ -74,7 +77,8 @@ public record RunCurves(
                 k -> {});
         Npz.FloatArray a = Npz.read(sampled.npz()).get("samples");
         evalSteps.add(step);
-        values.add(quality.measure(a.data(), a.shape()[0]).value());
+        last = quality.measure(a.data(), a.shape()[0]);
+        values.add(last.value());
         if (picture != null && step == newest) {
           draw(sampled, a, config, String.format(Locale.ROOT, "%s, step %d", name, step), picture);
         }
@@ -90,7 +94,7 @@ public record RunCurves(
     List<Long> lossSteps = new ArrayList<>();
     List<Double> loss = new ArrayList<>();
     readLoss(run.resolve("events-rank-0.jsonl"), lossSteps, loss);
-    return new RunCurves(metric, evalSteps, values, lossSteps, loss);
+    return new RunCurves(metric, evalSteps, values, lossSteps, loss, last);
   }
 
   private static void draw(

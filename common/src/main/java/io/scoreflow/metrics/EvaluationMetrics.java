@@ -3,6 +3,7 @@ package io.scoreflow.metrics;
 import io.prometheus.metrics.core.metrics.Counter;
 import io.prometheus.metrics.core.metrics.Gauge;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
+import io.scoreflow.eval.SampleQuality;
 
 /**
  * Sample-quality metrics of a run: FID, KID and Inception Score (only with the Inception network),
@@ -20,6 +21,27 @@ public final class EvaluationMetrics {
   private final Gauge evaluatedStep;
   private final Counter sampled;
   private final Gauge samplesPerSecond;
+
+  private EvaluationMetrics(EvaluationMetrics families, String run) {
+    this.run = run;
+    this.fid = families.fid;
+    this.inceptionScore = families.inceptionScore;
+    this.kid = families.kid;
+    this.fallbackFd = families.fallbackFd;
+    this.w2 = families.w2;
+    this.evaluatedStep = families.evaluatedStep;
+    this.sampled = families.sampled;
+    this.samplesPerSecond = families.samplesPerSecond;
+    sampled.initLabelValues(run);
+  }
+
+  /**
+   * The same metrics of another run, in the same registry (which holds each family once): a sweep's
+   * endpoint carries every job's.
+   */
+  public EvaluationMetrics forRun(String otherRun) {
+    return new EvaluationMetrics(this, otherRun);
+  }
 
   public EvaluationMetrics(PrometheusRegistry registry, String run) {
     this.run = run;
@@ -72,6 +94,23 @@ public final class EvaluationMetrics {
             .labelNames("run")
             .register(registry);
     sampled.initLabelValues(run);
+  }
+
+  /**
+   * One measurement of the checkpoint of {@code step} by the evaluator's metric {@code kind}: W2,
+   * the fallback Fréchet distance, or FID with the Inception Score and KID beside it.
+   */
+  public void onMeasured(
+      long step, SampleQuality.Kind kind, double value, double inceptionScore, double kidValue) {
+    switch (kind) {
+      case W2 -> onW2(step, value);
+      case FALLBACK_FD -> onFallbackFd(step, value);
+      case FID -> {
+        onFid(step, value);
+        onInceptionScore(step, inceptionScore);
+        onKid(step, kidValue);
+      }
+    }
   }
 
   public void onFid(long step, double value) {

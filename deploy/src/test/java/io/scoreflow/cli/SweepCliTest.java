@@ -129,6 +129,12 @@ class SweepCliTest {
     assertEquals(0, first.code(), first.err());
     assertTrue(
         first.err().contains(victim + " exited"), "the kill was not noticed:\n" + first.err());
+    // The results fill as the sweep goes: the first jobs are measured while the last ones train.
+    int firstMeasured = first.err().indexOf(": measuring step");
+    int lastFinished = first.err().lastIndexOf(" finished at step " + STEPS);
+    assertTrue(
+        firstMeasured >= 0 && firstMeasured < lastFinished,
+        "nothing was measured before the last job finished:\n" + first.err());
     JsonNode results = JSON.readTree(first.out());
     assertEquals(4, results.get("jobs").size());
     boolean regrouped = false;

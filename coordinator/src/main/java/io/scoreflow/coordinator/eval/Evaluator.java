@@ -291,15 +291,7 @@ public final class Evaluator {
       return dispatch();
     }
     SampleQuality.Measurement r = m.measurement();
-    switch (r.kind()) {
-      case W2 -> metrics.onW2(m.step(), r.value());
-      case FALLBACK_FD -> metrics.onFallbackFd(m.step(), r.value());
-      case FID -> {
-        metrics.onFid(m.step(), r.value());
-        metrics.onInceptionScore(m.step(), r.inceptionScore());
-        metrics.onKid(m.step(), r.kid());
-      }
-    }
+    metrics.onMeasured(m.step(), r.kind(), r.value(), r.inceptionScore(), r.kid());
     lastEvaluated = m.step();
     ctx.getLog()
         .info(

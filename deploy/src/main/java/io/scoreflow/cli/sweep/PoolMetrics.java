@@ -2,36 +2,53 @@ package io.scoreflow.cli.sweep;
 
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import io.scoreflow.metrics.ClusterMetrics;
+import io.scoreflow.metrics.EvaluationMetrics;
 import io.scoreflow.metrics.MetricsEndpoint;
 import io.scoreflow.metrics.SweepMetrics;
 import java.io.IOException;
 import java.util.Map;
 
 /**
- * A sweep's own {@code /metrics} ({@code --metrics-port P}, on P): its queue ({@link SweepMetrics})
- * and every job's ring ({@link ClusterMetrics}, one series per job). Inert without the flag.
+ * A sweep's own {@code /metrics} ({@code --metrics-port P}, on P): its queue ({@link
+ * SweepMetrics}), every job's ring ({@link ClusterMetrics}) and every job's measured sample quality
+ * ({@link EvaluationMetrics}), one series per job. Inert without the flag.
  */
 final class PoolMetrics implements AutoCloseable {
 
   private final MetricsEndpoint endpoint;
   private final ClusterMetrics cluster;
   private final SweepMetrics sweep;
+  private final EvaluationMetrics evaluation;
 
-  private PoolMetrics(MetricsEndpoint endpoint, ClusterMetrics cluster, SweepMetrics sweep) {
+  private PoolMetrics(
+      MetricsEndpoint endpoint,
+      ClusterMetrics cluster,
+      SweepMetrics sweep,
+      EvaluationMetrics evaluation) {
     this.endpoint = endpoint;
     this.cluster = cluster;
     this.sweep = sweep;
+    this.evaluation = evaluation;
   }
 
   /** Serves on {@code host}:{@code port} (0: a free port; null: nothing). */
   static PoolMetrics start(String name, String host, Integer port) throws IOException {
     if (port == null) {
-      return new PoolMetrics(null, null, null);
+      return new PoolMetrics(null, null, null, null);
     }
     PrometheusRegistry registry = new PrometheusRegistry();
     ClusterMetrics cluster = new ClusterMetrics(registry);
     SweepMetrics sweep = new SweepMetrics(registry, name);
-    return new PoolMetrics(MetricsEndpoint.start(registry, host, port), cluster, sweep);
+    EvaluationMetrics evaluation = new EvaluationMetrics(registry, name);
+    return new PoolMetrics(MetricsEndpoint.start(registry, host, port), cluster, sweep, evaluation);
+  }
+
+  /**
+   * The jobs' sample quality as the sweep measures them ({@code scoreflow_eval_*{run=JOB}}; use
+   * {@link EvaluationMetrics#forRun}), or null without an endpoint.
+   */
+  EvaluationMetrics evaluation() {
+    return evaluation;
   }
 
   /** The port it serves on, or -1. */

@@ -93,8 +93,9 @@ public final class SweepCommand implements Callable<Integer> {
       names = "--metrics-port",
       paramLabel = "PORT",
       description =
-          "Worker K of the pool serves Prometheus metrics on http://127.0.0.1:(PORT+1+K)/metrics,"
-              + " labelled with the job it trains (run=JOB); 0: free ports.")
+          "Serve the sweep's metrics (its queue, every job's ring and measured sample quality)"
+              + " on http://127.0.0.1:PORT/metrics, and worker K of its own pool the training"
+              + " metrics of the job it trains (run=JOB) on PORT+1+K; 0: free ports.")
   Integer metricsPort;
 
   @Option(
@@ -137,44 +138,54 @@ public final class SweepCommand implements Callable<Integer> {
     Path dir = out != null ? out : Path.of("runs", name);
     if (coordinator != null) {
       require(
-          workers == null && metricsPort == null && device.equals("cpu"),
-          "--workers, --device and --metrics-port are for a sweep's own pool; the pool at"
-              + " --coordinator %s has its workers (and their flags) already",
+          workers == null && device.equals("cpu"),
+          "--workers and --device are for a sweep's own pool; the pool at --coordinator %s has"
+              + " its workers (and their flags) already",
           coordinator);
     }
     HostPort remote = coordinator == null ? null : HostPort.parse(coordinator, "--coordinator");
     Files.createDirectories(dir);
     writeIndex(s, dir);
-    int failed =
-        remote != null
-            ? SweepRemote.run(
-                s,
-                dir,
-                remote,
-                tls.required("sweep --coordinator").load(NodeIdentity.coordinator(), err),
-                err)
-            : SweepRun.run(
-                new SweepRun.Plan(
-                    s,
-                    dir,
-                    pool,
-                    device,
-                    spec.root().userObject().getClass().getName(),
-                    tls.local(s.name(), pool),
-                    metricsPort),
-                err);
     var first = s.jobs().get(0).config().getConfig("scoreflow.sample");
     int n = samples != null ? samples : first.getInt("count");
-    List<SweepResults.Row> rows =
-        SweepResults.write(
-            s,
-            dir,
-            n,
-            first.getInt("steps"),
-            line -> {
-              err.println("sweep " + name + ": " + line);
-              err.flush();
-            });
+    int failed;
+    List<SweepResults.Row> rows;
+    try (PoolMetrics metrics = PoolMetrics.start(name, "127.0.0.1", metricsPort)) {
+      SweepResults results =
+          new SweepResults(
+              s,
+              dir,
+              n,
+              first.getInt("steps"),
+              line -> {
+                err.println("sweep " + name + ": " + line);
+                err.flush();
+              },
+              metrics.evaluation());
+      failed =
+          remote != null
+              ? SweepRemote.run(
+                  s,
+                  dir,
+                  remote,
+                  tls.required("sweep --coordinator").load(NodeIdentity.coordinator(), err),
+                  metrics,
+                  results,
+                  err)
+              : SweepRun.run(
+                  new SweepRun.Plan(
+                      s,
+                      dir,
+                      pool,
+                      device,
+                      spec.root().userObject().getClass().getName(),
+                      tls.local(s.name(), pool),
+                      metricsPort),
+                  metrics,
+                  results,
+                  err);
+      rows = results.finish();
+    }
     PrintWriter o = spec.commandLine().getOut();
     if (json) {
       Json.print(o, SweepResults.json(s, rows));

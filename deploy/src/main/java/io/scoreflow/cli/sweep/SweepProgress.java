@@ -16,14 +16,21 @@ final class SweepProgress {
 
   private final SweepSpec spec;
   private final PrintWriter err;
+  private final java.util.function.Consumer<String> onOver;
   private final Map<String, String> status = new LinkedHashMap<>();
   private int open;
   private int failed;
   private long lastShown;
 
-  SweepProgress(SweepSpec spec, List<SweepSpec.Job> jobs, PrintWriter err) {
+  /** The progress of {@code jobs}; {@code onOver} hears of each job once it is over. */
+  SweepProgress(
+      SweepSpec spec,
+      List<SweepSpec.Job> jobs,
+      PrintWriter err,
+      java.util.function.Consumer<String> onOver) {
     this.spec = spec;
     this.err = err;
+    this.onOver = onOver;
     for (SweepSpec.Job j : jobs) {
       status.put(j.name(), "queued");
     }
@@ -47,6 +54,7 @@ final class SweepProgress {
   void finished(String job, long step) {
     if (over(job, "finished")) {
       say("%s finished at step %d", job, step);
+      onOver.accept(job);
     }
   }
 
@@ -54,6 +62,7 @@ final class SweepProgress {
     if (over(job, "failed")) {
       failed++;
       say("%s failed (%s): %s", job, reason, message);
+      onOver.accept(job);
     }
   }
 

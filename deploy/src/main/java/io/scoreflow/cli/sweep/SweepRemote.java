@@ -46,7 +46,13 @@ final class SweepRemote {
    * returns how many failed.
    */
   static int run(
-      SweepSpec spec, Path out, HostPort pool, TransportSecurity security, PrintWriter err)
+      SweepSpec spec,
+      Path out,
+      HostPort pool,
+      TransportSecurity security,
+      PoolMetrics metrics,
+      SweepResults results,
+      PrintWriter err)
       throws IOException, InterruptedException {
     BlockingQueue<PoolProtocol.Update> updates = new LinkedBlockingQueue<>();
     // Reached by the pool at the address it can answer: the host the pool is on is reachable,
@@ -94,7 +100,7 @@ final class SweepRemote {
       if (pending.isEmpty()) {
         return 0;
       }
-      SweepProgress progress = new SweepProgress(spec, pending, err);
+      SweepProgress progress = new SweepProgress(spec, pending, err, results::jobOver);
       err.printf(
           Locale.ROOT,
           "sweep %s: %d jobs to run (%d finished earlier) on pool %s at %s (%d idle of %d"
@@ -126,6 +132,7 @@ final class SweepRemote {
                 "the pool at " + pool + " refused job " + r.job() + ": " + r.reason());
           }
           show(u, progress, unanswered, spec, out);
+          count(u, metrics);
         }
         for (String job : SweepRun.cancelRequests(out, progress.status().keySet())) {
           progress.say("cancelling %s", job);
@@ -154,6 +161,7 @@ final class SweepRemote {
                   pool,
                   ANSWER.toSeconds()));
         }
+        metrics.onStatus(progress.status(), -1);
         progress.tick();
       }
       return progress.failed();
@@ -194,6 +202,17 @@ final class SweepRemote {
 
   private static NodeProof sign(TransportSecurity security, String statement) {
     return security.material().map(m -> NodeProof.sign(m, statement)).orElse(NodeProof.none());
+  }
+
+  /** The jobs' rings on the sweep's own metrics, from the pool's updates. */
+  private static void count(PoolProtocol.Update u, PoolMetrics metrics) {
+    if (u instanceof PoolProtocol.Started s) {
+      metrics.started(s.job(), s.ringSize(), s.generation());
+    } else if (u instanceof PoolProtocol.Finished f) {
+      metrics.ended(f.job());
+    } else if (u instanceof PoolProtocol.Failed f) {
+      metrics.ended(f.job());
+    }
   }
 
   private static Behavior<PoolProtocol.Update> queueing(

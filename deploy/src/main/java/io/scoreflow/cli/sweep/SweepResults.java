@@ -4,15 +4,22 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import io.scoreflow.eval.CurvesChart;
 import io.scoreflow.eval.RunCurves;
+import io.scoreflow.eval.SampleQuality;
+import io.scoreflow.metrics.EvaluationMetrics;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import java.util.function.Consumer;
 
 /**
@@ -20,7 +27,9 @@ import java.util.function.Consumer;
  * of its last checkpoint), as {@code results.md}, {@code results.csv} and {@code results.json} in
  * the sweep's directory, and {@code results.png}: every job's loss and metric against step on one
  * chart; and each job's {@code JOB/samples.png}. The metric of every checkpoint is measured the
- * same way for every job ({@link RunCurves#measure}: same sampler, steps, count and seed).
+ * same way for every job ({@link RunCurves#measure}: same sampler, steps, count and seed), each job
+ * as soon as it is over (on one thread of its own, while the others train) and the rest at the end;
+ * the files are written again after each.
  */
 final class SweepResults {
 
@@ -43,15 +52,117 @@ final class SweepResults {
    */
   static final String SAMPLES_PNG = "samples.png";
 
-  private SweepResults() {}
+  private final SweepSpec spec;
+  private final Path out;
+  private final int samples;
+  private final int samplerSteps;
+  private final Consumer<String> progress;
+  private final EvaluationMetrics metrics;
+
+  /** Each measured job's curves; touched by the measuring thread only. */
+  private final Map<String, RunCurves> measured = new HashMap<>();
+
+  /** One thread measures, so that the jobs still training are not held up by it. */
+  private final ExecutorService measuring =
+      Executors.newSingleThreadExecutor(
+          r -> {
+            Thread t = new Thread(r, "scoreflow-sweep-results");
+            t.setDaemon(true);
+            return t;
+          });
 
   /**
-   * Measures every job of {@code spec} in {@code out} with {@code samples} samples of a {@code
-   * samplerSteps}-step sampler, writes the files, and returns the rows.
+   * The results of {@code spec} in {@code out}, each job measured with {@code samples} samples of a
+   * {@code samplerSteps}-step sampler; every measurement also goes to {@code metrics} (null: none)
+   * under the job's name.
    */
-  static List<Row> write(
-      SweepSpec spec, Path out, int samples, int samplerSteps, Consumer<String> progress)
-      throws IOException {
+  SweepResults(
+      SweepSpec spec,
+      Path out,
+      int samples,
+      int samplerSteps,
+      Consumer<String> progress,
+      EvaluationMetrics metrics) {
+    this.spec = spec;
+    this.out = out;
+    this.samples = samples;
+    this.samplerSteps = samplerSteps;
+    this.progress = progress;
+    this.metrics = metrics;
+  }
+
+  /**
+   * {@code job} is over (finished, failed or cancelled): measures it in the background and writes
+   * the files again, so the table fills as the sweep goes.
+   */
+  void jobOver(String job) {
+    measuring.execute(
+        () -> {
+          try {
+            measure(job);
+            write();
+          } catch (IOException | RuntimeException e) {
+            // The end measures it again and reports what is wrong then.
+            measured.remove(job);
+            progress.accept(job + ": measuring failed for now: " + e.getMessage());
+          }
+        });
+  }
+
+  /**
+   * Measures every job not measured yet (those that finished in an earlier invocation, or are over
+   * without being heard of), writes the files, and returns the rows.
+   */
+  List<Row> finish() throws IOException, InterruptedException {
+    Future<List<Row>> rows =
+        measuring.submit(
+            () -> {
+              for (SweepSpec.Job j : spec.jobs()) {
+                if (!measured.containsKey(j.name())) {
+                  measure(j.name());
+                }
+              }
+              return write();
+            });
+    try {
+      return rows.get();
+    } catch (ExecutionException e) {
+      if (e.getCause() instanceof IOException io) {
+        throw io;
+      }
+      if (e.getCause() instanceof RuntimeException r) {
+        throw r;
+      }
+      throw new IllegalStateException(e.getCause());
+    } finally {
+      measuring.shutdown();
+    }
+  }
+
+  private void measure(String job) throws IOException {
+    Path dir = out.resolve(job);
+    if (!Files.isDirectory(dir.resolve("checkpoints"))
+        || SweepJournal.read(dir, spec.steps()).steps() == 0) {
+      return;
+    }
+    RunCurves m =
+        RunCurves.measure(dir, samples, samplerSteps, job, dir.resolve(SAMPLES_PNG), progress);
+    measured.put(job, m);
+    if (metrics != null && m.last() != null) {
+      SampleQuality.Measurement last = m.last();
+      metrics
+          .forRun(job)
+          .onMeasured(
+              m.evalSteps().get(m.evalSteps().size() - 1),
+              last.kind(),
+              last.value(),
+              last.inceptionScore(),
+              last.kid());
+    }
+  }
+
+  /** The rows of every job (measured or not yet), written as the four files. */
+  private List<Row> write() throws IOException {
     List<Row> rows = new ArrayList<>();
     List<CurvesChart.Line> lines = new ArrayList<>();
     String metricName = "metric";
@@ -63,11 +174,8 @@ final class SweepResults {
       List<Long> evalSteps = List.of();
       List<Double> curve = List.of();
       String samplesPicture = null;
-      if (Files.isDirectory(dir.resolve("checkpoints")) && journal.steps() > 0) {
-        RunCurves m =
-            RunCurves.measure(
-                dir, samples, samplerSteps, j.name(), dir.resolve(SAMPLES_PNG), progress);
-
+      RunCurves m = measured.get(j.name());
+      if (m != null) {
         metricName = m.metric();
         evalSteps = m.evalSteps();
         curve = m.values();

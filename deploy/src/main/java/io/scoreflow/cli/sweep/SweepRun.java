@@ -95,7 +95,8 @@ final class SweepRun {
   }
 
   /** Runs the jobs that are not finished; returns how many of them failed. */
-  static int run(Plan plan, PrintWriter err) throws IOException, InterruptedException {
+  static int run(Plan plan, PoolMetrics metrics, SweepResults results, PrintWriter err)
+      throws IOException, InterruptedException {
     SweepSpec spec = plan.spec();
     List<SweepSpec.Job> pending = pending(spec, plan.out(), err, java.util.Set.of());
     if (pending.isEmpty()) {
@@ -117,10 +118,9 @@ final class SweepRun {
         plan.workers(),
         spec.workersPerJob(),
         plan.out());
-    SweepProgress progress = new SweepProgress(spec, pending, err);
+    SweepProgress progress = new SweepProgress(spec, pending, err, results::jobOver);
     LocalWorkers workers = null;
     try (PoolJournals journals = new PoolJournals();
-        PoolMetrics metrics = PoolMetrics.start(spec.name(), "127.0.0.1", plan.metricsPort());
         CoordinatorNode node =
             CoordinatorNode.startPool(
                 spec.name(),

@@ -192,15 +192,7 @@ public final class TrainCommand implements Callable<Integer> {
     return step -> {
       if (step % every == 0) {
         TrainingEvaluation.Result r = evaluation.evaluate(job.trainer());
-        switch (r.kind()) {
-          case W2 -> metrics.onW2(step, r.value());
-          case FALLBACK_FD -> metrics.onFallbackFd(step, r.value());
-          case FID -> {
-            metrics.onFid(step, r.value());
-            metrics.onInceptionScore(step, r.inceptionScore());
-            metrics.onKid(step, r.kid());
-          }
-        }
+        metrics.onMeasured(step, r.kind(), r.value(), r.inceptionScore(), r.kid());
         err.printf(
             java.util.Locale.ROOT,
             "%neval step %d: %s = %.6g%s (%d EMA samples, %.1fs)%n",
