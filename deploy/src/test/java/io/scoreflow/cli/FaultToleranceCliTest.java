@@ -10,7 +10,6 @@ import io.scoreflow.ckpt.CheckpointManifest;
 import io.scoreflow.ckpt.CompletedCheckpoint;
 import io.scoreflow.cli.cluster.LocalWorkers;
 import io.scoreflow.run.RunDirectory;
-import io.scoreflow.worker.ChildJvm;
 import java.io.IOException;
 import java.net.ServerSocket;
 import java.nio.file.Files;
@@ -525,17 +524,7 @@ class FaultToleranceCliTest {
   }
 
   private Process start(List<String> args, Path log) throws IOException {
-    Process p =
-        ChildJvm.builder(
-                List.of(
-                    "-Xss4m",
-                    "-Dai.djl.pytorch.num_threads=1",
-                    "-Dai.djl.pytorch.num_interop_threads=1"),
-                Main.class.getName(),
-                args)
-            .redirectErrorStream(true)
-            .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()))
-            .start();
+    Process p = RunRecords.startCli(args, log);
     started.add(p);
     return p;
   }

@@ -12,12 +12,32 @@ import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 
-/** What the tests read of a run as it goes: its event logs and its worker processes. */
+/**
+ * What the tests read of a run as it goes (its event logs, its worker processes), and how they
+ * start the launcher's commands as processes of their own.
+ */
 final class RunRecords {
 
   private static final ObjectMapper JSON = new ObjectMapper();
 
   private RunRecords() {}
+
+  /**
+   * Starts {@code scoreflow ARGS} in a JVM of its own, as a user on another terminal would (one
+   * libtorch thread: several JVMs share two cores), its output appended to {@code log}.
+   */
+  static Process startCli(List<String> args, Path log) throws IOException {
+    return io.scoreflow.worker.ChildJvm.builder(
+            List.of(
+                "-Xss4m",
+                "-Dai.djl.pytorch.num_threads=1",
+                "-Dai.djl.pytorch.num_interop_threads=1"),
+            Main.class.getName(),
+            args)
+        .redirectErrorStream(true)
+        .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()))
+        .start();
+  }
 
   /**
    * The events of {@code kind} in a JSON-lines log ({@code events.jsonl}, {@code

@@ -200,7 +200,7 @@ class SweepCliTest {
     List<Process> started = new java.util.ArrayList<>();
     try {
       started.add(
-          child(
+          RunRecords.startCli(
               List.of(
                   "pool",
                   "--name",
@@ -213,7 +213,7 @@ class SweepCliTest {
       for (int k = 0; k < 2; k++) {
         String id = io.scoreflow.cli.cluster.LocalWorkers.id(k);
         started.add(
-            child(
+            RunRecords.startCli(
                 List.of(
                     "worker",
                     "--join",
@@ -287,19 +287,6 @@ class SweepCliTest {
         p.destroyForcibly().waitFor();
       }
     }
-  }
-
-  private static Process child(List<String> args, Path log) throws IOException {
-    return io.scoreflow.worker.ChildJvm.builder(
-            List.of(
-                "-Xss4m",
-                "-Dai.djl.pytorch.num_threads=1",
-                "-Dai.djl.pytorch.num_interop_threads=1"),
-            Main.class.getName(),
-            args)
-        .redirectErrorStream(true)
-        .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()))
-        .start();
   }
 
   /** The first of {@code n} consecutive ports that are free now. */
