@@ -91,6 +91,10 @@ public final class WorkerPool {
           Comparator.comparingInt((Queued q) -> -q.submit().priority())
               .thenComparingLong(Queued::order));
   private long submitted;
+
+  /** Why the pool closed (null: it is open); a worker registering after that is released. */
+  private String closing;
+
   private final ActorRef<JobEvent> events;
 
   /** Who follows each job (sweeps that submitted it from elsewhere), told its progress. */
@@ -163,6 +167,11 @@ public final class WorkerPool {
   }
 
   private Behavior<Object> onRegister(Register m) {
+    if (closing != null) {
+      // A worker that (re)started after the pool closed: it is released like the others were.
+      m.worker().tell(new WorkerProtocol.Release(name, 0, true, closing));
+      return Behaviors.same();
+    }
     Registrations.Admission admission = known.admit(m, Integer.MAX_VALUE, this::alive);
     if (admission instanceof Registrations.Refused refused) {
       ctx.getLog().warn("pool {}: {}", name, refused.reason());
@@ -496,6 +505,7 @@ public final class WorkerPool {
   }
 
   private Behavior<Object> onClose(Close m) {
+    closing = m.reason();
     for (Running r : running.values()) {
       r.coordinator().tell(new Coordinator.Cancel(m.reason()));
     }

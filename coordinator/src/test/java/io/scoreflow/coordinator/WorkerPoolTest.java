@@ -194,4 +194,19 @@ class WorkerPoolTest extends CoordinatorFixture {
     assertEquals("CANCELLED", failed.reason());
     sweep.expectNoMessage(Duration.ofMillis(300));
   }
+
+  @Test
+  void aWorkerThatRegistersAfterThePoolClosedIsReleasedToo() {
+    TestProbe<JobEvent> events = kit.createTestProbe();
+    ActorRef<Object> pool = kit.spawn(WorkerPool.create("p5", events.ref(), Optional.empty()));
+    TestProbe<WorkerProtocol.Command> early = pooled(pool, "worker-000");
+    pool.tell(new WorkerPool.Close("the sweep is over"));
+    assertTrue(early.expectMessageClass(WorkerProtocol.Release.class, WAIT).succeeded());
+    // A restarted worker that comes back after the end would otherwise wait for a job forever.
+    TestProbe<WorkerProtocol.Command> late = kit.createTestProbe();
+    register(pool, "worker-001", late);
+    WorkerProtocol.Release release = late.expectMessageClass(WorkerProtocol.Release.class, WAIT);
+    assertEquals("p5", release.job());
+    assertTrue(release.succeeded());
+  }
 }

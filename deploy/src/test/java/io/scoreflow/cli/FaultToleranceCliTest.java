@@ -403,7 +403,7 @@ class FaultToleranceCliTest {
   void aWorkerKilledBetweenCheckpointsResumesToTheSameBitsInEveryMode(
       String mode, @TempDir Path dir) throws Exception {
     Path conf = mlpConfig(dir);
-    long steps = 300;
+    long steps = 200;
     List<String> common =
         new ArrayList<>(List.of("train", conf.toString(), "--workers", "2", "--steps", "" + steps));
     for (String set : mode.split(" ")) {
@@ -420,8 +420,8 @@ class FaultToleranceCliTest {
     List<String> interrupted = new ArrayList<>(common);
     interrupted.addAll(List.of("--out", run.toString()));
     CompletableFuture<CliTest.Result> training = train(interrupted.toArray(String[]::new));
-    // Between the checkpoints of steps 150 and 160: the steps after 150 are lost and trained again.
-    awaitStep(run, training, 154);
+    // Between the checkpoints of steps 100 and 110: the steps after 100 are lost and trained again.
+    awaitStep(run, training, 104);
     long ringsBefore = count(journal(run), "ring");
     assertTrue(RunRecords.worker(LocalWorkers.id(1)).destroyForcibly());
     await(

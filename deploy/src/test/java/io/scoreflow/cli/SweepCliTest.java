@@ -26,7 +26,7 @@ import org.junit.jupiter.api.io.TempDir;
 class SweepCliTest {
 
   private static final ObjectMapper JSON = new ObjectMapper();
-  private static final int STEPS = 120;
+  private static final int STEPS = 90;
 
   private static Path spec(Path dir) throws IOException {
     Path spec = dir.resolve("four.conf");
