@@ -42,27 +42,16 @@ public final class JobJournal implements AutoCloseable {
    * skipped.
    */
   public static long lastGeneration(Path runDirectory) {
-    Path file = runDirectory.resolve(FILE);
-    if (!Files.isRegularFile(file)) {
-      return 0;
-    }
-    long newest = 0;
-    ObjectMapper json = new ObjectMapper();
-    try (Stream<String> lines = Files.lines(file)) {
-      for (String line : (Iterable<String>) lines::iterator) {
-        try {
-          JsonNode generation = json.readTree(line).get("generation");
+    long[] newest = {0};
+    forEachEvent(
+        runDirectory,
+        e -> {
+          JsonNode generation = e.get("generation");
           if (generation != null && generation.canConvertToLong()) {
-            newest = Math.max(newest, generation.asLong());
+            newest[0] = Math.max(newest[0], generation.asLong());
           }
-        } catch (IOException e) {
-          // A torn last line: the lines before it still count.
-        }
-      }
-    } catch (IOException e) {
-      throw new UncheckedIOException("cannot read the journal " + file, e);
-    }
-    return newest;
+        });
+    return newest[0];
   }
 
   /**
@@ -70,29 +59,43 @@ public final class JobJournal implements AutoCloseable {
    * the job finishing (a later ring, or none finishing, leaves it empty). Torn lines are skipped.
    */
   public static java.util.OptionalLong finishedStep(Path runDirectory) {
+    java.util.OptionalLong[] finished = {java.util.OptionalLong.empty()};
+    forEachEvent(
+        runDirectory,
+        e -> {
+          switch (e.path("event").asText()) {
+            case "ring", "fail" -> finished[0] = java.util.OptionalLong.empty();
+            case "finish" -> finished[0] = java.util.OptionalLong.of(e.path("step").asLong());
+            default -> {}
+          }
+        });
+    return finished[0];
+  }
+
+  /**
+   * Every line of the journal of {@code runDirectory} that parses, in order (none without a
+   * journal); a line cut by a crash is skipped, the lines before it still count.
+   */
+  private static void forEachEvent(
+      Path runDirectory, java.util.function.Consumer<JsonNode> action) {
     Path file = runDirectory.resolve(FILE);
     if (!Files.isRegularFile(file)) {
-      return java.util.OptionalLong.empty();
+      return;
     }
-    java.util.OptionalLong finished = java.util.OptionalLong.empty();
     ObjectMapper json = new ObjectMapper();
     try (Stream<String> lines = Files.lines(file)) {
       for (String line : (Iterable<String>) lines::iterator) {
+        JsonNode e;
         try {
-          JsonNode e = json.readTree(line);
-          switch (e.path("event").asText()) {
-            case "ring", "fail" -> finished = java.util.OptionalLong.empty();
-            case "finish" -> finished = java.util.OptionalLong.of(e.path("step").asLong());
-            default -> {}
-          }
-        } catch (IOException e) {
-          // A torn last line: the lines before it still count.
+          e = json.readTree(line);
+        } catch (IOException torn) {
+          continue;
         }
+        action.accept(e);
       }
     } catch (IOException e) {
       throw new UncheckedIOException("cannot read the journal " + file, e);
     }
-    return finished;
   }
 
   /** Records {@code e}. */
