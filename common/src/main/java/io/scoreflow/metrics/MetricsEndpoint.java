@@ -35,6 +35,25 @@ public final class MetricsEndpoint implements AutoCloseable {
     }
   }
 
+  /**
+   * The {@code /metrics} ports of {@code n} local workers beside a node asked to serve on {@code
+   * requested}: {@code requested+1+k} (the layout the shipped Prometheus config scrapes), or free
+   * ports when {@code requested} is 0.
+   */
+  public static java.util.List<Integer> workerPorts(int requested, int n) throws IOException {
+    java.util.List<Integer> ports = new java.util.ArrayList<>();
+    for (int k = 0; k < n; k++) {
+      if (requested != 0) {
+        ports.add(requested + 1 + k);
+      } else {
+        try (java.net.ServerSocket s = new java.net.ServerSocket(0)) {
+          ports.add(s.getLocalPort());
+        }
+      }
+    }
+    return ports;
+  }
+
   public int port() {
     return server.getPort();
   }

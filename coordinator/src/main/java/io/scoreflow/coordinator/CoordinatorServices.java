@@ -14,8 +14,6 @@ import io.scoreflow.security.TransportSecurity;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.net.InetSocketAddress;
-import java.net.ServerSocket;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import org.apache.pekko.actor.typed.Behavior;
@@ -114,20 +112,7 @@ final class CoordinatorServices implements AutoCloseable {
    * when a port was given, free ports when it was 0, none (empty) without metrics.
    */
   List<Integer> workerMetricsPorts(int n, Integer requested) throws IOException {
-    List<Integer> ports = new ArrayList<>();
-    if (endpoint == null) {
-      return ports;
-    }
-    for (int k = 0; k < n; k++) {
-      if (requested != 0) {
-        ports.add(requested + 1 + k);
-      } else {
-        try (ServerSocket s = new ServerSocket(0)) {
-          ports.add(s.getLocalPort());
-        }
-      }
-    }
-    return ports;
+    return endpoint == null ? List.of() : MetricsEndpoint.workerPorts(requested, n);
   }
 
   /** The actors to run next to the coordinator, by name. */

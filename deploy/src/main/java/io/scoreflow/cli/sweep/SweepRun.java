@@ -205,19 +205,11 @@ final class SweepRun {
    */
   private static List<Integer> workerMetricsPorts(Plan plan, PoolMetrics metrics, PrintWriter err)
       throws IOException {
-    List<Integer> ports = new ArrayList<>();
     if (plan.metricsPort() == null) {
-      return ports;
+      return List.of();
     }
-    for (int k = 0; k < plan.workers(); k++) {
-      if (plan.metricsPort() != 0) {
-        ports.add(plan.metricsPort() + 1 + k);
-      } else {
-        try (java.net.ServerSocket s = new java.net.ServerSocket(0)) {
-          ports.add(s.getLocalPort());
-        }
-      }
-    }
+    List<Integer> ports =
+        io.scoreflow.metrics.MetricsEndpoint.workerPorts(plan.metricsPort(), plan.workers());
     StringBuilder where =
         new StringBuilder("metrics: sweep http://127.0.0.1:" + metrics.port() + "/metrics");
     for (int k = 0; k < ports.size(); k++) {
